@@ -1,0 +1,269 @@
+"""Reading alignments back (JSON, TMX, TSV), and round trips through export
+over arbitrary Unicode (hypothesis)."""
+
+import re
+
+import pytest
+from hypothesis import example, given, settings, strategies as st
+from lxml import etree
+
+from align import export
+from align.errors import InputError
+from align.imports import load_alignment
+from align.model import STATUSES, Alignment, Candidate, Pair, Segment
+
+from test_export import SAMPLE, make
+
+
+def pairs_of(al):
+    return [(al.ja_text(p), al.en_text(p), p.score, p.status) for p in al.pairs]
+
+
+# -- choosing the format ------------------------------------------------------
+def test_by_extension_path_and_bytes(tmp_path):
+    for fmt in ("json", "tmx", "tsv"):
+        path = tmp_path / f"a.{fmt}"
+        export.write(SAMPLE, path, fmt, **({"score": True} if fmt == "tsv" else {}))
+        assert pairs_of(load_alignment(path))[:2] == pairs_of(load_alignment(path.read_bytes()))[:2]
+    assert load_alignment(tmp_path / "a.json") == SAMPLE
+
+
+def test_sniffs_content_when_the_extension_says_nothing():
+    assert load_alignment(export.render(SAMPLE, "json"), "upload") == SAMPLE
+    assert len(load_alignment(export.render(SAMPLE, "tmx"), "x.dat").pairs) == 2
+    assert pairs_of(load_alignment(b"\xef\xbb\xbfa\tb\n"))[0] == ("a", "b", 0.0, "auto")
+
+
+def test_extension_wins_over_content():
+    with pytest.raises(InputError, match=r"^a\.json: not valid JSON"):
+        load_alignment(b"a\tb\n", "a.json")
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"", "e.tsv", "empty file"),
+    (b" \n\n", "e.json", "empty file"),
+    (b"just a line of text\n", "notes.md", "not JSON, TMX or a TSV"),
+    (b"PK\x03\x04\x14\x00\x08\x00\x08\x00\x9c\xa1\xb2", "book.xlsx", "not UTF-8"),
+    (b'{"ja": [], "en": []}', "a.json", "not a Taiyaku alignment: no 'pairs'$"),
+    (b'{"ja": ["x"], "en": [], "pairs": [{"ja": [3]}]}', "a.json", "not a Taiyaku alignment: pair"),
+    (b'{"pairs": [{"ja": [], "en": [], "status": "done"}]}', "a.json",
+     "not a Taiyaku alignment: unknown pair status"),
+    (b'{"pairs": 5}', "a.json", "not a Taiyaku alignment"),
+    (b'{"ja": [{"start": 0}], "pairs": []}', "a.json", "not a Taiyaku alignment: missing 'text'"),
+    (b"{oops", "a.json", "not valid JSON: Expecting property name"),
+    (b"<tmx><body><tu>", "a.tmx", "malformed XML: no element found: line 1"),
+    (b"<html><body/></html>", "a.tmx", r"not a TMX file \(root element <html>\)"),
+    (b'<tmx version="1.4"><header/><body/></tmx>', "a.tmx", "no <tu> in the TMX"),
+    (b'<tmx><body><tu><tuv xml:lang="de"><seg>Hallo</seg></tuv>'
+     b'<tuv xml:lang="fr-FR"><seg>Salut</seg></tuv></tu></body></tmx>', "a.tmx",
+     r"no Japanese or English <tuv> in the TMX \(languages: de, fr-FR\)"),
+    (b'<tmx><body><tu><tuv xml:lang="ja"><seg/></tuv></tu></body></tmx>', "a.tmx", "no pairs"),
+    (b"ja\ten\n\t\n", "a.tsv", "no pairs: every row is empty"),
+    (b"a\tb\nc\td\te\n", "a.tsv", "line 2 has 3 fields, expected 2"),
+    (b"\n\na\tb\tc\td\te\n", "a.tsv", "not JSON, TMX or a TSV of 2 to 4 columns .* line 3 has 5"),
+    (b"a\tb\t0.x\n", "a.tsv", "line 1: score '0.x' is not a number"),
+    (b"a\tb\t7\n", "a.tsv", r"line 1: score '7' is not in \[0, 1\]"),
+    (b"ja\ten\tscore\tstatus\na\tb\t0.5\tdone\n", "a.tsv", "line 2: status 'done' is not one of"),
+])
+def test_bad_input_is_one_line_naming_the_file(data, name, message):
+    with pytest.raises(InputError, match=f"^{re.escape(name)}: {message}") as info:
+        load_alignment(data, name)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match=r"nothing\.tmx: cannot read: No such file"):
+        load_alignment(tmp_path / "nothing.tmx")
+
+
+def test_entity_expansion_is_refused():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE tmx [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            b'<tmx><body><tu><tuv xml:lang="ja"><seg>&b;</seg></tuv></tu></body></tmx>')
+    with pytest.raises(InputError, match="^bomb.tmx: XML refused for safety"):
+        load_alignment(bomb, "bomb.tmx")
+
+
+# -- TMX ----------------------------------------------------------------------
+FOREIGN_TMX = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE tmx SYSTEM "tmx14.dtd">
+<tmx version="1.4"><header creationtool="Other" srclang="ja" segtype="sentence" o-tmf="x"
+ adminlang="en" datatype="plaintext" creationtoolversion="1"/>
+<body>
+ <tu><tuv xml:lang="JA-JP"><seg>太字の<bpt i="1">&lt;b&gt;</bpt>語<ept i="1">&lt;/b&gt;</ept>です。</seg></tuv>
+     <tuv xml:lang="en-GB"><seg>A <hi>bold</hi> word<ph>&lt;br/&gt;</ph>.</seg></tuv></tu>
+ <tu><tuv xml:lang="ja_JP"><seg>二つ目</seg></tuv><tuv xml:lang="EN"><seg>Second</seg></tuv>
+     <tuv xml:lang="de-DE"><seg>Zweite</seg></tuv></tu>
+ <tu><tuv lang="ja"><seg>古い形式</seg></tuv><tuv lang="en-US"><seg>TMX 1.1 style</seg></tuv></tu>
+ <tu><prop type="x-taiyaku-score">2.5</prop><prop type="x-taiyaku-status">final</prop>
+     <tuv xml:lang="ja-JP"><seg>訳なし</seg></tuv></tu>
+ <tu><tuv xml:lang="en-US"><seg>Only English</seg></tuv></tu>
+ <tu><tuv xml:lang="fr"><seg>Seulement</seg></tuv></tu>
+</body></tmx>""".encode("utf-8")
+
+
+def test_tmx_from_another_tool():
+    al = load_alignment(FOREIGN_TMX, "other.tmx")
+    assert pairs_of(al) == [
+        ("太字の語です。", "A bold word.", 0.0, "auto"),
+        ("二つ目", "Second", 0.0, "auto"),
+        ("古い形式", "TMX 1.1 style", 0.0, "auto"),
+        ("訳なし", "", 0.0, "auto"),
+        ("", "Only English", 0.0, "auto")]
+    assert [p.kind for p in al.pairs] == ["1-1", "1-1", "1-1", "1-0", "0-1"]
+    assert al.mode == "document"
+
+
+def test_tmx_props_read_back_and_merged_segments_become_one():
+    al = load_alignment(export.to_tmx(SAMPLE, include_empty=True), "ours.tmx")
+    assert pairs_of(al) == pairs_of(SAMPLE)
+    assert [p.kind for p in al.pairs] == ["1-1", "1-1", "1-0", "0-1"]
+    assert len(al.ja) == 3 and len(al.en) == 3
+
+
+# -- TSV ----------------------------------------------------------------------
+def test_tsv_header_score_status_crlf_and_blank_lines():
+    data = "ja\ten\tscore\tstatus\r\n\r\n一\tone\t0.9\tconfirmed\r\n\tonly en\t\t\r\n二\t\t0.25\tedited\r\n"
+    assert pairs_of(load_alignment(data.encode(), "a.tsv")) == [
+        ("一", "one", 0.9, "confirmed"), ("", "only en", 0.0, "auto"), ("二", "", 0.25, "edited")]
+
+
+def test_tsv_header_names_and_no_header():
+    assert len(load_alignment("Japanese\tEnglish\n一\tone\n".encode(), "a.tsv").pairs) == 1
+    assert len(load_alignment("原文\t訳文\n一\tone\n".encode(), "a.tsv").pairs) == 1
+    assert len(load_alignment("日本\tJapan\n一\tone\n".encode(), "a.tsv").pairs) == 2
+
+
+def test_tsv_three_columns_and_excel_unicode_text():
+    assert pairs_of(load_alignment(b"a\tb\t0.5\n", "a.tsv")) == [("a", "b", 0.5, "auto")]
+    excel = "ja\ten\r\n「一」\t\"one\"\r\n".encode("utf-16")  # Excel's "Unicode text" save
+    assert pairs_of(load_alignment(excel, "book.txt")) == [("「一」", '"one"', 0.0, "auto")]
+
+
+def test_utf16_tmx_by_extension_and_by_content():
+    data = export.to_tmx(SAMPLE).decode("utf-8").replace("encoding='UTF-8'", "encoding='UTF-16'")
+    data = data.encode("utf-16")
+    assert pairs_of(load_alignment(data, "trados.tmx")) == pairs_of(SAMPLE)[:2]
+    assert pairs_of(load_alignment(data)) == pairs_of(SAMPLE)[:2]
+
+
+def test_tsv_keeps_text_exactly():
+    al = load_alignment("  前後の空白 \t\"quoted, not CSV\"\u2028x\n".encode(), "a.tsv")
+    assert pairs_of(al) == [("  前後の空白 ", '"quoted, not CSV"\u2028x', 0.0, "auto")]
+
+
+# -- round trips over arbitrary Unicode ---------------------------------------
+SPECIALS = ["<", ">", "&", '"', "'", "]]>", "&amp;", "\t", "\n", "\r\n", "\r", "\v", "\f", "\x85",
+            "\u2028", "\u2029", "\x1c", "\x00", "\x1f", "\x7f", "\ufffe", "\uffff", "\ufeff",
+            "\ud800", "\udfff", "\ud83d\ude00", "😀", "👨\u200d👩\u200d👧", "שלום", "مرحبا",
+            "\u202e", "「", "」", "「「", "」」", "（", " ", "\u3000", "ja", "en"]
+TEXTS = st.lists(st.one_of(st.sampled_from(SPECIALS),
+                           st.text(st.characters(exclude_categories=()), max_size=6)),
+                 max_size=10).map("".join)
+BEADS = [(1, 1), (1, 1), (2, 1), (1, 2), (3, 1), (1, 0), (0, 1)]
+SCORES = st.floats(0, 1).map(lambda x: round(x, 4))  # the JSON model keeps 4 decimals
+
+
+@st.composite
+def segments(draw, n):
+    out = []
+    for _ in range(n):
+        text = draw(TEXTS)
+        start = draw(st.none() | st.integers(0, 10**6))
+        out.append(Segment(text, start, None if start is None else start + len(text)))
+    return out
+
+
+@st.composite
+def alignments(draw):
+    ja, en, pairs = [], [], []
+    for n_ja, n_en in draw(st.lists(st.sampled_from(BEADS), max_size=6)):
+        ja_ids = tuple(range(len(ja), len(ja) + n_ja))
+        en_ids = tuple(range(len(en), len(en) + n_en))
+        ja += draw(segments(n_ja))
+        en += draw(segments(n_en))
+        ranked = draw(st.lists(st.integers(0, len(ja) - 1), max_size=2)) if ja else []
+        candidates = tuple(Candidate((i,), draw(SCORES)) for i in ranked)
+        pairs.append(Pair(ja_ids, en_ids, draw(SCORES), draw(st.sampled_from(STATUSES)), candidates))
+    meta = draw(st.dictionaries(TEXTS, TEXTS, max_size=2))
+    return Alignment(tuple(ja), tuple(en), tuple(pairs), "document", meta)
+
+
+HUGE = make((["長" * 50_000 + "「<&>」\t" + "x\x00" * 24_998], ["long " * 20_000], 0.5, "edited"),
+            (["短い"], ["Short."]))
+FAST = settings(max_examples=200, deadline=None)
+
+
+def xml_safe(text):
+    """What XML 1.0 can carry (its Char production)."""
+    return "".join(c for c in text if c in "\t\n\r" or "\x20" <= c <= "\ud7ff"
+                   or "\ue000" <= c <= "\ufffd" or c >= "\U00010000")
+
+
+def tsv_safe(text):
+    """No surrogates; each run of tabs and line breaks one space."""
+    text = "".join(c for c in text if not "\ud800" <= c <= "\udfff")
+    return re.sub("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+", " ", text)
+
+
+def surrogate_pairs_joined(text):
+    """A high surrogate followed by a low one reads back from any JSON as the one
+    character they encode; everything else must come back exactly."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+
+
+@FAST
+@given(alignments(), st.booleans())
+@example(HUGE, False)
+def test_tmx_is_well_formed_and_round_trips(al, include_empty):
+    data = export.to_tmx(al, include_empty=include_empty)
+    root = etree.fromstring(data)  # raises if not well-formed
+    written = []
+    for pair in al.pairs:
+        ja, en = xml_safe(al.ja_text(pair)), xml_safe(al.en_text(pair))
+        if (ja and en) or include_empty:
+            written.append((ja, en, pair.score, pair.status))
+    assert len(root.findall("body/tu")) == len(written)
+    expected = [row for row in written if row[0] or row[1]]  # two empty segs hold nothing
+    if expected:
+        assert pairs_of(load_alignment(data, "rt.tmx")) == expected
+    else:  # a TMX with nothing in it is refused, not read as an empty alignment
+        with pytest.raises(InputError, match="no <tu>|no pairs"):
+            load_alignment(data, "rt.tmx")
+
+
+@FAST
+@given(alignments(), st.booleans(), st.booleans(), st.booleans())
+@example(HUGE, True, True, False)
+def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom):
+    text = export.to_tsv(al, header=header, score=score, bom=bom)
+    lines = text.removeprefix("\ufeff" if bom else "")
+    rows = lines.split("\n")
+    assert rows.pop() == ""
+    assert len(rows) == len(al.pairs) + header
+    assert len(lines.splitlines()) == len(rows)  # no stray line boundary of any kind
+    assert all(len(row.split("\t")) == (4 if score else 2) for row in rows)
+
+    data = export.render(al, "tsv", header=True, score=True, bom=bom)
+    expected = [(tsv_safe(al.ja_text(p)), tsv_safe(al.en_text(p)), p.score, p.status)
+                for p in al.pairs]
+    expected = [row for row in expected if row[0] or row[1]]
+    if expected:
+        assert pairs_of(load_alignment(data, "rt.tsv")) == expected
+    else:
+        with pytest.raises(InputError, match="no pairs"):
+            load_alignment(data, "rt.tsv")
+
+
+@FAST
+@given(alignments())
+@example(HUGE)
+def test_json_round_trips_exactly(al):
+    back = load_alignment(export.render(al, "json"), "rt.json")
+    joined = Alignment(
+        tuple(Segment(surrogate_pairs_joined(s.text), s.start, s.end) for s in al.ja),
+        tuple(Segment(surrogate_pairs_joined(s.text), s.start, s.end) for s in al.en),
+        al.pairs, al.mode,
+        {surrogate_pairs_joined(k): surrogate_pairs_joined(v) for k, v in al.meta.items()})
+    assert back == joined
+    assert back.meta == joined.meta
