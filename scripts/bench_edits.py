@@ -1,0 +1,163 @@
+"""Time each review operation on a 500-pair alignment, alone and with the
+store saving it (SQLite on a temporary file, WAL, synchronous=FULL).
+
+    python scripts/bench_edits.py [--pairs 500] [--reps 30]
+
+Prints median and max milliseconds per operation, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from align import edits  # noqa: E402
+from align.model import Alignment, Pair, Segment  # noqa: E402
+from align.store import Store  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "ukraine_talks_bloomberg_ja.txt"
+WORDS = ("the talks in Berlin continued on Monday as negotiators from Kyiv and Washington sought "
+         "a framework for security guarantees that officials said could resemble NATO's collective "
+         "defence clause while territorial questions remain unresolved after weeks of pressure").split()
+
+
+def _ja_sentences() -> list[str]:
+    text = DATA.read_text(encoding="utf-8").replace("\n", "")
+    return [s + "。" for s in text.split("。") if s.strip()]
+
+
+def _segments(texts: list[str], sep: int) -> tuple[Segment, ...]:
+    out, pos = [], 0
+    for t in texts:
+        out.append(Segment(t, pos, pos + len(t)))
+        pos += len(t) + sep
+    return tuple(out)
+
+
+def build_document(n_pairs: int, rnd: random.Random) -> Alignment:
+    """~100-character segments, mostly 1-1 with some 2-1 and 1-2 beads."""
+    base = _ja_sentences()
+    ja, en, pairs = [], [], []
+    for k in range(n_pairs):
+        nj, ne = rnd.choice([(1, 1)] * 6 + [(2, 1), (1, 2)])
+        ja_ids = tuple(range(len(ja), len(ja) + nj))
+        en_ids = tuple(range(len(en), len(en) + ne))
+        for _ in range(nj):  # two source sentences per segment reach ~100 characters
+            ja.append(rnd.choice(base)[:60] + rnd.choice(base)[:40] + f"（{k}）")
+        for _ in range(ne):
+            words = [rnd.choice(WORDS) for _ in range(16)]
+            en.append(" ".join(words).capitalize() + f" ({k}).")
+        pairs.append(Pair(ja_ids, en_ids, round(rnd.random(), 4)))
+    return Alignment(_segments(ja, 0), _segments(en, 1), tuple(pairs))
+
+
+def build_headlines(n_sentences: int, n_headlines: int, rnd: random.Random) -> Alignment:
+    doc = build_document(n_sentences, rnd)
+    en = tuple(Segment(f"HEADLINE {h}: " + " ".join(rnd.choice(WORDS) for _ in range(8)).upper())
+               for h in range(n_headlines))
+    pairs = tuple(Pair((rnd.randrange(len(doc.ja)),), (h,), 0.5) for h in range(n_headlines))
+    return Alignment(doc.ja, en, pairs, mode="headlines")
+
+
+def cases(al: Alignment, rnd: random.Random) -> dict:
+    """op name -> function drawing valid arguments for ``al``."""
+    n = len(al.pairs)
+    kinds = lambda *ks: [k for k, p in enumerate(al.pairs) if p.kind in ks]  # noqa: E731
+
+    def split_at(seg_id):
+        text = al.en[seg_id].text
+        return text.index(" ", len(text) // 2)
+
+    en_id = lambda: rnd.randrange(len(al.en))  # noqa: E731
+    return {
+        "merge_next": lambda: (rnd.randrange(n - 1),),
+        "merge_prev": lambda: (rnd.randrange(1, n),),
+        "split_pair": lambda: (rnd.choice(kinds("2-1", "1-2")),),
+        "split_segment": lambda: ("en", i := en_id(), split_at(i)),
+        "shift": lambda: (rnd.randrange(1, n), rnd.choice(["ja", "en"]), "up"),
+        "insert_empty": lambda: (rnd.choice(kinds("1-1")), "ja"),
+        "delete_pair": lambda: (rnd.choice(kinds("1-1", "2-1")),),
+        "edit_text": lambda: ("ja", i := rnd.randrange(len(al.ja)), al.ja[i].text + "（改）"),
+        "confirm": lambda: (rnd.randrange(n),),
+        "confirm_through": lambda: (rnd.randrange(n),),
+    }
+
+
+def ms(seconds: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(seconds) * 1e3, 2), "max_ms": round(max(seconds) * 1e3, 2)}
+
+
+def bench(al: Alignment, calls: dict, store: Store, reps: int, timings: dict) -> None:
+    project = store.open_project(store.create_project("bench", al))
+    for name, draw in calls.items():
+        for _ in range(reps):
+            args = draw()
+            t0 = time.perf_counter()
+            edits.OPS[name](project.current, *args)
+            t1 = time.perf_counter()
+            project.apply(name, *args)
+            t2 = time.perf_counter()
+            project.undo()
+            t3 = time.perf_counter()
+            project.redo()
+            t4 = time.perf_counter()
+            project.undo()  # back to the start, so every rep sees the same alignment
+            for key, dt in (("op", t1 - t0), ("op+save", t2 - t1), ("undo", t3 - t2), ("redo", t4 - t3)):
+                timings.setdefault(name, {}).setdefault(key, []).append(dt)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pairs", type=int, default=500)
+    ap.add_argument("--reps", type=int, default=30)
+    opts = ap.parse_args()
+    rnd = random.Random(1)
+    doc = build_document(opts.pairs, rnd)
+    heads = build_headlines(opts.pairs, 20, rnd)
+    timings: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.sqlite3"
+        with Store(path) as store:
+            t0 = time.perf_counter()
+            pid = store.create_project("size", doc)
+            create_s = time.perf_counter() - t0
+            bench(doc, cases(doc, rnd), store, opts.reps, timings)
+            # Unconfirm needs a confirmed pair: start from a fully confirmed copy.
+            confirmed = edits.confirm_through(doc, len(doc.pairs) - 1)
+            any_pair = {"unconfirm": lambda: (rnd.randrange(len(doc.pairs)),)}
+            bench(confirmed, any_pair, store, opts.reps, timings)
+            n_heads = len(heads.pairs)
+            bench(heads, {"relink": lambda: (rnd.randrange(n_heads), (rnd.randrange(len(heads.ja)),))},
+                  store, opts.reps, timings)
+            t0 = time.perf_counter()
+            store.open_project(pid)
+            open_s = time.perf_counter() - t0
+            # What the original state costs on disk; later rows store only what changed.
+            size = store._con.execute("SELECT LENGTH(pairs), LENGTH(ja), LENGTH(en) FROM states "
+                                      "WHERE project_id = ? AND seq = 0", (pid,)).fetchone()
+    report = {name: {k: ms(v) for k, v in by.items()} for name, by in timings.items()}
+    chars = [sum(len(s.text) for s in segs) // len(segs) for segs in (doc.ja, doc.en)]
+    print(f"{len(doc.pairs)} pairs, {len(doc.ja)} ja + {len(doc.en)} en segments, "
+          f"{chars[0]} / {chars[1]} characters a segment; {opts.reps} reps")
+    print(f"{'op':<16}{'op alone':>18}{'op + save':>18}{'undo':>18}{'redo':>18}   (median / max ms)")
+    for name, by in report.items():
+        cells = "".join(f"{by[k]['median_ms']:>9.2f} /{by[k]['max_ms']:>7.2f}"
+                        for k in ("op", "op+save", "undo", "redo"))
+        print(f"{name:<16}{cells}")
+    print(f"create project {create_s * 1e3:.1f} ms, open project {open_s * 1e3:.1f} ms; "
+          f"stored state 0: pairs {size[0]} B, ja {size[1]} B, en {size[2]} B (zlib)")
+    print(json.dumps({"pairs": len(doc.pairs), "reps": opts.reps, "ops": report,
+                      "create_ms": round(create_s * 1e3, 1), "open_ms": round(open_s * 1e3, 1),
+                      "state0_bytes": {"pairs": size[0], "ja": size[1], "en": size[2]}}))
+
+
+if __name__ == "__main__":
+    main()

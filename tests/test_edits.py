@@ -1,0 +1,578 @@
+"""Edit operations: exact results on small alignments, every refusal, and
+property tests over random edit/undo/redo sequences."""
+
+import json
+
+import pytest
+from hypothesis import settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from align import edits as E
+from align.edits import EditError, History, Step, check_invariants
+from align.model import Alignment, Candidate, Pair, Segment
+
+
+def P(ja, en, score=0.5, status="auto", candidates=()):
+    return Pair(tuple(ja), tuple(en), score, status, tuple(candidates))
+
+
+def doc(*pairs, ja=None, en=None):
+    """A document alignment whose segments are named after their ids."""
+    nja = sum(len(p.ja) for p in pairs)
+    nen = sum(len(p.en) for p in pairs)
+    ja = ja or tuple(Segment(f"文{i}。") for i in range(nja))
+    en = en or tuple(Segment(f"Sentence {i}.") for i in range(nen))
+    al = Alignment(tuple(ja), tuple(en), tuple(pairs))
+    check_invariants(al)
+    return al
+
+
+def three():
+    return doc(P([0], [0], 0.9), P([1], [1], 0.4), P([2], [2], 0.7))
+
+
+def headlines(*pairs, nja=5):
+    al = Alignment(tuple(Segment(f"文{i}。") for i in range(nja)),
+                   tuple(Segment(f"HEADLINE {i}") for i in range(len(pairs))),
+                   tuple(pairs), mode="headlines")
+    check_invariants(al)
+    return al
+
+
+def refuses(fn, *args, match=None):
+    with pytest.raises(EditError, match=match):
+        fn(*args)
+
+
+# -- merge -------------------------------------------------------------------
+
+def test_merge_next_joins_two_pairs_keeping_the_lower_score():
+    al = three()
+    out = E.merge_next(al, 0)
+    assert out.pairs == (P([0, 1], [0, 1], 0.4, "edited"), P([2], [2], 0.7))
+    assert al == three()  # the input is untouched
+    assert out.ja is al.ja and out.en is al.en
+
+
+def test_merge_prev_is_merge_with_the_pair_above():
+    assert E.merge_prev(three(), 2) == E.merge_next(three(), 1)
+    assert E.merge_prev(three(), 2).pairs[1] == P([1, 2], [1, 2], 0.4, "edited")
+
+
+def test_merge_an_insertion_with_a_deletion_makes_a_one_to_one():
+    al = doc(P([0], []), P([], [0]))
+    assert E.merge_next(al, 0).pairs == (P([0], [0], 0.5, "edited"),)
+
+
+def test_merge_drops_candidates():
+    al = doc(P([0], [0], candidates=[Candidate((1,), 0.3)]), P([1], [1]))
+    assert E.merge_next(al, 0).pairs[0].candidates == ()
+
+
+@pytest.mark.parametrize("fn,k,match", [
+    (E.merge_next, 2, "last pair"), (E.merge_prev, 0, "first pair"),
+    (E.merge_next, 3, "no pair 3"), (E.merge_next, -1, "no pair -1"),
+    (E.merge_prev, 7, "no pair"), (E.merge_next, True, "number"), (E.merge_next, "0", "number")])
+def test_merge_refusals(fn, k, match):
+    refuses(fn, three(), k, match=match)
+
+
+def test_merge_refuses_a_confirmed_pair_on_either_side():
+    al = E.confirm(three(), 1)
+    refuses(E.merge_next, al, 0, match="confirmed")
+    refuses(E.merge_prev, al, 2, match="confirmed")
+    refuses(E.merge_next, al, 1, match="confirmed")
+
+
+# -- split_pair --------------------------------------------------------------
+
+def test_split_pair_two_two_into_one_ones_by_default():
+    al = doc(P([0, 1], [0, 1], 0.8), P([2], [2]))
+    out = E.split_pair(al, 0)
+    assert out.pairs == (P([0], [0], 0.8, "edited"), P([1], [1], 0.8, "edited"), P([2], [2]))
+
+
+def test_split_pair_two_one_into_one_one_and_one_zero():
+    al = doc(P([0, 1], [0], 0.8))
+    assert E.split_pair(al, 0).pairs == (P([0], [0], 0.8, "edited"), P([1], [], 0.8, "edited"))
+
+
+def test_split_pair_three_one_gives_the_odd_segment_to_the_first_part():
+    al = doc(P([0, 1, 2], [0]))
+    assert E.split_pair(al, 0).pairs == (P([0, 1], [0], status="edited"), P([2], [], status="edited"))
+
+
+def test_split_pair_at_explicit_boundaries():
+    al = doc(P([0, 1, 2], [0, 1]))
+    assert E.split_pair(al, 0, ja_at=1, en_at=2).pairs == (
+        P([0], [0, 1], status="edited"), P([1, 2], [], status="edited"))
+    one = doc(P([0], [0]))
+    assert E.split_pair(one, 0, ja_at=1, en_at=0).pairs == (
+        P([0], [], status="edited"), P([], [0], status="edited"))
+
+
+@pytest.mark.parametrize("pair,kw,match", [
+    (P([0], [0]), {}, "each part"),                      # 1-1 cut in the middle: nothing in part two
+    (P([0, 1], [0, 1]), {"ja_at": 0, "en_at": 0}, "each part"),
+    (P([0, 1], [0, 1]), {"ja_at": 2, "en_at": 2}, "each part"),
+    (P([0, 1], [0]), {"ja_at": 3}, "ja_at must be between 0 and 2"),
+    (P([0, 1], [0]), {"en_at": -1}, "en_at must be between 0 and 1"),
+    (P([0, 1], [0]), {"ja_at": 1.5}, "number"),
+])
+def test_split_pair_refusals(pair, kw, match):
+    refuses(lambda: E.split_pair(doc(pair), 0, **kw), match=match)
+
+
+def test_split_pair_refuses_a_confirmed_pair_and_a_bad_index():
+    al = E.confirm(doc(P([0, 1], [0, 1])), 0)
+    refuses(E.split_pair, al, 0, match="confirmed")
+    refuses(E.split_pair, al, 1, match="no pair 1")
+
+
+# -- split_segment -----------------------------------------------------------
+
+def en_two_sentences():
+    src = "Talks resumed. Kyiv hopes.\nNext one."
+    en = (Segment("Talks resumed. Kyiv hopes.", 0, 26), Segment("Next one.", 27, 36))
+    ja = (Segment("協議が再開。キーウは期待。"), Segment("次。"))
+    return src, doc(P([0], [0], 0.6, "confirmed"), P([1], [1], 0.3), ja=ja, en=en)
+
+
+def test_split_segment_cuts_text_derives_offsets_and_renumbers():
+    src, al = en_two_sentences()
+    al = E.unconfirm(al, 0)
+    out = E.split_segment(al, "en", 0, 14)  # at the space after "resumed."
+    assert [s.text for s in out.en] == ["Talks resumed.", "Kyiv hopes.", "Next one."]
+    assert all(src[s.start:s.end] == s.text for s in out.en)
+    assert out.en[0] == Segment("Talks resumed.", 0, 14) and out.en[1] == Segment("Kyiv hopes.", 15, 26)
+    assert out.pairs == (P([0], [0, 1], 0.6, "edited"), P([1], [2], 0.3))
+    assert out.ja is al.ja
+
+
+def test_split_segment_japanese_without_offsets_in_a_middle_segment():
+    al = doc(P([0], [0]), P([1], [1]), P([2], [2]),
+             ja=(Segment("一。"), Segment("協議が再開。キーウは期待。"), Segment("三。")))
+    out = E.split_segment(al, "ja", 1, 6)
+    assert [s.text for s in out.ja] == ["一。", "協議が再開。", "キーウは期待。", "三。"]
+    assert out.ja[1].start is None and out.ja[2].start is None
+    assert out.pairs == (P([0], [0]), P([1, 2], [1], status="edited"), P([3], [2]))
+
+
+def test_split_segment_offsets_that_do_not_match_the_text_are_dropped():
+    al = doc(P([0], [0]), en=(Segment("Ab cd.", 10, 99),))
+    out = E.split_segment(al, "en", 0, 3)
+    assert out.en == (Segment("Ab"), Segment("cd."))
+
+
+def test_split_segment_renumbers_headline_links_and_candidates():
+    al = headlines(P([3, 1], [0], candidates=[Candidate((1,), 0.8), Candidate((4, 0), 0.2)]),
+                   P([1], [1]), nja=5)
+    al = E.edit_text(al, "ja", 1, "前半。後半。")
+    out = E.split_segment(al, "ja", 1, 3)
+    assert out.pairs[0] == P([4, 1, 2], [0], status="edited",
+                             candidates=[Candidate((1, 2), 0.8), Candidate((5, 0), 0.2)])
+    assert out.pairs[1] == P([1, 2], [1], status="edited")
+    assert len(out.ja) == 6
+
+
+@pytest.mark.parametrize("at,match", [
+    (0, "inside"), (26, "inside"), (-3, "inside"), (99, "inside"), ("5", "number")])
+def test_split_segment_position_refusals(at, match):
+    _, al = en_two_sentences()
+    refuses(E.split_segment, E.unconfirm(al, 0), "en", 0, at, match=match)
+
+
+def test_split_segment_refuses_a_whitespace_half():
+    al = doc(P([0], [0]), en=(Segment("Done.   "),))
+    refuses(E.split_segment, al, "en", 0, 5, match="both parts")
+    al = doc(P([0], [0]), en=(Segment("  Done."),))
+    refuses(E.split_segment, al, "en", 0, 1, match="both parts")
+
+
+def test_split_segment_other_refusals():
+    _, al = en_two_sentences()
+    refuses(E.split_segment, al, "en", 0, 14, match="confirmed")
+    refuses(E.split_segment, al, "en", 2, 1, match="no English segment 2: the text has 2 segments")
+    refuses(E.split_segment, al, "fr", 0, 1, match="side")
+    refuses(E.split_segment, headlines(P([0], [0])), "en", 0, 3, match="headline")
+
+
+# -- shift -------------------------------------------------------------------
+
+def test_shift_up_moves_the_first_segment_to_the_previous_pair():
+    out = E.shift(three(), 1, "en", "up")
+    assert out.pairs == (P([0], [0, 1], 0.9, "edited"), P([1], [], 0.4, "edited"), P([2], [2], 0.7))
+
+
+def test_shift_down_moves_the_last_segment_to_the_next_pair():
+    al = doc(P([0, 1], [0]), P([2], [1]))
+    out = E.shift(al, 0, "ja", "down")
+    assert out.pairs == (P([0], [0], status="edited"), P([1, 2], [1], status="edited"))
+
+
+def test_shift_removes_a_pair_left_empty():
+    al = doc(P([0], [0]), P([], [1]), P([1], [2]))
+    assert E.shift(al, 1, "en", "up").pairs == (P([0], [0, 1], status="edited"), P([1], [2]))
+    assert E.shift(al, 1, "en", "down").pairs == (P([0], [0]), P([1], [1, 2], status="edited"))
+
+
+@pytest.mark.parametrize("k,side,direction,match", [
+    (0, "en", "up", "first pair"), (2, "ja", "down", "last pair"),
+    (1, "ja", "left", "direction"), (1, "xx", "up", "side"), (5, "ja", "up", "no pair 5")])
+def test_shift_refusals(k, side, direction, match):
+    refuses(E.shift, three(), k, side, direction, match=match)
+
+
+def test_shift_refuses_an_empty_side_and_confirmed_pairs():
+    refuses(E.shift, doc(P([0], [0]), P([], [1])), 1, "ja", "up", match="no Japanese segment")
+    al = E.confirm(three(), 0)
+    refuses(E.shift, al, 1, "ja", "up", match="the pair it would move into is confirmed")
+    refuses(E.shift, al, 0, "ja", "down", match="this pair is confirmed")
+    assert E.shift(al, 1, "ja", "down").pairs[0] == al.pairs[0]
+
+
+# -- insert_empty / delete_pair ----------------------------------------------
+
+def test_insert_empty_puts_the_chosen_side_first_with_an_empty_counterpart():
+    al = doc(P([0], [0]), P([1, 2], [1], 0.3))
+    assert E.insert_empty(al, 1, "ja").pairs == (
+        P([0], [0]), P([1, 2], [], 0.3, "edited"), P([], [1], 0.3, "edited"))
+    assert E.insert_empty(al, 1, "en").pairs == (
+        P([0], [0]), P([], [1], 0.3, "edited"), P([1, 2], [], 0.3, "edited"))
+
+
+def test_insert_empty_refusals():
+    refuses(E.insert_empty, doc(P([0], [])), 0, "ja", match="already has an empty side")
+    refuses(E.insert_empty, E.confirm(three(), 0), 0, "en", match="confirmed")
+    refuses(E.insert_empty, three(), 0, "de", match="side")
+    refuses(E.insert_empty, three(), 3, "ja", match="no pair")
+
+
+def test_delete_pair_unlinks_every_segment_japanese_first():
+    al = doc(P([0], [0]), P([1, 2], [1], 0.3))
+    assert E.delete_pair(al, 1).pairs == (
+        P([0], [0]), P([1], [], 0.3, "edited"), P([2], [], 0.3, "edited"), P([], [1], 0.3, "edited"))
+    assert E.delete_pair(doc(P([0, 1], [])), 0).pairs == (
+        P([0], [], status="edited"), P([1], [], status="edited"))
+
+
+def test_delete_pair_refusals():
+    refuses(E.delete_pair, doc(P([0], []), P([], [0])), 1, match="already unlinked")
+    refuses(E.delete_pair, E.confirm(three(), 2), 2, match="confirmed")
+    refuses(E.delete_pair, three(), -1, match="no pair")
+
+
+# -- edit_text ---------------------------------------------------------------
+
+def test_edit_text_replaces_text_and_drops_offsets():
+    al = doc(P([0], [0]), P([1], [1]), en=(Segment("Old.", 0, 4), Segment("Two.", 5, 9)))
+    out = E.edit_text(al, "en", 0, "  New text.\n")
+    assert out.en == (Segment("New text."), Segment("Two.", 5, 9))
+    assert out.pairs == (P([0], [0], status="edited"), P([1], [1]))
+
+
+def test_edit_text_in_headline_mode_marks_every_linking_pair():
+    al = headlines(P([1], [0]), P([1, 2], [1]), P([0], [2]))
+    out = E.edit_text(al, "ja", 1, "新しい文。")
+    assert [p.status for p in out.pairs] == ["edited", "edited", "auto"]
+    assert E.edit_text(al, "en", 2, "NEW HEADLINE").pairs[2].status == "edited"
+
+
+@pytest.mark.parametrize("text,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
+                                         ("Sentence 0.", "unchanged"), (" Sentence 0. ", "unchanged")])
+def test_edit_text_refusals(text, match):
+    refuses(E.edit_text, three(), "en", 0, text, match=match)
+
+
+def test_edit_text_refuses_a_confirmed_pair_and_a_missing_segment():
+    refuses(E.edit_text, E.confirm(three(), 0), "ja", 0, "新。", match="confirmed")
+    refuses(E.edit_text, three(), "ja", 3, "新。", match="no Japanese segment 3")
+
+
+# -- confirm -----------------------------------------------------------------
+
+def test_confirm_unconfirm_keep_the_score():
+    al = E.confirm(three(), 1)
+    assert al.pairs[1] == P([1], [1], 0.4, "confirmed")
+    assert E.unconfirm(al, 1).pairs[1] == P([1], [1], 0.4, "edited")
+
+
+def test_confirm_through_confirms_every_pair_up_to_k():
+    al = E.confirm(three(), 0)
+    out = E.confirm_through(al, 1)
+    assert [p.status for p in out.pairs] == ["confirmed", "confirmed", "auto"]
+    assert [p.score for p in out.pairs] == [0.9, 0.4, 0.7]
+
+
+def test_confirm_refusals():
+    al = E.confirm(three(), 0)
+    refuses(E.confirm, al, 0, match="already confirmed")
+    refuses(E.unconfirm, al, 1, match="not confirmed")
+    refuses(E.confirm_through, al, 0, match="already confirmed")
+    refuses(E.confirm, al, 3, match="no pair")
+    refuses(E.confirm_through, al, -1, match="no pair")
+
+
+# -- headline mode -----------------------------------------------------------
+
+def test_relink_sets_the_sentences_of_a_headline():
+    al = headlines(P([0], [0], 0.7, candidates=[Candidate((2,), 0.6)]), P([1], [1]))
+    out = E.relink(al, 0, [3, 2])
+    assert out.pairs[0] == P([3, 2], [0], 0.7, "edited", [Candidate((2,), 0.6)])
+    assert E.relink(al, 1, []).pairs[1] == P([], [1], status="edited")
+    assert E.confirm(out, 0).pairs[0].status == "confirmed"
+
+
+@pytest.mark.parametrize("ids,match", [([5], "no Japanese sentence 5"), ([-1], "no Japanese"),
+                                       ([1, 1], "twice"), ([0], "already links"), (["a"], "number")])
+def test_relink_refusals(ids, match):
+    refuses(E.relink, headlines(P([0], [0])), 0, ids, match=match)
+
+
+def test_relink_refuses_a_confirmed_headline_and_document_mode():
+    refuses(E.relink, E.confirm(headlines(P([0], [0])), 0), 0, [1], match="confirmed")
+    refuses(E.relink, three(), 0, [1], match="headlines")
+
+
+@pytest.mark.parametrize("fn,args", [
+    (E.merge_next, (0,)), (E.merge_prev, (1,)), (E.split_pair, (0,)),
+    (E.shift, (0, "ja", "down")), (E.insert_empty, (0, "ja")), (E.delete_pair, (0,))])
+def test_document_only_ops_refuse_headlines(fn, args):
+    refuses(fn, headlines(P([0, 1], [0]), P([2], [1])), *args, match="full texts")
+
+
+# -- check_invariants --------------------------------------------------------
+
+@pytest.mark.parametrize("pairs,match", [
+    ((P([0], [0]),), "ja segments"),                                  # ja 1 missing
+    ((P([1], [0]), P([0], [1])), "ja segments"),                      # out of order
+    ((P([0], [0]), P([], []), P([1], [1])), "no segment on either side"),
+    ((P([0], [0]), P([1], [1, 1])), "en segments"),                   # twice
+    ((P([0], [0]), P([1, 2], [1])), "does not exist"),
+])
+def test_check_invariants_document(pairs, match):
+    al = Alignment((Segment("a"), Segment("b")), (Segment("A"), Segment("B")), pairs)
+    with pytest.raises(ValueError, match=match):
+        check_invariants(al)
+
+
+@pytest.mark.parametrize("pairs,match", [
+    ((P([0], [0, 1]),), "exactly one headline"),
+    ((P([0], [0]),), "each in exactly one pair"),
+    ((P([0], [0]), P([1], [0])), "each in exactly one pair"),
+    ((P([0, 0], [0]), P([], [1])), "twice"),
+    ((P([0], [0]), P([], [1], candidates=[Candidate((9,), 0.1)])), "does not exist"),
+])
+def test_check_invariants_headlines(pairs, match):
+    al = Alignment((Segment("a"), Segment("b")), (Segment("A"), Segment("B")), pairs, mode="headlines")
+    with pytest.raises(ValueError, match=match):
+        check_invariants(al)
+
+
+def test_check_invariants_accepts_headlines_in_any_order():
+    check_invariants(headlines(P([2, 0], [0]), P([], [1])).with_pairs([P([], [1]), P([2, 0], [0])]))
+
+
+# -- History and Step --------------------------------------------------------
+
+def test_history_undo_redo_and_branch():
+    h = History(three())
+    a1 = h.apply("merge_next", 0)
+    a2 = h.apply(E.confirm, 1)
+    assert h.cursor == 2 and h.can_undo and not h.can_redo
+    assert h.undo() == a1 and h.undo() == three() and not h.can_undo
+    assert h.redo() == a1 and h.can_redo
+    a3 = h.apply("split_pair", 0)  # drops the redo branch (a2)
+    assert not h.can_redo and h.current == a3 != a2
+    assert h.steps == (Step("merge_next", (0,)), Step("split_pair", (0,)))
+
+
+def test_history_refusals_leave_it_unchanged():
+    h = History(three())
+    refuses(h.undo, match="nothing to undo")
+    refuses(h.redo, match="nothing to redo")
+    refuses(h.apply, "merge_next", 2, match="last pair")
+    refuses(h.apply, "frobnicate", match="unknown edit")
+    refuses(h.apply, lambda al: al, match="unknown edit")
+    assert h.current == three() and h.steps == () and h.cursor == 0
+
+
+def test_history_rejects_a_broken_start():
+    with pytest.raises(ValueError):
+        History(Alignment((Segment("a"),), (), ()))
+
+
+class Index:
+    """Like a NumPy integer: not an int, but has __index__."""
+
+    def __index__(self):
+        return 1
+
+
+def test_ops_accept_integer_like_indices():
+    al = doc(P([0], [0]), P([1], [1]), en=(Segment("Ab cd."), Segment("Ef.")))
+    assert E.split_segment(al, "en", Index(), 1) == E.split_segment(al, "en", 1, 1)
+    assert E.merge_prev(al, Index()) == E.merge_next(al, 0)
+    assert E.edit_text(al, "ja", Index(), "新。").ja[1] == Segment("新。")
+
+
+def test_step_records_plain_json_args_that_replay_exactly():
+    step = Step.make(E.relink, (Index(), [2, Index()]))
+    assert step == Step("relink", (1, (2, 1)))
+    assert Step.from_json(json.loads(json.dumps(step.to_json()))) == step
+    al = headlines(P([0], [0]), P([1], [1]))
+    assert step.run(al) == E.relink(al, 1, (2, 1))
+
+
+# -- property tests ----------------------------------------------------------
+
+TEXTS = st.lists(st.sampled_from(["協議", "。", "Kyiv", " ", "ab", "、", "x y"]),
+                 min_size=1, max_size=5).map("".join).filter(str.strip)
+BEADS = st.sampled_from([(1, 1), (1, 1), (1, 0), (0, 1), (2, 1), (1, 2), (2, 2), (3, 1)])
+SCORES = st.sampled_from([0.0, 0.25, 0.5, 0.9])
+
+
+def _segments(draw, n):
+    """n segments with offsets into a source text kept in meta (some without)."""
+    texts = [draw(TEXTS) for _ in range(n)]
+    source, segs = "", []
+    for t in texts:
+        has_offsets = draw(st.booleans())
+        segs.append(Segment(t, len(source), len(source) + len(t)) if has_offsets else Segment(t))
+        source += t + "\n"
+    return tuple(segs), source
+
+
+@st.composite
+def documents(draw):
+    beads = draw(st.lists(BEADS, min_size=1, max_size=7))
+    ja, ja_src = _segments(draw, sum(b[0] for b in beads))
+    en, en_src = _segments(draw, sum(b[1] for b in beads))
+    pairs, i, j = [], 0, 0
+    for nj, ne in beads:
+        pairs.append(Pair(tuple(range(i, i + nj)), tuple(range(j, j + ne)), draw(SCORES),
+                          draw(st.sampled_from(["auto", "auto", "auto", "confirmed"]))))
+        i, j = i + nj, j + ne
+    return Alignment(ja, en, tuple(pairs), meta={"ja": ja_src, "en": en_src})
+
+
+@st.composite
+def headline_sets(draw):
+    nja, nen = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    ja, ja_src = _segments(draw, nja)
+    en, en_src = _segments(draw, nen)
+    ids = st.lists(st.integers(0, nja - 1), max_size=3, unique=True)
+    pairs = [Pair(tuple(draw(ids)), (h,), draw(SCORES), draw(st.sampled_from(["auto", "auto", "confirmed"])),
+                  tuple(Candidate(tuple(draw(ids)), draw(SCORES)) for _ in range(draw(st.integers(0, 2)))))
+             for h in range(nen)]
+    return Alignment(ja, en, tuple(pairs), mode="headlines", meta={"ja": ja_src, "en": en_src})
+
+
+def _rarely(draw, usual, odd):
+    """Mostly ``usual``, one draw in eight ``odd``: refusals get exercised
+    without starving the edits that succeed."""
+    return draw(odd) if draw(st.integers(0, 7)) == 0 else draw(usual)
+
+
+def _index(draw, n):
+    return _rarely(draw, st.integers(0, n - 1), st.sampled_from([-1, n])) if n else -1
+
+
+def draw_call(draw, al: Alignment) -> tuple[str, tuple]:
+    """An op with arguments sized to ``al``."""
+    k = _index(draw, len(al.pairs))
+    side = _rarely(draw, st.sampled_from(["ja", "en"]), st.just("xx"))
+    segs = getattr(al, side, ())
+    seg = _index(draw, len(segs))
+    name = draw(st.sampled_from(sorted(E.OPS)))
+    if name == "split_pair":
+        cut = st.none() | st.integers(-1, 3)
+        return name, (k, draw(cut), draw(cut))
+    if name == "split_segment":
+        size = len(segs[seg].text) if 0 <= seg < len(segs) else 3
+        return name, (side, seg, _rarely(draw, st.integers(1, max(size - 1, 1)), st.just(size)))
+    if name == "shift":
+        return name, (k, side, _rarely(draw, st.sampled_from(["up", "down"]), st.just("left")))
+    if name == "insert_empty":
+        return name, (k, side)
+    if name == "edit_text":
+        return name, (side, seg, draw(st.sampled_from(["新しい文。", "New one.", "ab", " "])))
+    if name == "relink":
+        ids = st.lists(st.integers(0, max(len(al.ja) - 1, 0)), max_size=3)
+        return name, (k, tuple(_rarely(draw, ids, st.just([-1]))))
+    return name, (k,)
+
+
+def check_offsets(al: Alignment) -> None:
+    for side in ("ja", "en"):
+        for s in getattr(al, side):
+            if s.start is not None:
+                assert al.meta[side][s.start:s.end] == s.text
+
+
+class HistoryMachine(RuleBasedStateMachine):
+    """Random edits, undos and redos, checked against a plain list of states."""
+
+    def make_history(self, al):
+        return History(al)
+
+    alignments = documents()
+
+    @initialize(data=st.data())
+    def start(self, data):
+        al = data.draw(self.alignments)
+        self.h = self.make_history(al)
+        self.states, self.cursor = [self.h.current], 0
+
+    @rule(data=st.data())
+    def edit(self, data):
+        before = self.h.current
+        name, args = data.draw(st.composite(draw_call)(before))
+        try:
+            new = self.h.apply(name, *args)
+        except EditError:
+            assert self.h.current == before and self.h.cursor == self.cursor
+            return
+        assert new != before
+        stored = Step.from_json(json.loads(json.dumps(self.h.steps[self.cursor].to_json())))
+        assert stored.run(before) == new  # the recorded step replays exactly
+        del self.states[self.cursor + 1:]
+        self.states.append(new)
+        self.cursor += 1
+
+    @rule()
+    def undo(self):
+        if self.cursor == 0:
+            refuses(self.h.undo, match="nothing to undo")
+        else:
+            self.cursor -= 1
+            assert self.h.undo() == self.states[self.cursor]
+
+    @rule()
+    def redo(self):
+        if self.cursor == len(self.states) - 1:
+            refuses(self.h.redo, match="nothing to redo")
+        else:
+            self.cursor += 1
+            assert self.h.redo() == self.states[self.cursor]
+
+    @invariant()
+    def consistent(self):
+        al = self.h.current
+        check_invariants(al)
+        check_offsets(al)
+        assert al == self.states[self.cursor]
+        assert self.h.can_undo == (self.cursor > 0)
+        assert self.h.can_redo == (self.cursor < len(self.states) - 1)
+        assert len(self.h.steps) == len(self.states) - 1
+
+
+class HeadlineMachine(HistoryMachine):
+    alignments = headline_sets()
+
+
+STATEFUL = settings(max_examples=200, stateful_step_count=30, deadline=None)
+TestDocumentEdits = HistoryMachine.TestCase
+TestDocumentEdits.settings = STATEFUL
+TestHeadlineEdits = HeadlineMachine.TestCase
+TestHeadlineEdits.settings = STATEFUL
