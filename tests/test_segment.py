@@ -1,0 +1,201 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from align.segment import split, split_english, split_japanese, split_lines
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
+
+
+def texts(segments):
+    return [s.text for s in segments]
+
+
+def assert_spans(text, segments, offset=0):
+    """Each segment is its source span, stripped, and the spans follow one another."""
+    end = offset
+    for s in segments:
+        assert s.text and s.text == s.text.strip()
+        assert text[s.start - offset:s.end - offset] == s.text
+        assert s.start >= end
+        end = s.end
+
+
+# -- Japanese -----------------------------------------------------------------------------
+
+def test_ja_never_splits_inside_a_quote():
+    t = "彼は「今日は晴れだ。明日も晴れだろう。」と述べた。次の文。"
+    assert texts(split_japanese(t)) == ["彼は「今日は晴れだ。明日も晴れだろう。」と述べた。", "次の文。"]
+
+
+@pytest.mark.parametrize("o, c", ["「」", "『』", "（）", "()", "“”", "【】"])
+def test_ja_never_splits_inside_any_bracket(o, c):
+    t = f"前{o}中の文。中の文！{c}と続く。次。"
+    assert texts(split_japanese(t)) == [f"前{o}中の文。中の文！{c}と続く。", "次。"]
+
+
+def test_ja_sentence_final_marks_full_and_half_width():
+    t = "本文（注：括弧内。）。最後！本当？はい!いいえ?終わり｡"
+    assert texts(split_japanese(t)) == ["本文（注：括弧内。）。", "最後！", "本当？", "はい!",
+                                        "いいえ?", "終わり｡"]
+
+
+def test_ja_marks_that_do_not_end_a_sentence():
+    t = "Yahoo!ニュースによると３．５％増えた。次。"
+    assert texts(split_japanese(t)) == ["Yahoo!ニュースによると３．５％増えた。", "次。"]
+
+
+def test_ja_closing_quote_after_period():
+    t = "「わかった。」と彼は言った。「はい。」しかし雨が降った。「本当？」って。"
+    assert texts(split_japanese(t)) == ["「わかった。」と彼は言った。", "「はい。」",
+                                        "しかし雨が降った。", "「本当？」って。"]
+
+
+def test_ja_unclosed_bracket_does_not_swallow_the_text():
+    segments = split_japanese("彼は「未完の引用。" + "次の文です。" * 50)
+    assert len(segments) == 51
+    assert segments[0].text == "彼は「未完の引用。"
+    assert texts(split_japanese("文です。」余り。（次。")) == ["文です。」", "余り。", "（次。"]
+
+
+def test_ja_brackets_do_not_pair_across_paragraphs():
+    t = "「開く。次。\n\n閉じる。」"
+    assert texts(split_japanese(t)) == ["「開く。", "次。", "閉じる。」"]
+
+
+def test_ja_split_quotes_splits_a_free_standing_speech_only():
+    t = "彼は述べた。「私はこう言いたい。首相、聞いてください。」彼は「晴れだ。雨だ。」と続けた。"
+    assert texts(split_japanese(t)) == [
+        "彼は述べた。", "「私はこう言いたい。首相、聞いてください。」", "彼は「晴れだ。雨だ。」と続けた。"]
+    assert texts(split_japanese(t, split_quotes=True)) == [
+        "彼は述べた。", "「私はこう言いたい。", "首相、聞いてください。」",
+        "彼は「晴れだ。雨だ。」と続けた。"]
+
+
+def test_ja_heading_line_is_its_own_segment():
+    t = ("ウクライナ、潜水艦を攻撃\n"
+         "一方、ウクライナ保安局(SBU)はロシアの潜水艦を水中ドローンで損傷させたと主張した。事実であれば初めて。")
+    assert texts(split_japanese(t)) == [
+        "ウクライナ、潜水艦を攻撃",
+        "一方、ウクライナ保安局(SBU)はロシアの潜水艦を水中ドローンで損傷させたと主張した。", "事実であれば初めて。"]
+    assert texts(split_japanese("見出し\n\n本文。")) == ["見出し", "本文。"]
+
+
+def test_ja_wrapped_line_is_rejoined_and_keeps_its_newline():
+    t = ("米当局者は、全体の90%で意見の一致に近づいていると説明。作業部会レベルの協議が今週末に米国、恐らく\n"
+         "マイアミで再開される可能性があると明らかにした。")
+    segments = split_japanese(t)
+    assert texts(segments)[1] == "作業部会レベルの協議が今週末に米国、恐らく\nマイアミで再開される可能性があると明らかにした。"
+    assert_spans(t, segments)
+    assert texts(split_japanese("彼は、\n言った。")) == ["彼は、\n言った。"]  # a comma goes on
+
+
+def test_ja_a_short_line_is_a_heading_even_mid_sentence():
+    # The documented trade-off: hard-wrapped text fills its lines, so this reads as a heading.
+    assert texts(split_japanese("彼は\n言った。")) == ["彼は", "言った。"]
+
+
+def test_ja_line_ending_in_a_quote():
+    t = "彼はこう言った。「女性が非力だからあなたは力を持っている」\nフレークによれば、扉が閉まった。"
+    assert texts(split_japanese(t)) == ["彼はこう言った。", "「女性が非力だからあなたは力を持っている」",
+                                        "フレークによれば、扉が閉まった。"]
+    t = "米国上院議員のエリザベス・ウォレン氏は11月の選挙の後に「大統領選に向けて入念な準備」\nを行うと述べた。"
+    assert texts(split_japanese(t)) == [t]
+
+
+def test_ja_indented_line_opens_a_paragraph():
+    t = "とても長い見出しのように見えるけれども句点のない一行がここにあります\n　新しい段落。"
+    assert len(split_japanese(t)) == 2
+
+
+def test_ja_sample_article():
+    t = SAMPLE.read_text(encoding="utf-8")
+    segments = split_japanese(t)
+    assert_spans(t, segments)
+    assert "ウクライナ、潜水艦を攻撃" in texts(segments)
+    assert segments[0].text.startswith("ゼレンスキー大統領率いる")
+
+
+# -- English ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("U.S. Sen. Elizabeth Warren says she will run. Mr. and Mrs. Smith agreed.",
+     ["U.S. Sen. Elizabeth Warren says she will run.", "Mr. and Mrs. Smith agreed."]),
+    ("Dr. Jones met Gov. Brown on Jan. 5 at St. Mary's. No. 10 said no.",
+     ["Dr. Jones met Gov. Brown on Jan. 5 at St. Mary's.", "No. 10 said no."]),
+    ("Rep. Diehl and Gen. Lee spoke. Acme Inc. The firm, e.g. Sony, i.e. a rival, grew.",
+     ["Rep. Diehl and Gen. Lee spoke.", "Acme Inc.", "The firm, e.g. Sony, i.e. a rival, grew."]),
+    ("J. K. Rowling wrote it. It sold 3.5 million copies.",
+     ["J. K. Rowling wrote it.", "It sold 3.5 million copies."]),
+    ('He said "Stop." Then he left.', ['He said "Stop."', "Then he left."]),
+    ('"Why?" she asked. He smiled.', ['"Why?" she asked.', "He smiled."]),
+    ("Wait... What happened? Nothing! Fine.", ["Wait...", "What happened?", "Nothing!", "Fine."]),
+    ("It starts at 5 a.m. Eastern time. The U.S. economy grew.",
+     ["It starts at 5 a.m. Eastern time.", "The U.S. economy grew."]),
+    ("Ltd. and Corp. beat rivals vs. peers. Done.",
+     ["Ltd. and Corp. beat rivals vs. peers.", "Done."]),
+    ('She smiled. "Good," he said.', ["She smiled.", '"Good," he said.']),
+    ("They always said his smile lit up any room. \"\nHowever, he left.",
+     ['They always said his smile lit up any room. "', "However, he left."]),
+])
+def test_en_sentences(text, expected):
+    segments = split_english(text)
+    assert texts(segments) == expected
+    assert_spans(text, segments)
+
+
+def test_en_headings_and_lists():
+    t = ("Volcano spews ash on Mexico City\nThe volcano erupted. Ash fell.\n\n"
+         "Steps:\n1. Go. 2. Stop.")
+    assert texts(split_english(t)) == ["Volcano spews ash on Mexico City", "The volcano erupted.",
+                                       "Ash fell.", "Steps:", "1. Go.", "2. Stop."]
+
+
+def test_en_line_breaks():
+    assert texts(split_english("Mr.\nSmith came.")) == ["Mr.\nSmith came."]
+    assert texts(split_english("He works at Apple Inc.\nSales rose.")) == [
+        "He works at Apple Inc.", "Sales rose."]
+    t = ("The quick brown fox jumps over the lazy dog and keeps running\n"
+         "across the field. Then it stops.")
+    assert texts(split_english(t)) == [
+        "The quick brown fox jumps over the lazy dog and keeps running\nacross the field.",
+        "Then it stops."]
+
+
+# -- lines, dispatch, offsets -----------------------------------------------------------
+
+def test_split_lines_keeps_offsets():
+    t = "一行目。二文目。\n\n  two  \nthree"
+    segments = split_lines(t, offset=10)
+    assert texts(segments) == ["一行目。二文目。", "two", "three"]
+    assert_spans(t, segments, offset=10)
+
+
+def test_split_dispatches_by_language():
+    t = "Dr. Müller kam. Er ging. 「はい。」と言った。"
+    assert split(t, "ja") == split_japanese(t)
+    assert split(t, "en") == split_english(t)
+    assert split(t, "de") == split_english(t)
+    assert split(t, "fr", offset=5) == split_english(t, offset=5)
+
+
+def test_offset_shifts_every_segment():
+    t = "一文目。二文目。"
+    assert [(s.start, s.end) for s in split_japanese(t, offset=100)] == [(100, 104), (104, 108)]
+
+
+ALPHABET = "あア漢字。！？!?．「」『』（）()“”【】、 \n\n\u3000abcXY.,'\"03"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=120), st.integers(0, 50),
+       st.sampled_from(["ja", "en"]), st.booleans())
+def test_segments_are_exact_spans_and_lose_nothing(text, offset, lang, split_quotes):
+    segments = split(text, lang, offset, split_quotes=split_quotes)
+    assert_spans(text, segments, offset)
+    assert "".join(text.split()) == "".join("".join(s.text.split()) for s in segments)
+    lines = split_lines(text, offset)
+    assert_spans(text, lines, offset)
+    assert "".join(text.split()) == "".join("".join(s.text.split()) for s in lines)

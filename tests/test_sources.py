@@ -1,0 +1,235 @@
+from pathlib import Path
+
+import docx
+import pytest
+
+from align import sources
+from align.errors import InputError
+from align.sources import (MAX_BYTES, Article, decode, detect_language, has_headline_block,
+                           headline_key, parse_article, read_bytes_source, read_source)
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
+SAMPLE = SAMPLE_PATH.read_text(encoding="utf-8")
+# Japanese, ASCII, an ideographic space (its NUL byte is on the "wrong" side in UTF-16)
+# and Windows line endings.
+SMALL = "ゼレンスキー氏は「実質的な進展」があったと述べた。\r\nUS Offers Guarantee (2)\r\n全角　スペース。\n"
+
+HEADLINES = [
+    "US Offers Ukraine Security Guarantee But Territory Still Key (2)",
+    "US Offers Security Deal in Ukraine Talks But Territory Still Key",
+    "Trump: War in Ukraine’s End Closer Than Ever After Talks Today",
+    "Ukraine and US Make ‘Real Progress’ as European Leaders Meet (1)",
+    "Ukraine Says Its Drones Hit Russian Submarine in Novorossiysk",
+    "*MERZ: US OFFER ON UKRAINE GUARANTEES IS ‘REMARKABLE’",
+]
+
+
+def error(call, *args) -> str:
+    with pytest.raises(InputError) as info:
+        call(*args)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# -- decode -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be",
+                                      "cp932", "euc_jp", "iso2022_jp"])
+def test_decode_each_encoding(encoding):
+    assert decode(SMALL.encode(encoding), "x.txt") == SMALL.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "euc_jp"])
+def test_decode_tells_cp932_from_euc_jp_on_short_text(encoding):
+    text = "これは日本語の短い文章です。"
+    assert decode(text.encode(encoding), "x.txt") == text
+
+
+def test_decode_normalises_line_endings():
+    assert decode(b"a\r\nb\rc\n", "x.txt") == "a\nb\nc\n"
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "euc_jp", "utf-16"])
+def test_legacy_encodings_of_the_sample_give_the_same_article(encoding):
+    # CP932 has no ©; "(c)2025" is skipped all the same.
+    text = SAMPLE.replace("©", "(c)") if encoding == "cp932" else SAMPLE
+    expected = parse_article(text)
+    data = text.replace("\n", "\r\n").encode(encoding)
+    assert parse_article(decode(data, "a.txt")) == expected
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "x.txt: empty file"),
+    (b" \n\t\r\n", "x.txt: no text (only whitespace)"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "x.txt: binary file (PNG image), not text"),
+    (b"%PDF-1.7\n%\xe2\xe3", "x.txt: binary file (PDF document), not text"),
+    (bytes(range(256)) * 4, "x.txt: binary file (NUL bytes), not text"),
+    (b"\x01\x02\x03\x04abc" * 100, "x.txt: binary file (control characters), not text"),
+    (b"abc \x85 def", "x.txt: cannot decode as UTF-8, UTF-16, Shift_JIS or EUC-JP"),
+    (b"\xef\xbb\xbfabc\xff", "x.txt: has a UTF-8 byte order mark but is not valid UTF-8"),
+])
+def test_decode_refuses_with_one_line(data, words):
+    assert error(decode, data, "x.txt") == words
+
+
+# -- files ------------------------------------------------------------------------------
+
+def test_read_source_text_file(tmp_path):
+    path = tmp_path / "article"
+    path.write_bytes(SAMPLE.encode("euc_jp"))
+    assert read_source(path) == SAMPLE
+
+
+def test_read_source_missing_folder_and_png(tmp_path):
+    assert error(read_source, tmp_path / "nope.txt") == f"{tmp_path / 'nope.txt'}: no such file"
+    assert error(read_source, tmp_path) == f"{tmp_path}: is a folder, not a file"
+    png = tmp_path / "image.txt"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+    assert "binary file (PNG image), not text" in error(read_source, png)
+
+
+def test_read_source_checks_size_before_reading(tmp_path, monkeypatch):
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(100 * 1024 * 1024)  # sparse: no 100 MB written
+
+    def must_not_read(self):
+        raise AssertionError("read a file that is too large")
+
+    monkeypatch.setattr(Path, "read_bytes", must_not_read)
+    assert error(read_source, big) == f"{big}: too large (100.0 MB; the limit is 20 MB)"
+
+
+def test_read_bytes_source_checks_size(monkeypatch):
+    monkeypatch.setattr(sources, "MAX_BYTES", 10)
+    assert "too large" in error(read_bytes_source, b"x" * 11, "up.txt")
+    assert MAX_BYTES == 20 * 1024 * 1024
+
+
+def test_docx(tmp_path):
+    document = docx.Document()
+    document.add_heading("ウクライナ、潜水艦を攻撃", level=1)
+    document.add_paragraph("一方、保安局は攻撃したと主張した。事実であれば初めて。")
+    document.add_paragraph("")
+    document.add_table(rows=1, cols=1).cell(0, 0).text = "表の中の文。"
+    document.add_paragraph("最後の段落。")
+    path = tmp_path / "article.docx"
+    document.save(path)
+    assert read_source(path) == ("ウクライナ、潜水艦を攻撃\n\n一方、保安局は攻撃したと主張した。事実であれば初めて。"
+                                 "\n\n表の中の文。\n\n最後の段落。")
+    assert read_bytes_source(path.read_bytes(), "upload.DOCX") == read_source(path)
+    assert error(read_bytes_source, b"not a zip", "x.docx") == "x.docx: not a Word .docx file"
+
+
+HTML = """<!DOCTYPE html><html><head><title>サイト</title>
+<style>p { color: red }</style><script>var x = "SCRIPT TEXT";</script></head>
+<body><header>SITE HEADER</header>
+<nav><ul><li><a href="/">ホーム</a></li><li><a href="/news">ニュース一覧</a></li></ul></nav>
+<article><h1>ウクライナ、潜水艦を攻撃</h1>
+<p>一方、ウクライナ保安局(SBU)はロシアの潜水艦を水中ドローンで損傷させたと主張した。事実であれば、
+ドローンによる潜水艦への攻撃成功はウクライナにとって初めて。</p>
+<p>これについてロシアは今のところコメントしていない。SBUは動画を投稿した。</p>
+</article><footer>Copyright 2025 Footer</footer></body></html>"""
+
+
+@pytest.mark.parametrize("trafilatura", [True, False])
+def test_html_article_text(trafilatura, monkeypatch):
+    if not trafilatura:
+        monkeypatch.setattr(sources, "_trafilatura_html", lambda html: None)
+    text = read_bytes_source(HTML.encode("cp932"), "page.html")
+    for junk in ("SCRIPT", "color", "ホーム", "ニュース一覧", "SITE HEADER", "Footer"):
+        assert junk not in text
+    assert text.split("\n\n") == [
+        "ウクライナ、潜水艦を攻撃",
+        "一方、ウクライナ保安局(SBU)はロシアの潜水艦を水中ドローンで損傷させたと主張した。"
+        "事実であれば、ドローンによる潜水艦への攻撃成功はウクライナにとって初めて。",
+        "これについてロシアは今のところコメントしていない。SBUは動画を投稿した。"]
+
+
+def test_markdown_markup_is_removed():
+    md = ("# 見出し #\n\nSome **bold**, *em* and _u_ text, [a link](http://x.y)![img](a.png) "
+          "and `code`. snake_case stays.\n\n```python\nprint('code')\n```\n> 引用。\n- 項目\n"
+          "1. item\n[ref]: http://example.com\n---\n")
+    assert read_bytes_source(md.encode(), "notes.md") == (
+        "見出し\n\nSome bold, em and u text, a link and code. snake_case stays.\n\n"
+        "引用。\n項目\nitem")
+
+
+def test_unknown_extension_is_text():
+    assert read_bytes_source("a,b\n".encode("utf-16"), "table.csv") == "a,b\n"
+
+
+# -- language -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, lang", [
+    (SAMPLE, "ja"),
+    ("ウクライナ、潜水艦を攻撃", "ja"),
+    ("U.S. Sen. Elizabeth Warren says she'll take a hard look.", "en"),
+    ("Die Alpen sind schön.", "en"),
+    ("这是中文文本，没有假名。", "other"),
+    ("Это русский текст.", "other"),
+    ("12345 !!", "other"),
+    ("", "other"),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+# -- the article ------------------------------------------------------------------------
+
+def test_parse_article_sample():
+    article = parse_article(SAMPLE)
+    assert isinstance(article, Article)
+    assert [h.text for h in article.headlines] == HEADLINES
+    for s in article.ja + article.headlines + article.skipped:
+        assert SAMPLE[s.start:s.end] == s.text
+    body = [s.text for s in article.ja]
+    assert "ウクライナ、潜水艦を攻撃" in body
+    assert body[0].startswith("ゼレンスキー大統領率いる")
+    assert body[-1] == "ブルームバーグはこの主張を独立して検証できていない。"
+    for junk in ("原題", "Photographer", "©", "もっと読む", "取材協力", "更新します"):
+        assert not any(junk in s for s in body)
+    skipped = [s.text for s in article.skipped]
+    assert skipped[:2] == ["Photographer:", "Photographer: Guido Bergmann/German Government Press "
+                                            "Office/Getty Images"]
+    assert skipped[2].startswith("原題:US Offers")
+    assert skipped[3:] == ["(ゼレンスキー大統領のコメントを追加して更新します)",
+                           "--取材協力:Christoph Rauwald、Kate Sullivan、Arne Delfs.",
+                           "もっと読むにはこちら bloomberg.com/jp", "©2025 Bloomberg L.P."]
+
+
+def test_parse_article_other_boilerplate():
+    text = ("関連記事によると本文の一文目。\n\n【関連記事】\n・米国が提案\n\n・欧州が会合\n\n（第3段落を訂正します）\n"
+            "記事についての記者への問い合わせ先：東京 山田 yamada@example.com\n"
+            "出所：ブルームバーグ\n写真：会見する首相\n\n本文の二文目。")
+    article = parse_article(text)
+    assert [s.text for s in article.ja] == ["関連記事によると本文の一文目。", "本文の二文目。"]
+    assert len(article.skipped) == 7
+    assert article.headlines == []
+
+
+def test_headlines_split_on_the_japanese_comma_only():
+    text = "本文。\n\n原題：Oil, Gas Rise、 Stocks Fall (3)、\n"
+    article = parse_article(text)
+    assert [h.text for h in article.headlines] == ["Oil, Gas Rise", "Stocks Fall (3)"]
+    assert all(text[h.start:h.end] == h.text for h in article.headlines)
+
+
+def test_has_headline_block():
+    assert has_headline_block(SAMPLE)
+    assert not has_headline_block("本文。\n原題:\n")
+    assert not has_headline_block("本文に原題:とある。")
+
+
+@pytest.mark.parametrize("headline, key", [
+    ("US Offers Ukraine Security Guarantee But Territory Still Key (2)",
+     "US Offers Ukraine Security Guarantee But Territory Still Key"),
+    ("*MERZ: US OFFER ON UKRAINE GUARANTEES IS ‘REMARKABLE’",
+     "Merz: US offer on ukraine guarantees is ‘remarkable’"),
+    ("*NATO, SBU SAY G7 U.S. TALKS END (1)", "NATO, SBU say G7 U.S. talks end"),
+    ("ECB HOLDS RATES: 'REAL PROGRESS' SEEN", "ECB holds rates: 'Real progress' seen"),
+    ("Ukraine and US Make ‘Real Progress’", "Ukraine and US Make ‘Real Progress’"),
+])
+def test_headline_key(headline, key):
+    assert headline_key(headline) == key
