@@ -1,0 +1,74 @@
+"""Scoring the document aligner on a benchmark folder (``evaluate``)."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .document import DocumentParams
+from .encoders import load_encoder
+from .evaluate import bench_documents, delete_sentences, format_beads, read_beads, score
+from .model import Segment
+from .pipeline import align_segments
+
+
+@dataclass
+class EvalResult:
+    scores: dict
+    signature: dict
+    documents: int = 0
+    beads: int = 0
+    seconds: float = 0.0
+    per_doc: list = field(default_factory=list)
+
+    def table(self) -> str:
+        s = self.scores
+        lines = [f"{'':12}{'strict':>9}{'lax':>9}",
+                 f"{'precision':12}{s['strict_precision']:9.4f}{s['lax_precision']:9.4f}",
+                 f"{'recall':12}{s['strict_recall']:9.4f}{s['lax_recall']:9.4f}",
+                 f"{'F1':12}{s['strict_f1']:9.4f}{s['lax_f1']:9.4f}",
+                 f"{self.documents} documents, {self.beads} gold beads, {self.seconds:.1f} s",
+                 "signature: " + "|".join(f"{k}:{v}" for k, v in self.signature.items()
+                                          if k != "params")]
+        return "\n".join(lines)
+
+    def summary(self) -> dict:
+        return {**{k: round(v, 4) for k, v in self.scores.items()}, "documents": self.documents,
+                "beads": self.beads, "seconds": round(self.seconds, 2), "signature": self.signature}
+
+
+def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: str | Path | None = None,
+                    noise: float = 0.0, seed: int = 0,
+                    params: DocumentParams = DocumentParams()) -> EvalResult:
+    """Align every document of the folder (presegmented, document mode) with
+    one loaded model, write the hypotheses, score them against the gold."""
+    docs = bench_documents(folder)
+    if not docs:
+        raise FileNotFoundError(f"{folder}: no ID.gold files")
+    encoder = load_encoder(model)
+    rng = random.Random(seed)
+    out = Path(hyp_out) if hyp_out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    golds, tests = [], []
+    started = time.perf_counter()
+    for doc_id, src_path, tgt_path, gold_path in docs:
+        src = src_path.read_text(encoding="utf-8").splitlines()
+        tgt = tgt_path.read_text(encoding="utf-8").splitlines()
+        gold = read_beads(gold_path)
+        if noise:
+            src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
+        joiner = "" if src_path.suffix == ".ja" else " "
+        al = align_segments([Segment(t) for t in src], [Segment(t) for t in tgt],
+                            mode="document", encoder=encoder, joiner=joiner, params=params)
+        beads = [(p.ja, p.en) for p in al.pairs]
+        if out:
+            (out / f"{doc_id}.align").write_text(format_beads(beads), encoding="utf-8")
+        golds.append(gold)
+        tests.append(beads)
+    signature = {"model": encoder.name, "version": getattr(encoder.inner, "version", ""),
+                 "aligner": "document", "noise": noise, "seed": seed, "params": asdict(params)}
+    return EvalResult(score(golds, tests), signature, len(docs), sum(map(len, golds)),
+                      time.perf_counter() - started)

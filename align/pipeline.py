@@ -1,0 +1,148 @@
+"""From texts to an ``Alignment``: segment, embed, align, calibrate.
+
+The one entry point that the command line, the app and the benchmarks share.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import __version__, confidence
+from .document import DocumentParams, align_document, search_band
+from .encoders import CachedEncoder, load_encoder
+from .errors import InputError
+from .headlines import HeadlineParams, match_headlines, score_matrix
+from .model import Alignment, Candidate, Pair, Segment
+from .segment import split, split_lines
+from .sources import detect_language, has_headline_block, headline_key, parse_article
+
+# progress(stage, done, total): stage is "embedding" or "aligning"
+Progress = Callable[[str, int, int], None]
+MODES = ("auto", "document", "headlines")
+
+
+def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
+                model: str | None = None, presegmented: bool = False,
+                src_lang: str = "ja", tgt_lang: str = "en",
+                progress: Progress | None = None) -> Alignment:
+    """Align a Japanese text with its English counterpart, or, without one,
+    the body of a Japanese article with the English headlines of its 原題 line."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: choose auto, document or headlines")
+    if en_text is None:
+        if not has_headline_block(ja_text):
+            raise InputError("only one text and no 原題: line with English headlines: "
+                             "give the English text as a second file")
+        article = parse_article(ja_text)
+        if mode == "document":
+            raise InputError("document mode needs the full English text as a second file")
+        ja, en = article.ja, article.headlines
+        mode = "headlines"
+    else:
+        _check_languages(ja_text, en_text, src_lang, tgt_lang)
+        if presegmented:
+            ja, en = split_lines(ja_text), split_lines(en_text)
+        else:
+            ja, en = split(ja_text, src_lang), split(en_text, tgt_lang)
+    if not ja or not en:
+        side = "Japanese" if not ja else "English"
+        raise InputError(f"the {side} side has no sentences to align")
+    if mode == "auto":
+        mode = choose_mode([s.text for s in ja], [s.text for s in en])
+    return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
+                          progress=progress)
+
+
+def choose_mode(ja: Sequence[str], en: Sequence[str]) -> str:
+    """Headlines when the English side is a few short lines against many
+    Japanese sentences; otherwise the texts are taken as translations."""
+    few = len(en) <= 10 and len(en) * 3 <= len(ja)
+    short = max(len(s) for s in en) <= 160
+    return "headlines" if few and short else "document"
+
+
+def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = "document",
+                   model: str | None = None, joiner: str = "",
+                   params: DocumentParams | HeadlineParams | None = None,
+                   encoder: CachedEncoder | None = None,
+                   progress: Progress | None = None) -> Alignment:
+    encoder = encoder or load_encoder(model)
+    started = time.perf_counter()
+    if mode == "headlines":
+        pairs, used = _headline_pairs(ja, en, encoder, params or HeadlineParams(), progress)
+    else:
+        pairs, used = _document_pairs(ja, en, encoder, params or DocumentParams(), joiner, progress)
+    meta = {"model": encoder.name, "model_version": getattr(encoder.inner, "version", ""),
+            "aligner": mode, "params": asdict(used), "taiyaku": __version__,
+            "seconds": round(time.perf_counter() - started, 3)}
+    return Alignment(tuple(ja), tuple(en), tuple(pairs), mode, meta)
+
+
+def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
+    embed = _stage(progress, "embedding", len(ja) + len(en))
+    ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
+                                     progress=embed(0))
+    en_groups = encoder.embed_groups([s.text for s in en], params.max_group, " ",
+                                     progress=embed(len(ja)))
+    ja_lens = np.array([len(s.text) for s in ja], np.float64)
+    en_lens = np.array([len(s.text) for s in en], np.float64)
+    band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
+    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band)
+    pairs = []
+    for (src, tgt), sim in zip(result.beads, result.bead_scores):
+        if src and tgt:
+            conf = confidence.link_confidence(sim, len(src) + len(tgt) > 2)
+        else:
+            conf = confidence.skip_confidence(sim)
+        pairs.append(Pair(src, tgt, round(conf, 4)))
+    return pairs, params
+
+
+def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, progress):
+    keys = [headline_key(s.text) for s in en]
+    texts = [s.text for s in ja]
+    embed = _stage(progress, "embedding", len(ja) + len(en))
+    ja_vecs = encoder.encode(texts, progress=embed(0))
+    en_vecs = encoder.encode(keys, progress=embed(len(ja)))
+    scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
+    pairs = []
+    for h, found in enumerate(match_headlines(scores, params)):
+        cands = tuple(Candidate((j,), round(confidence.headline_confidence(s, s - _runner_up(found, j)), 4))
+                      for j, s in found.ranked)
+        pairs.append(Pair((found.best,), (h,), cands[0].score, candidates=cands))
+    return pairs, params
+
+
+def _runner_up(found, j: int) -> float:
+    """The best score among the other candidates."""
+    return max((s for k, s in found.ranked if k != j), default=0.0)
+
+
+def _stage(progress: Progress | None, stage: str, total: int):
+    """A per-side callback that reports progress over both sides together."""
+    def side(offset: int):
+        if progress is None:
+            return None
+        return lambda done, _total: progress(stage, min(offset + done, total), total)
+    return side
+
+
+def _joiner(lang: str) -> str:
+    """Merged Japanese (and Chinese) sentences are joined without a space."""
+    return "" if lang in ("ja", "zh") else " "
+
+
+def _check_languages(ja_text: str, en_text: str, src_lang: str, tgt_lang: str) -> None:
+    if src_lang != "ja" or tgt_lang != "en":
+        return
+    ja_is, en_is = detect_language(ja_text), detect_language(en_text)
+    if ja_is == "en" and en_is == "ja":
+        raise InputError("the files look swapped: give the Japanese text first, then the English")
+    if ja_is != "ja":
+        raise InputError("the first text does not look Japanese")
+    if en_is == "ja":
+        raise InputError("both texts look Japanese: the second must be the English counterpart")
