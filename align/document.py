@@ -17,7 +17,8 @@ import numpy as np
 
 from .band import Band
 
-NEG = -1e9
+NEG = -np.inf
+ROW_BLOCK = 64  # rows whose similarities come from one matrix product
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,10 @@ class DocumentParams:
                                           (4, 1), (1, 4), (3, 2), (2, 3))
     # tuned on the dev sets (scripts/tune_document.py): strict F1 of ntrex clean,
     # ntrex with 10 % omissions and Text+Berg
-    skip: float = 0.10         # score given up by leaving a sentence unaligned
+    skip: float = 0.10           # score given up by leaving a sentence unaligned
     merge_penalty: float = 0.05  # per sentence beyond one a side in a bead
     length_weight: float = 0.25
-    margin_k: int = 4          # neighbours that define a sentence's margin
-    margin_weight: float = 1.0
-    margin: str = "knn"        # or "adjacent": the sentences just outside the bead
-    length_mode: str = "add"   # or "mul": similarity scaled by length agreement
+    margin_k: int = 4            # neighbours that define a sentence's margin
 
     @property
     def max_group(self) -> int:
@@ -61,117 +59,119 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
                    src_lens: np.ndarray, tgt_lens: np.ndarray,
                    params: DocumentParams = DocumentParams(), band: Band | None = None) -> DocumentResult:
     """``src_groups[k-1][i]`` embeds source sentences ``i..i+k-1`` (as
-    ``encoders.embed_groups`` gives them); lengths are in characters."""
+    ``encoders.embed_groups`` gives them); lengths are in characters.
+
+    The table is stored row by row, row i holding columns lo[i] .. lo[i]+W-1
+    (W the widest row), with ``pad`` columns of -inf on the left so that the
+    cells a bead comes from are a plain slice of an earlier row."""
     n, m = len(src_lens), len(tgt_lens)
-    if band is None:
-        band = Band.full(n, m)
+    band = band or Band.full(n, m)
     scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params)
-    lo, hi = band.lo, band.hi              # row i covers columns lo[i] .. hi[i]-1 (of 0..m)
-    score = [np.full(hi[i] - lo[i], NEG) for i in range(n + 1)]
-    back = [np.zeros(hi[i] - lo[i], np.int8) for i in range(n + 1)]
-    kinds = list(params.beads) + [(1, 0), (0, 1)]
-    score[0][:] = np.where(np.arange(lo[0], hi[0]) == 0, 0.0, NEG)
-    for i in range(n + 1):
-        cols = np.arange(lo[i], hi[i])
-        best, arg = score[i], back[i]
-        for t, (a, b) in enumerate(kinds):
-            if a == 0 or i < a:
-                continue
-            prev = _shifted(score[i - a], lo[i - a], cols - b)
-            if b == 0:
-                value = prev - params.skip
-            else:
-                ok = cols >= b
-                value = np.where(ok, prev + scorer.value(i - a, a, np.where(ok, cols - b, 0), b), NEG)
-            better = value > best
-            best[better] = value[better]
-            arg[better] = t
-        # 0-1 beads chain along the row: best[j] = max_k best[k] - (j-k)·skip,
-        # a running maximum once the linear term is taken out
-        offset = best + params.skip * cols
-        run = np.maximum.accumulate(offset)
-        moved = offset < run
-        best[moved] = run[moved] - params.skip * cols[moved]
-        arg[moved] = len(kinds) - 1
+    kinds = [(a, b) for a, b in params.beads if a <= len(src_groups) and b <= len(tgt_groups)]
+    kinds += [(1, 0), (0, 1)]
+    lo, width = band.lo, band.hi - band.lo
+    W = int(width.max())
+    pad = max(b for _, b in kinds)
+    table = np.full((n + 1, pad + 2 * W), NEG)
+    back = np.zeros((n + 1, W), np.int8)
+    steps = np.arange(W)
+    table[0, pad] = 0.0 if lo[0] == 0 else NEG
+    for r0 in range(0, n + 1, ROW_BLOCK):
+        rows = np.arange(r0, min(r0 + ROW_BLOCK, n + 1))
+        # bead values for a block of rows at a time: memory stays O(block · W)
+        values = [scorer.values(a, b, rows, W) if a else None for a, b in kinds]
+        for i in rows:
+            best = table[i, pad:pad + W]
+            arg = back[i]
+            for t, (a, b) in enumerate(kinds):
+                if a == 0 or i < a:
+                    continue
+                shift = int(lo[i] - b - lo[i - a])
+                if shift >= W or shift < -pad:
+                    continue
+                value = table[i - a, pad + shift:pad + shift + W] + values[t][i - r0]
+                better = value > best
+                best[better] = value[better]
+                arg[better] = t
+            # 0-1 beads chain along the row: best[j] = max_k best[k] - (j-k)·skip,
+            # a running maximum once the linear term is taken out
+            w = int(width[i])
+            offset = best[:w] + params.skip * steps[:w]
+            run = np.maximum.accumulate(offset)
+            moved = offset < run
+            best[:w][moved] = run[moved] - params.skip * steps[:w][moved]
+            arg[:w][moved] = len(kinds) - 1
+            best[w:] = NEG
     return _trace(back, kinds, band, n, m, scorer)
 
 
 class BeadScorer:
-    """The value of a bead: margin similarity plus length agreement, less a
-    penalty for each sentence beyond one a side."""
+    """The value of a bead: cosine less the margin of both sides (how similar
+    each is to its nearest neighbours on the other side), plus length
+    agreement, less a penalty for each sentence beyond one a side."""
 
     def __init__(self, src_groups, tgt_groups, src_lens, tgt_lens, band: Band, params: DocumentParams):
-        self.src, self.tgt, self.p = src_groups, tgt_groups, params
+        self.src, self.tgt, self.p, self.band = src_groups, tgt_groups, params, band
         self.ratio = float(tgt_lens.sum()) / max(float(src_lens.sum()), 1.0)
         self.src_cum = np.concatenate([[0.0], np.cumsum(src_lens, dtype=np.float64)])
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
         self.n, self.m = len(src_lens), len(tgt_lens)
-        if params.margin == "knn":
-            self.src_margin, self.tgt_margin = _margins(src_groups, tgt_groups, band, params)
+        k = params.margin_k
+        self.src_margin = [_nearest_mean(g, tgt_groups[0], band, k) for g in src_groups]
+        flipped = band.transpose()
+        self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
 
-    def similarity(self, i: int, a: int, j: np.ndarray, b: int) -> np.ndarray:
-        """Margin similarity of source group (i, a) to target groups (j, b)."""
-        s_vec = self.src[a - 1][i]
-        t_vecs = self.tgt[b - 1][j]
-        cos = t_vecs @ s_vec
-        if self.p.margin == "knn":
-            return cos - self.p.margin_weight * 0.5 * (self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
-        # Bertalign's: compare each side with the sentences just outside the other
-        tgt1, src1 = self.tgt[0], self.src[0]
-        left, right = j - 1, j + b
-        t_left = np.where(left >= 0, tgt1[np.maximum(left, 0)] @ s_vec, 0.0)
-        t_right = np.where(right < self.m, tgt1[np.minimum(right, self.m - 1)] @ s_vec, 0.0)
-        t_n = (left >= 0).astype(float) + (right < self.m)
-        s_left = t_vecs @ src1[i - 1] if i > 0 else np.zeros_like(cos)
-        s_right = t_vecs @ src1[i + a] if i + a < self.n else np.zeros_like(cos)
-        s_n = float(i > 0) + float(i + a < self.n)
-        near = 0.5 * ((t_left + t_right) / np.maximum(t_n, 1) + (s_left + s_right) / max(s_n, 1))
-        return cos - self.p.margin_weight * near
+    def similarity(self, i: int, a: int, j: int, b: int) -> float:
+        """Margin similarity of source group (i, a) and target group (j, b)."""
+        cos = float(self.src[a - 1][i] @ self.tgt[b - 1][j])
+        return cos - 0.5 * float(self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
 
-    def length(self, i: int, a: int, j: np.ndarray, b: int) -> np.ndarray:
-        return length_term(np.array([self.src_cum[i + a] - self.src_cum[i]]),
-                           self.tgt_cum[j + b] - self.tgt_cum[j], self.ratio)
-
-    def value(self, i: int, a: int, j: np.ndarray, b: int) -> np.ndarray:
-        sim = self.similarity(i, a, j, b)
-        lens = self.length(i, a, j, b)
-        if self.p.length_mode == "mul":
-            sim = sim * (1.0 + lens)
-        else:
-            sim = sim + self.p.length_weight * lens
-        return sim - self.p.merge_penalty * (a + b - 2)
-
-
-def _shifted(row: np.ndarray, row_lo: int, cols: np.ndarray) -> np.ndarray:
-    """row[cols] with NEG outside the row's band."""
-    idx = cols - row_lo
-    ok = (idx >= 0) & (idx < len(row))
-    return np.where(ok, row[np.clip(idx, 0, max(len(row) - 1, 0))] if len(row) else NEG, NEG)
-
-
-def _margins(src_groups, tgt_groups, band: Band, params: DocumentParams):
-    """Mean cosine of each group to its k nearest single sentences of the other
-    side, looked for inside the band."""
-    k = params.margin_k
-    src_m = [_nearest_mean(g, tgt_groups[0], band, k) for g in src_groups]
-    flipped = band.transpose()
-    tgt_m = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
-    return src_m, tgt_m
+    def values(self, a: int, b: int, rows: np.ndarray, W: int) -> np.ndarray:
+        """(len(rows), W): the value of bead (a, b) ending at each cell of
+        these rows of the band, -inf where it cannot end."""
+        lo, hi = self.band.lo[rows], self.band.hi[rows]
+        cols = lo[:, None] + np.arange(W)[None, :]                    # the cells' columns
+        ok = (cols < hi[:, None]) & (cols >= b) & (rows >= a)[:, None]
+        if b == 0:
+            return np.where(ok, -self.p.skip, NEG)
+        if not ok.any():
+            return np.full(ok.shape, NEG)
+        src_rows = np.maximum(rows - a, 0)
+        starts = np.clip(cols - b, 0, self.m - 1)                     # target group starts
+        c0, c1 = int(starts[ok].min()), int(starts[ok].max()) + 1
+        starts = np.clip(starts, c0, c1 - 1)
+        sims = self.src[a - 1][src_rows] @ self.tgt[b - 1][c0:c1].T    # one product per block
+        cos = np.take_along_axis(sims, starts - c0, axis=1)
+        margin = 0.5 * (self.src_margin[a - 1][src_rows][:, None] + self.tgt_margin[b - 1][starts])
+        lens = length_term((self.src_cum[rows] - self.src_cum[src_rows])[:, None],
+                           self.tgt_cum[np.minimum(starts + b, self.m)] - self.tgt_cum[starts], self.ratio)
+        value = cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
+        return np.where(ok, value, NEG)
 
 
 def _nearest_mean(vecs: np.ndarray, other: np.ndarray, band: Band, k: int) -> np.ndarray:
-    """Row i (a group starting at sentence i) looks at the band's columns of
-    rows i and i+1, which hold the sentences it can be aligned with."""
-    out = np.zeros(len(vecs), np.float32)
-    top = len(other)
-    for i in range(len(vecs)):
-        a = min(int(band.lo[i]), top - 1)
-        b = min(int(band.hi[min(i + 1, len(band.hi) - 1)]), top)
-        if b <= a:
+    """Mean cosine of each group to its k nearest single sentences of the
+    other side, among those the band lets it align with (the columns of rows
+    i and i+1 for a group starting at sentence i)."""
+    n, top = len(vecs), len(other)
+    out = np.zeros(n, np.float32)
+    if not n or not top:
+        return out
+    first = np.minimum(band.lo[:n], top - 1)
+    last = np.minimum(band.hi[np.minimum(np.arange(n) + 1, len(band.hi) - 1)], top)
+    for r0 in range(0, n, ROW_BLOCK):
+        rows = np.arange(r0, min(r0 + ROW_BLOCK, n))
+        c0, c1 = int(first[rows].min()), int(last[rows].max())
+        if c1 <= c0:
             continue
-        cos = other[a:b] @ vecs[i]
-        kk = min(k, len(cos))
-        out[i] = np.partition(cos, len(cos) - kk)[-kk:].mean()
+        sims = vecs[rows] @ other[c0:c1].T
+        cols = np.arange(c0, c1)[None, :]
+        inside = (cols >= first[rows][:, None]) & (cols < last[rows][:, None])
+        sims = np.where(inside, sims, NEG)
+        kk = min(k, c1 - c0)
+        top_k = np.partition(sims, c1 - c0 - kk, axis=1)[:, -kk:]
+        count = np.maximum(np.isfinite(top_k).sum(axis=1), 1)
+        out[rows] = np.where(np.isfinite(top_k), top_k, 0.0).sum(axis=1) / count
     return out
 
 
@@ -183,15 +183,14 @@ def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> Docum
         a, b = kinds[back[i][j - band.lo[i]]]
         beads.append((tuple(range(i - a, i)), tuple(range(j - b, j))))
         if a and b:
-            sims.append(float(scorer.similarity(i - a, a, np.array([j - b]), b)[0]))
+            sims.append(scorer.similarity(i - a, a, j - b, b))
         elif a:
-            cols = np.arange(band.lo[i], min(band.hi[i], m))
-            sims.append(float(scorer.similarity(i - 1, 1, cols, 1).max()) if len(cols) else -1.0)
+            cols = range(band.lo[i], min(band.hi[i], m))
+            sims.append(max((scorer.similarity(i - 1, 1, c, 1) for c in cols), default=-1.0))
         else:
             flipped = flipped or band.transpose()
             rows = range(flipped.lo[j], min(flipped.hi[j], n))
-            sims.append(max((float(scorer.similarity(r, 1, np.array([j - 1]), 1)[0]) for r in rows),
-                            default=-1.0))
+            sims.append(max((scorer.similarity(r, 1, j - 1, 1) for r in rows), default=-1.0))
         i, j = i - a, j - b
     beads.reverse()
     sims.reverse()
