@@ -22,8 +22,7 @@ class ProgressBar:
             self.stage = stage
             self.bar = tqdm(total=total, desc=stage, unit="sent", delay=self.delay,
                             file=sys.stderr, leave=False)
-        self.bar.n = done
-        self.bar.refresh() if self.bar.n >= total else self.bar.update(0)
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
