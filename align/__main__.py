@@ -98,10 +98,18 @@ def _run_export(args) -> int:
 
 
 def _format(args) -> str:
-    if args.format:
-        return args.format
+    """The output format, checked before any slow work."""
     suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
-    return {"json": "json", "tmx": "tmx", "xlsx": "xlsx"}.get(suffix, "tsv")
+    fmt = args.format or {"json": "json", "tmx": "tmx", "xlsx": "xlsx"}.get(suffix, "tsv")
+    if args.output:
+        folder = Path(args.output).resolve().parent
+        if not folder.is_dir():
+            raise InputError(f"{args.output}: the folder {folder} does not exist")
+        if Path(args.output).is_dir():
+            raise InputError(f"{args.output}: is a folder; give a file name")
+    elif fmt == "xlsx":
+        raise InputError("xlsx is a binary format: give an output file with -o")
+    return fmt
 
 
 def _emit(al, args, fmt: str) -> None:
@@ -123,8 +131,13 @@ def _run_evaluate(args) -> int:
     from .benchmark import evaluate_folder
     if not Path(args.bench_dir).is_dir():
         raise InputError(f"{args.bench_dir}: not a folder")
-    result = evaluate_folder(args.bench_dir, model=args.model, hyp_out=args.hyp_out,
-                             noise=args.noise, seed=args.seed)
+    if not 0 <= args.noise < 1:
+        raise InputError(f"--noise {args.noise}: give a fraction from 0 to below 1")
+    try:
+        result = evaluate_folder(args.bench_dir, model=args.model, hyp_out=args.hyp_out,
+                                 noise=args.noise, seed=args.seed)
+    except (FileNotFoundError, ValueError) as exc:  # no gold, a gold without its texts
+        raise InputError(f"{args.bench_dir}: not a benchmark folder ({exc})") from exc
     print(result.table())
     print(json.dumps(result.summary(), ensure_ascii=False))
     return 0

@@ -70,9 +70,10 @@ class UsemEncoder(NumpyBackend):
         """``token_sums`` with each distinct text computed once (the app
         re-aligns the same texts with other settings)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._sums_cache]
+        if len(self._sums_cache) + len(todo) > _CACHE_LIMIT:
+            self._sums_cache.clear()  # then every text of this call is computed again
+            todo = list(dict.fromkeys(texts))
         if todo:
-            if len(self._sums_cache) + len(todo) > _CACHE_LIMIT:
-                self._sums_cache.clear()
             inner, bos, eos, n = self.token_sums(todo, progress)
             for i, text in enumerate(todo):
                 self._sums_cache[text] = (inner[i], bos[i], eos[i], n[i])

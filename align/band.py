@@ -4,6 +4,7 @@ decrease, so a monotonic path inside it stays inside it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +26,9 @@ class Band:
         lo = np.full(n + 1, m + 1, np.int64)
         hi = np.zeros(n + 1, np.int64)
         for r, c in path:
-            r0, r1 = int(r * scale), min(int((r + 1) * scale) + 1, n + 1)
-            c0, c1 = int(c * scale), min(int((c + 1) * scale) + 1, m + 1)
+            # a coarse cell holds the fine rows int(r·scale) .. ceil((r+1)·scale)
+            r0, r1 = int(r * scale), min(math.ceil((r + 1) * scale) + 1, n + 1)
+            c0, c1 = int(c * scale), min(math.ceil((c + 1) * scale) + 1, m + 1)
             lo[r0:r1] = np.minimum(lo[r0:r1], c0)
             hi[r0:r1] = np.maximum(hi[r0:r1], c1)
         lo = np.maximum(lo - width, 0)

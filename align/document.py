@@ -64,47 +64,46 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
     """``src_groups[k-1][i]`` embeds source sentences ``i..i+k-1`` (as
     ``encoders.embed_groups`` gives them); lengths are in characters.
 
-    The table is stored row by row, row i holding columns lo[i] .. lo[i]+W-1
-    (W the widest row), with ``pad`` columns of -inf on the left so that the
-    cells a bead comes from are a plain slice of an earlier row."""
+    The table is kept row by row, row i holding the scores of columns
+    lo[i] .. hi[i]-1 only, so memory follows the band's cells."""
     n, m = len(src_lens), len(tgt_lens)
     band = band or Band.full(n, m)
     scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params)
     kinds = [(a, b) for a, b in params.beads if a <= len(src_groups) and b <= len(tgt_groups)]
     kinds += [(1, 0), (0, 1)]
     lo, width = band.lo, band.hi - band.lo
-    W = int(width.max())
-    pad = max(b for _, b in kinds)
-    table = np.full((n + 1, pad + 2 * W), NEG)
-    back = np.zeros((n + 1, W), np.int8)
-    steps = np.arange(W)
-    table[0, pad] = 0.0 if lo[0] == 0 else NEG
+    table = [np.full(int(w), NEG) for w in width]
+    back = [np.zeros(int(w), np.int8) for w in width]
+    steps = np.arange(int(width.max()))
+    if lo[0] == 0:
+        table[0][0] = 0.0
     for r0 in range(0, n + 1, ROW_BLOCK):
         rows = np.arange(r0, min(r0 + ROW_BLOCK, n + 1))
-        # bead values for a block of rows at a time: memory stays O(block · W)
-        values = [scorer.values(a, b, rows, W) if a else None for a, b in kinds]
+        # bead values for a block of rows at a time: one matrix product each
+        block_width = int(width[rows].max())
+        values = [scorer.values(a, b, rows, block_width) if a else None for a, b in kinds]
         for i in rows:
-            best = table[i, pad:pad + W]
-            arg = back[i]
+            best, arg, w = table[i], back[i], int(width[i])
             for t, (a, b) in enumerate(kinds):
                 if a == 0 or i < a:
                     continue
+                # cell k of row i comes from cell k + shift of row i - a
+                prev = table[i - a]
                 shift = int(lo[i] - b - lo[i - a])
-                if shift >= W or shift < -pad:
+                k0, k1 = max(0, -shift), min(w, len(prev) - shift)
+                if k1 <= k0:
                     continue
-                value = table[i - a, pad + shift:pad + shift + W] + values[t][i - r0]
-                better = value > best
-                best[better] = value[better]
-                arg[better] = t
+                value = prev[k0 + shift:k1 + shift] + values[t][i - r0, k0:k1]
+                better = value > best[k0:k1]
+                best[k0:k1][better] = value[better]
+                arg[k0:k1][better] = t
             # 0-1 beads chain along the row: best[j] = max_k best[k] - (j-k)·skip,
             # a running maximum once the linear term is taken out
-            w = int(width[i])
-            offset = best[:w] + params.skip * steps[:w]
+            offset = best + params.skip * steps[:w]
             run = np.maximum.accumulate(offset)
             moved = offset < run
-            best[:w][moved] = run[moved] - params.skip * steps[:w][moved]
-            arg[:w][moved] = len(kinds) - 1
-            best[w:] = NEG
+            best[moved] = run[moved] - params.skip * steps[:w][moved]
+            arg[moved] = len(kinds) - 1
     return _trace(back, kinds, band, n, m, scorer)
 
 
@@ -219,7 +218,7 @@ def search_band(src: np.ndarray, tgt: np.ndarray, src_lens: np.ndarray, tgt_lens
                             replace(params, beads=((1, 1),)))
     cells = [(r, c) for rows, cols in coarse.beads for r in rows or (None,) for c in cols or (None,)]
     # an unaligned block still needs its rows or columns inside the band
-    cells = _fill_gaps(cells)
+    cells = _fill_gaps(cells, len(coarse_src), len(coarse_tgt))
     return Band.around(cells, n, m, scale, width)
 
 
@@ -232,12 +231,17 @@ def _blocks(vecs: np.ndarray, lens: np.ndarray, scale: float) -> tuple[np.ndarra
     return sums.astype(np.float32), np.bincount(index, weights=lens, minlength=count)
 
 
-def _fill_gaps(cells: list[tuple[int | None, int | None]]) -> list[tuple[int, int]]:
-    """Give a 1-0 / 0-1 coarse bead the column (row) of its neighbour."""
+def _fill_gaps(cells: list[tuple[int | None, int | None]], rows: int, cols: int) -> list[tuple[int, int]]:
+    """Give a 1-0 / 0-1 coarse bead the column (row) of both its neighbours: the
+    blocks on either side of a gap may hold sentences that align across it."""
     out, last_r, last_c = [], 0, 0
     for r, c in cells:
-        r = last_r if r is None else r
-        c = last_c if c is None else c
-        out.append((r, c))
-        last_r, last_c = r, c
+        if r is None:
+            out += [(last_r, c), (min(last_r + 1, rows - 1), c)]
+        elif c is None:
+            out += [(r, last_c), (r, min(last_c + 1, cols - 1))]
+        else:
+            out.append((r, c))
+        last_r = last_r if r is None else r
+        last_c = last_c if c is None else c
     return out

@@ -10,10 +10,11 @@ encoder computes those almost for free from per-sentence token sums (see
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
+
+from .sources import sentence_case
 
 DEFAULT_MODEL = "use-m3"
 Progress = Callable[[int, int], None]
@@ -25,25 +26,10 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-_CASED_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
-
-
 def normalise_case(text: str) -> str:
     """ALL-CAPS lines embed badly with cased models: bring them to sentence
-    case for embedding only. Short all-caps words (US, NATO, SBU) stay."""
-    letters = [c for c in text if c.isascii() and c.isalpha()]
-    if len(letters) < 8 or any(c.islower() for c in letters):
-        return text
-    first = True
-
-    def fix(m: re.Match) -> str:
-        nonlocal first
-        word = m.group(0)
-        out = word if len(word) <= 4 and not first else word.capitalize() if first else word.lower()
-        first = False
-        return out
-
-    return _CASED_WORD.sub(fix, text)
+    case for embedding only (acronyms such as US, NATO, SBU stay)."""
+    return sentence_case(text)
 
 
 class CachedEncoder:

@@ -19,7 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-_QUOTED_EN = re.compile(r"[‘'\"“]([^‘'’\"“”]{3,}?)[’'\"”](?![a-z])")
+# an opening quote not inside a word, so that the apostrophe of "Putin's" is none
+_QUOTED_EN = re.compile(r"(?<![A-Za-z0-9])[‘'\"“]([^‘'’\"“”]{3,}?)[’'\"”](?![A-Za-z])")
 _QUOTED_JA = re.compile(r"「([^「」]{2,})」|『([^『』]{2,})』")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]+|\d+(?:[.,]\d+)?%?")
 _STOP = {"the", "and", "for", "but", "its", "his", "her", "has", "are", "was", "with", "from",

@@ -47,7 +47,10 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         if presegmented:
             ja, en = split_lines(ja_text), split_lines(en_text)
         else:
-            ja, en = split(ja_text, src_lang), split(en_text, tgt_lang)
+            # an article's boilerplate (photo credits, ©, 原題…) is not aligned
+            ja = parse_article(ja_text).ja if src_lang == "ja" else split(ja_text, src_lang)
+            headline_list = mode != "document" and _is_headline_list(en_text, len(ja))
+            en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
     if not ja or not en:
         side = "Japanese" if not ja else "English"
         raise InputError(f"the {side} side has no sentences to align")
@@ -55,6 +58,14 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         mode = choose_mode([s.text for s in ja], [s.text for s in en])
     return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
                           progress=progress)
+
+
+def _is_headline_list(text: str, ja_count: int) -> bool:
+    """A few short lines without sentence ends: headlines, one a line, which
+    the sentence splitter would take for a hard-wrapped paragraph."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (1 <= len(lines) <= 10 and len(lines) * 3 <= ja_count
+            and all(len(line) <= 160 and not line.endswith((".", "!", "?")) for line in lines))
 
 
 def choose_mode(ja: Sequence[str], en: Sequence[str]) -> str:
@@ -85,13 +96,18 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
 def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
     embed = _stage(progress, "embedding", len(ja) + len(en))
     ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
-                                     progress=embed(0))
+                                     progress=embed(0, len(ja)))
     en_groups = encoder.embed_groups([s.text for s in en], params.max_group, " ",
-                                     progress=embed(len(ja)))
+                                     progress=embed(len(ja), len(en)))
+    embed(len(ja) + len(en), 0)
+    if progress:
+        progress("aligning", 0, 1)
     ja_lens = np.array([len(s.text) for s in ja], np.float64)
     en_lens = np.array([len(s.text) for s in en], np.float64)
     band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
     result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band)
+    if progress:
+        progress("aligning", 1, 1)
     pairs = []
     for (src, tgt), sim in zip(result.beads, result.bead_scores):
         if src and tgt:
@@ -106,8 +122,9 @@ def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, prog
     keys = [headline_key(s.text) for s in en]
     texts = [s.text for s in ja]
     embed = _stage(progress, "embedding", len(ja) + len(en))
-    ja_vecs = encoder.encode(texts, progress=embed(0))
-    en_vecs = encoder.encode(keys, progress=embed(len(ja)))
+    ja_vecs = encoder.encode(texts, progress=embed(0, len(ja)))
+    en_vecs = encoder.encode(keys, progress=embed(len(ja), len(en)))
+    embed(len(ja) + len(en), 0)
     scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
     pairs = []
     for h, found in enumerate(match_headlines(scores, params)):
@@ -123,11 +140,18 @@ def _runner_up(found, j: int) -> float:
 
 
 def _stage(progress: Progress | None, stage: str, total: int):
-    """A per-side callback that reports progress over both sides together."""
-    def side(offset: int):
+    """A per-side callback that reports progress over both sides together.
+    The encoder reports over the sentences it still has to embed (a cached
+    one costs nothing), so its counts are scaled to the side's size."""
+    def side(offset: int, size: int):
+        """Report the side's start; size 0 reports the end of both sides."""
         if progress is None:
             return None
-        return lambda done, _total: progress(stage, min(offset + done, total), total)
+        progress(stage, offset, total)
+
+        def report(done: int, todo: int) -> None:
+            progress(stage, offset + (size * done // todo if todo else size), total)
+        return report
     return side
 
 

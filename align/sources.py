@@ -360,22 +360,29 @@ then they this thus time told tone took tops tour town trip true turn type unit 
 wage wait walk wall want warn week well went were what when will wins with word work year your
 zero""".split())
 _VERSION = re.compile(r"\s*\(\d+\)$")
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
 def headline_key(text: str) -> str:
     """The headline as it should be matched: no leading ``*`` (Bloomberg's flash mark) or
-    trailing version mark `` (2)``, and an ALL-CAPS line in sentence case: lowercase but
-    for the first letter (and the first after a colon), acronyms and tokens with digits
-    (G7). An acronym is a word of 2-4 letters that is not a common English word (US, NATO,
-    SBU stay; ON, IS do not) or a dotted one (U.S.). A first word ending in a colon is a
-    speaker (``*MERZ: …`` -> ``Merz: …``). Other names cannot be told from words and come
-    out lowercase (``ukraine``)."""
-    key = _VERSION.sub("", text.strip().lstrip("*").strip())
+    trailing version mark `` (2)``, and an ALL-CAPS line in sentence case."""
+    return sentence_case(_VERSION.sub("", text.strip().lstrip("*").strip()))
+
+
+def sentence_case(key: str) -> str:
+    """An ALL-CAPS (Latin-script) line in sentence case: lowercase but for the first letter
+    (and the first after a colon), acronyms and tokens with digits (G7). An acronym is a
+    word of 2-4 letters that is not a common English word (US, NATO, SBU stay; ON, IS do
+    not) or a dotted one (U.S.). A first word ending in a colon is a speaker (``MERZ: …`` ->
+    ``Merz: …``). Other names cannot be told from words and come out lowercase
+    (``ukraine``). Any other text, Japanese with an acronym in it included, is returned
+    as it is."""
     letters = re.findall(r"[A-Za-z]", key)
     if len(letters) < 5 or any(c.islower() for c in letters):
         return key
+    if _KANA_KANJI.search(key):
+        return key
     first = True
-
     def token(m: re.Match) -> str:
         nonlocal first
         word = m.group()

@@ -93,16 +93,21 @@ def embedding_speed(shared: Path) -> dict:
 
 def long_pair(shared: Path, size: int) -> tuple[list[str], list[str]]:
     """Whole ntrex documents, cycled, until the Japanese side has ``size``
-    sentences: a real parallel pair, with the dev set's 2-1 beads."""
+    sentences: a real parallel pair, with the dev set's 2-1 beads. Each round
+    marks its sentences (`` [2]``) so that no text repeats: the encoder would
+    embed a repeated text only once."""
     docs = [(s.read_text(encoding="utf-8").splitlines(), t.read_text(encoding="utf-8").splitlines())
             for _, s, t, _ in bench_documents(shared / "data/bench/ntrex128_jaen_resplit")]
     ja, en = [], []
+    round_ = 0
     while len(ja) < size:
+        mark = f" [{round_}]" if round_ else ""
         for s, t in docs:
             if len(ja) >= size:
                 break
-            ja += s
-            en += t
+            ja += [x + mark for x in s]
+            en += [x + mark for x in t]
+        round_ += 1
     return ja, en
 
 
