@@ -1,0 +1,217 @@
+"""From texts to an Alignment: mode choice, input errors, a small real
+Japanese–English pair with a 2-1 bead, scores, progress and confidence."""
+
+import math
+
+import pytest
+
+from align import confidence
+from align.errors import InputError
+from align.pipeline import align_segments, align_texts, choose_mode
+from align.model import Segment
+from conftest import SAMPLE, assert_partition
+
+# Five English sentences; the second Japanese sentence is split in two (2-1).
+JA = ("米国はウクライナに安全の保証を提示した。"
+      "ゼレンスキー大統領はベルリンで協議に臨んだ。"
+      "協議は二日間続いた。"
+      "メルツ首相はこの提案を注目に値すると述べた。"
+      "ロシアはまだコメントしていない。"
+      "ブルームバーグはこの主張を独立して検証できていない。")
+EN = ("The United States offered Ukraine security guarantees. "
+      "President Zelensky held talks in Berlin, which lasted two days. "
+      "Chancellor Merz called the proposal remarkable. "
+      "Russia has not yet commented. "
+      "Bloomberg could not independently verify the claim.")
+# the same with a Japanese sentence that the English leaves out
+UNTRANSLATED = "なお、東京の株式市場は小幅に反発した。"
+JA_EXTRA = JA.replace("ロシアは", UNTRANSLATED + "ロシアは")
+
+
+# -- choosing the mode ---------------------------------------------------------------
+
+def test_choose_mode_headlines_for_a_few_short_lines_against_many_sentences():
+    ja = [f"文{i}。" for i in range(30)]
+    assert choose_mode(ja, ["US Offers Ukraine Security Guarantee"] * 6) == "headlines"
+    assert choose_mode(ja, ["Short headline"] * 10) == "headlines"
+    assert choose_mode(ja[:3], ["One headline"]) == "headlines"
+
+
+def test_choose_mode_document_for_translation_sized_texts():
+    ja = [f"文{i}。" for i in range(30)]
+    assert choose_mode(ja, ["A sentence."] * 28) == "document"
+    assert choose_mode(ja, ["A sentence."] * 11) == "document"            # more than 10 lines
+    assert choose_mode(ja[:12], ["A sentence."] * 5) == "document"         # not 3x fewer
+    assert choose_mode(ja, ["x" * 161] + ["Short"] * 3) == "document"      # a long English line
+    assert choose_mode(ja[:5], ["The only sentence."] * 5) == "document"
+
+
+# -- input errors -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("ja, en, match", [
+    (JA, JA, "both texts look Japanese"),
+    (EN, JA, "swapped"),
+    (JA, "   \n\n ", "English side has no sentences"),
+    (EN, EN, "does not look Japanese"),
+    ("", EN, "does not look Japanese"),
+    ("東京は晴れ。", None, "no 原題"),
+])
+def test_bad_input_raises_input_error(ja, en, match):
+    with pytest.raises(InputError, match=match):
+        align_texts(ja, en)
+
+
+def test_bad_modes_raise_input_error():
+    with pytest.raises(InputError, match="unknown mode"):
+        align_texts(JA, EN, mode="sentences")
+    with pytest.raises(InputError, match="document mode needs"):
+        align_texts(SAMPLE.read_text(encoding="utf-8"), mode="document")
+
+
+def test_input_error_messages_are_one_line():
+    for ja, en in ((JA, JA), (EN, JA), (JA, "  ")):
+        with pytest.raises(InputError) as info:
+            align_texts(ja, en)
+        assert "\n" not in str(info.value)
+
+
+def test_a_headline_list_as_the_second_text_is_matched_as_headlines(use_encoder):
+    from align.sources import parse_article
+    text = SAMPLE.read_text(encoding="utf-8")
+    body = text[:text.index("原題")]
+    headlines = "\n".join(h.text for h in parse_article(text).headlines) + "\n"
+    al = align_texts(body, headlines)
+    assert al.mode == "headlines"
+    assert len(al.en) == 6 and len(al.pairs) == 6
+
+
+# -- a small real pair -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small(use_encoder):
+    return align_texts(JA, EN)
+
+
+def test_a_small_pair_aligns_with_a_two_to_one_bead(small):
+    al = small
+    assert al.mode == "document" and len(al.ja) == 6 and len(al.en) == 5
+    assert [(p.ja, p.en) for p in al.pairs] == [
+        ((0,), (0,)), ((1, 2), (1,)), ((3,), (2,)), ((4,), (3,)), ((5,), (4,))]
+    merged = al.pairs[1]
+    assert merged.kind == "2-1"
+    assert al.ja_text(merged) == "ゼレンスキー大統領はベルリンで協議に臨んだ。協議は二日間続いた。"
+
+
+def test_scores_are_confidences_in_zero_one(small):
+    assert all(0.0 <= p.score <= 1.0 for p in small.pairs)
+    # correct pairs of a clean translation: confident
+    assert min(p.score for p in small.pairs) > 0.8
+    assert all(p.status == "auto" and p.candidates == () for p in small.pairs)
+
+
+def test_the_alignment_records_how_it_was_made(small):
+    meta = small.meta
+    assert meta["aligner"] == "document" and meta["model"] == "use-m3"
+    assert meta["params"]["skip"] > 0 and meta["seconds"] >= 0
+    assert small.en[0].start == 0 and EN[small.en[1].start:small.en[1].end] == small.en[1].text
+    assert JA[small.ja[2].start:small.ja[2].end] == small.ja[2].text
+
+
+def test_an_untranslated_sentence_becomes_a_one_to_zero_pair(use_encoder):
+    al = align_texts(JA_EXTRA, EN)
+    assert_partition([(p.ja, p.en) for p in al.pairs], len(al.ja), len(al.en))
+    lone = [p for p in al.pairs if not p.en]
+    assert len(lone) == 1 and al.ja_text(lone[0]) == UNTRANSLATED
+    assert all(p.en for p in al.pairs if p is not lone[0])
+    assert 0.0 <= lone[0].score <= 1.0
+
+
+def test_two_sentence_texts_align(use_encoder):
+    # shorter than the largest bead
+    al = align_texts("米国は安全の保証を提示した。ロシアはまだコメントしていない。",
+                     "The US offered security guarantees. Russia has not commented.")
+    assert [(p.ja, p.en) for p in al.pairs] == [((0,), (0,)), ((1,), (1,))]
+
+
+def test_presegmented_lines_are_kept_as_they_are(use_encoder):
+    ja = "米国はウクライナに安全の保証を提示した。ロシアはまだコメントしていない。\nブルームバーグは検証できていない。\n"
+    en = "The US offered Ukraine guarantees. Russia has not commented.\nBloomberg could not verify it.\n"
+    al = align_texts(ja, en, presegmented=True)
+    assert [s.text for s in al.ja] == ["米国はウクライナに安全の保証を提示した。ロシアはまだコメントしていない。",
+                                       "ブルームバーグは検証できていない。"]
+    assert len(al.en) == 2
+    assert [(p.ja, p.en) for p in al.pairs] == [((0,), (0,)), ((1,), (1,))]
+
+
+# texts that no other test embeds: the encoder keeps what it has embedded
+PROGRESS_JA = ("気象庁は関東地方に大雨警報を出した。電車の一部は運転を見合わせた。"
+               "午後には雨が弱まる見込みだ。週末は晴れると予想されている。")
+PROGRESS_EN = ("The weather agency issued a heavy rain warning for the Kanto region. "
+               "Some trains were suspended. The rain is expected to ease in the afternoon. "
+               "Sunny weather is forecast for the weekend.")
+
+
+def _reports(ja, en):
+    seen = []
+    align_texts(ja, en, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert {s for s, _, _ in seen} <= {"embedding", "aligning"}
+    return [(d, t) for s, d, t in seen if s == "embedding"]
+
+
+def test_progress_reports_both_sides(use_encoder):
+    embedding = _reports(PROGRESS_JA, PROGRESS_EN)
+    assert embedding and all(t == 8 for _, t in embedding)           # 4 + 4 sentences
+    assert [d for d, _ in embedding] == sorted(d for d, _ in embedding)
+    assert embedding[-1] == (8, 8)
+    assert any(d == 4 for d, _ in embedding)                          # the Japanese side done
+
+
+def test_progress_reaches_the_total_when_a_side_is_cached(use_encoder):
+    ja, en = PROGRESS_JA.replace("関東", "九州"), PROGRESS_EN.replace("Kanto", "Kyushu")
+    _reports(ja, en)
+    embedding = _reports(ja.replace("電車", "バス"), en)              # one new Japanese sentence
+    assert embedding and embedding[-1] == (8, 8)
+
+
+def test_align_segments_accepts_an_encoder_and_segments(use_encoder):
+    ja = [Segment("東京は晴れ。"), Segment("大阪は雨。"), Segment("札幌は雪。")]
+    en = [Segment("Tokyo is sunny."), Segment("Osaka is rainy."), Segment("Sapporo has snow.")]
+    al = align_segments(ja, en, encoder=use_encoder, mode="document")
+    assert al.ja == tuple(ja) and al.en == tuple(en)
+    assert [(p.ja, p.en) for p in al.pairs] == [((0,), (0,)), ((1,), (1,)), ((2,), (2,))]
+
+
+# -- confidence ------------------------------------------------------------------------
+
+def test_link_confidence_rises_with_similarity():
+    sims = [-1.0, -0.2, 0.0, 0.1, 0.2, 0.3, 0.5, 1.0]
+    for merged in (False, True):
+        values = [confidence.link_confidence(s, merged) for s in sims]
+        assert all(0.0 <= v <= 1.0 for v in values)
+        assert all(a < b for a, b in zip(values, values[1:]))
+    # a merged bead needs more evidence than a 1-1 with the same similarity
+    assert confidence.link_confidence(0.2, True) < confidence.link_confidence(0.2, False)
+
+
+def test_skip_confidence_falls_as_the_best_near_match_improves():
+    values = [confidence.skip_confidence(b) for b in (-1.0, -0.1, 0.0, 0.1, 0.3, 1.0)]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+def test_headline_confidence_rises_with_score_and_gap():
+    grid = [[confidence.headline_confidence(s, g) for g in (-0.2, 0.0, 0.1, 0.3)]
+            for s in (0.0, 0.3, 0.6, 0.9)]
+    for row in grid:
+        assert all(a < b for a, b in zip(row, row[1:]))
+    for col in zip(*grid):
+        assert all(a < b for a, b in zip(col, col[1:]))
+
+
+def test_confidence_survives_extreme_inputs():
+    for value in (confidence.link_confidence(1e6, False), confidence.skip_confidence(-1e6),
+                  confidence.headline_confidence(1e6, 1e6)):
+        assert value == pytest.approx(1.0)
+    for value in (confidence.link_confidence(-1e6, True), confidence.skip_confidence(1e6),
+                  confidence.headline_confidence(-1e6, -1e6)):
+        assert 0.0 <= value < 1e-9 and not math.isnan(value)
