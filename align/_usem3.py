@@ -14,8 +14,7 @@ the n-gram windows at the joins differ from embedding the joined text).
 from __future__ import annotations
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from itertools import chain
 from typing import Sequence
@@ -96,23 +95,30 @@ class UsemEncoder(NumpyBackend):
                np.zeros((count, _EMB_DIM), np.float32), np.zeros(count, np.int64))
         workers = max(1, min(self.workers, count // 64))
         bounds = np.linspace(0, count, workers + 1).astype(int)
-        done = [0] * workers
-        lock = threading.Lock()
+        done = [0] * workers  # written by each worker, read by the caller
 
         def run(w: int) -> None:
             def report(n: int) -> None:
-                with lock:
-                    done[w] = n
-                    if progress:
-                        progress(sum(done), count)
+                done[w] = n
+                if workers == 1 and progress:
+                    progress(n, count)
             self._token_sums_into(texts, int(bounds[w]), int(bounds[w + 1]), out, report)
 
         with _blas_threads(self):
             if workers == 1:
                 run(0)
-            else:
-                with ThreadPoolExecutor(workers) as pool:
-                    list(pool.map(run, range(workers)))
+                return out
+            # progress is reported from the calling thread only (a UI such as
+            # Streamlit may only be updated from there)
+            with ThreadPoolExecutor(workers) as pool:
+                futures = [pool.submit(run, w) for w in range(workers)]
+                while wait(futures, timeout=0.25).not_done:
+                    if progress:
+                        progress(sum(done), count)
+                for f in futures:
+                    f.result()
+        if progress:
+            progress(count, count)
         return out
 
     def _token_sums_into(self, texts, start: int, stop: int, out, report) -> None:

@@ -76,8 +76,9 @@ def dev_sentences(shared: Path) -> tuple[list[str], list[str]]:
 
 
 def embedding_speed(shared: Path) -> dict:
+    from align._usem3 import UsemEncoder
     ja, en = dev_sentences(shared)
-    inner = load_encoder().inner
+    inner = UsemEncoder()  # a fresh one: nothing cached
     inner.encode(ja[:50])  # warm up
     t = time.perf_counter()
     inner.encode(ja + en)
