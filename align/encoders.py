@@ -14,6 +14,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from .errors import InputError
 from .sources import sentence_case
 
 DEFAULT_MODEL = "use-m3"
@@ -85,16 +86,19 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError("this model needs sentence-transformers: "
-                               "pip install sentence-transformers torch==2.13.0") from exc
+            raise InputError("this model needs sentence-transformers: "
+                             "pip install sentence-transformers torch==2.13.0") from exc
         self.name = model
         self.batch_size = batch_size
-        self.model = SentenceTransformer(model, device="cpu")
+        try:
+            self.model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # a missing folder, no network, not a model
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot load the model {model!r} ({reason}); without a network, "
+                             "give the folder of a downloaded sentence-transformers model") from exc
+        # e5 models expect a prefix; matching two texts is symmetric: "query: "
         prompts = getattr(self.model, "prompts", None) or {}
-        # e5-style models expect a prefix; symmetric matching uses "query: "
-        self.prompt = prompts.get("query") if "e5" in model.lower() else None
-        if self.prompt is None and "e5" in model.lower():
-            self.prompt = "query: "
+        self.prompt = prompts.get("query", "query: ") if "e5" in model.lower() else None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.encode(list(texts), batch_size=self.batch_size, prompt=self.prompt,

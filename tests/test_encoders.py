@@ -345,3 +345,11 @@ def test_the_bundled_encoder_does_not_import_torch():
                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "False"]
+
+
+def test_a_model_that_cannot_be_loaded_is_an_input_error(tmp_path, monkeypatch):
+    from align.encoders import load_encoder
+    from align.errors import InputError
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(InputError, match="cannot load the model"):
+        load_encoder(str(tmp_path / "no-such-model"))
