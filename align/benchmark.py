@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .document import DocumentParams
 from .encoders import load_encoder
-from .evaluate import bench_documents, delete_sentences, format_beads, read_beads, score
+from .evaluate import format_beads, load_bench, score
 from .model import Segment
 from .pipeline import align_segments
 
@@ -44,30 +43,23 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
                     params: DocumentParams = DocumentParams()) -> EvalResult:
     """Align every document of the folder (presegmented, document mode) with
     one loaded model, write the hypotheses, score them against the gold."""
-    docs = bench_documents(folder)
+    docs = load_bench(folder, noise, seed)
     if not docs:
         raise FileNotFoundError(f"{folder}: no ID.gold files")
     encoder = load_encoder(model)
-    rng = random.Random(seed)
     out = Path(hyp_out) if hyp_out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    golds, tests = [], []
+    tests = []
     started = time.perf_counter()
-    for doc_id, src_path, tgt_path, gold_path in docs:
-        src = src_path.read_text(encoding="utf-8").splitlines()
-        tgt = tgt_path.read_text(encoding="utf-8").splitlines()
-        gold = read_beads(gold_path)
-        if noise:
-            src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
-        joiner = "" if src_path.suffix == ".ja" else " "
-        al = align_segments([Segment(t) for t in src], [Segment(t) for t in tgt],
-                            mode="document", encoder=encoder, joiner=joiner, params=params)
+    for doc in docs:
+        al = align_segments([Segment(t) for t in doc.src], [Segment(t) for t in doc.tgt],
+                            mode="document", encoder=encoder, joiner=doc.joiner, params=params)
         beads = [(p.ja, p.en) for p in al.pairs]
         if out:
-            (out / f"{doc_id}.align").write_text(format_beads(beads), encoding="utf-8")
-        golds.append(gold)
+            (out / f"{doc.id}.align").write_text(format_beads(beads), encoding="utf-8")
         tests.append(beads)
+    golds = [doc.gold for doc in docs]
     signature = {"model": encoder.name, "version": getattr(encoder.inner, "version", ""),
                  "aligner": "document", "noise": noise, "seed": seed, "params": asdict(params)}
     return EvalResult(score(golds, tests), signature, len(docs), sum(map(len, golds)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -111,4 +112,28 @@ def bench_documents(folder: str | Path) -> list[tuple[str, Path, Path, Path]]:
         src = next((p for p in sides if p.suffix == ".ja"), sides[0])
         tgt = next(p for p in sides if p != src)
         docs.append((gold.stem, src, tgt, gold))
+    return docs
+
+
+@dataclass
+class BenchDocument:
+    id: str
+    src: list[str]
+    tgt: list[str]
+    gold: list[Bead]
+    joiner: str  # how merged source sentences are joined: none for Japanese
+
+
+def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[BenchDocument]:
+    """Every document of a benchmark folder, with ``noise`` of the sentences
+    of each side deleted (one random generator for the folder, from ``seed``)."""
+    rng = random.Random(seed)
+    docs = []
+    for doc_id, src_path, tgt_path, gold_path in bench_documents(folder):
+        src = src_path.read_text(encoding="utf-8").splitlines()
+        tgt = tgt_path.read_text(encoding="utf-8").splitlines()
+        gold = read_beads(gold_path)
+        if noise:
+            src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
+        docs.append(BenchDocument(doc_id, src, tgt, gold, "" if src_path.suffix == ".ja" else " "))
     return docs

@@ -15,7 +15,6 @@ right when the best candidate is in its gold bead.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from align import confidence  # noqa: E402
 from align.document import DocumentParams, align_document, search_band  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402
-from align.evaluate import bench_documents, delete_sentences, read_beads  # noqa: E402
+from align.evaluate import bench_documents, load_bench, read_beads  # noqa: E402
 from align.headlines import HeadlineParams, match_headlines, score_matrix  # noqa: E402
 
 
@@ -47,15 +46,9 @@ def document_features(shared: Path, encoder):
     sets = [("ntrex128_jaen_resplit", 0.0), ("ntrex128_jaen_resplit", 0.1), ("textberg_defr_dev", 0.0)]
     params = DocumentParams()
     for name, noise in sets:
-        rng = random.Random(0)
-        for _, src_p, tgt_p, gold_p in bench_documents(shared / "data/bench" / name):
-            src = src_p.read_text(encoding="utf-8").splitlines()
-            tgt = tgt_p.read_text(encoding="utf-8").splitlines()
-            gold = read_beads(gold_p)
-            if noise:
-                src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
-            joiner = "" if src_p.suffix == ".ja" else " "
-            sg = encoder.embed_groups(src, params.max_group, joiner)
+        for doc in load_bench(shared / "data/bench" / name, noise):
+            src, tgt, gold = doc.src, doc.tgt, doc.gold
+            sg = encoder.embed_groups(src, params.max_group, doc.joiner)
             tg = encoder.embed_groups(tgt, params.max_group, " ")
             sl = np.array([len(s) for s in src], float)
             tl = np.array([len(t) for t in tgt], float)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import random
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from align.document import DocumentParams, align_document, search_band  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402
-from align.evaluate import bench_documents, delete_sentences, read_beads, score  # noqa: E402
+from align.evaluate import load_bench, score  # noqa: E402
 
 SETS = {"ntrex": ("ntrex128_jaen_resplit", 0.0), "ntrex_noise": ("ntrex128_jaen_resplit", 0.1),
         "textberg": ("textberg_defr_dev", 0.0)}
@@ -33,18 +32,9 @@ def load(shared: Path, encoder, max_group: int) -> dict:
     """Embed every document once; the grid only re-runs the DP."""
     data = {}
     for key, (folder, noise) in SETS.items():
-        rng = random.Random(0)
-        docs = []
-        for _, src_p, tgt_p, gold_p in bench_documents(shared / "data/bench" / folder):
-            src = src_p.read_text(encoding="utf-8").splitlines()
-            tgt = tgt_p.read_text(encoding="utf-8").splitlines()
-            gold = read_beads(gold_p)
-            if noise:
-                src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
-            joiner = "" if src_p.suffix == ".ja" else " "
-            docs.append((encoder.embed_groups(src, max_group, joiner), encoder.embed_groups(tgt, max_group, " "),
-                         np.array([len(s) for s in src], float), np.array([len(t) for t in tgt], float), gold))
-        data[key] = docs
+        data[key] = [(encoder.embed_groups(d.src, max_group, d.joiner), encoder.embed_groups(d.tgt, max_group, " "),
+                      np.array([len(s) for s in d.src], float), np.array([len(t) for t in d.tgt], float), d.gold)
+                     for d in load_bench(shared / "data/bench" / folder, noise)]
     return data
 
 
