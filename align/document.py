@@ -35,6 +35,9 @@ class DocumentParams:
     merge_penalty: float = 0.05  # per sentence beyond one a side in a bead
     length_weight: float = 0.25
     margin_k: int = 4            # neighbours that define a sentence's margin
+    # a source segment holding several sentences (a speech in 「」, which the
+    # Japanese splitter keeps whole) may take up to 12 target sentences
+    compound_beads: tuple[tuple[int, int], ...] = tuple((1, b) for b in range(6, 13))
 
     @property
     def max_group(self) -> int:
@@ -60,16 +63,20 @@ def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.nd
 
 def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
                    src_lens: np.ndarray, tgt_lens: np.ndarray,
-                   params: DocumentParams = DocumentParams(), band: Band | None = None) -> DocumentResult:
+                   params: DocumentParams = DocumentParams(), band: Band | None = None,
+                   compound: np.ndarray | None = None) -> DocumentResult:
     """``src_groups[k-1][i]`` embeds source sentences ``i..i+k-1`` (as
     ``encoders.embed_groups`` gives them); lengths are in characters.
+    ``compound[i]`` marks a source segment that holds several sentences: only
+    those may take a compound bead (1-6 … 1-12).
 
     The table is kept row by row, row i holding the scores of columns
     lo[i] .. hi[i]-1 only, so memory follows the band's cells."""
     n, m = len(src_lens), len(tgt_lens)
     band = band or Band.full(n, m)
-    scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params)
-    kinds = [(a, b) for a, b in params.beads if a <= len(src_groups) and b <= len(tgt_groups)]
+    scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params, compound)
+    kinds = list(params.beads) + (list(params.compound_beads) if scorer.compound.any() else [])
+    kinds = [(a, b) for a, b in kinds if a <= len(src_groups) and b <= len(tgt_groups)]
     kinds += [(1, 0), (0, 1)]
     lo, width = band.lo, band.hi - band.lo
     table = [np.full(int(w), NEG) for w in width]
@@ -85,7 +92,7 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
         for i in rows:
             best, arg, w = table[i], back[i], int(width[i])
             for t, (a, b) in enumerate(kinds):
-                if a == 0 or i < a:
+                if a == 0 or i < a or values[t] is None:
                     continue
                 # cell k of row i comes from cell k + shift of row i - a
                 prev = table[i - a]
@@ -112,8 +119,10 @@ class BeadScorer:
     each is to its nearest neighbours on the other side), plus length
     agreement, less a penalty for each sentence beyond one a side."""
 
-    def __init__(self, src_groups, tgt_groups, src_lens, tgt_lens, band: Band, params: DocumentParams):
+    def __init__(self, src_groups, tgt_groups, src_lens, tgt_lens, band: Band, params: DocumentParams,
+                 compound: np.ndarray | None = None):
         self.src, self.tgt, self.p, self.band = src_groups, tgt_groups, params, band
+        self.compound = np.zeros(len(src_lens), bool) if compound is None else np.asarray(compound, bool)
         self.ratio = float(tgt_lens.sum()) / max(float(src_lens.sum()), 1.0)
         self.src_cum = np.concatenate([[0.0], np.cumsum(src_lens, dtype=np.float64)])
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
@@ -128,17 +137,19 @@ class BeadScorer:
         cos = float(self.src[a - 1][i] @ self.tgt[b - 1][j])
         return cos - 0.5 * float(self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
 
-    def values(self, a: int, b: int, rows: np.ndarray, W: int) -> np.ndarray:
+    def values(self, a: int, b: int, rows: np.ndarray, W: int) -> np.ndarray | None:
         """(len(rows), W): the value of bead (a, b) ending at each cell of
-        these rows of the band, -inf where it cannot end."""
+        these rows of the band, -inf where it cannot end; None if nowhere."""
         lo, hi = self.band.lo[rows], self.band.hi[rows]
         cols = lo[:, None] + np.arange(W)[None, :]                    # the cells' columns
         ok = (cols < hi[:, None]) & (cols >= b) & (rows >= a)[:, None]
         if b == 0:
             return np.where(ok, -self.p.skip, NEG)
-        if not ok.any():
-            return np.full(ok.shape, NEG)
         src_rows = np.maximum(rows - a, 0)
+        if (a, b) in self.p.compound_beads:
+            ok &= self.compound[src_rows][:, None]
+        if not ok.any():
+            return None
         starts = np.clip(cols - b, 0, self.m - 1)                     # target group starts
         c0, c1 = int(starts[ok].min()), int(starts[ok].max()) + 1
         starts = np.clip(starts, c0, c1 - 1)

@@ -17,7 +17,7 @@ from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
 from .model import Alignment, Candidate, Pair, Segment
-from .segment import split, split_lines
+from .segment import inner_sentence_ends, split, split_lines
 from .sources import detect_language, has_headline_block, headline_key, parse_article
 
 # progress(stage, done, total): stage is "embedding" or "aligning"
@@ -94,10 +94,12 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
 
 
 def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
+    compound = np.array([inner_sentence_ends(s.text) > 0 for s in ja], bool)
+    en_max = max([params.max_group] + [b for _, b in params.compound_beads] * bool(compound.any()))
     embed = _stage(progress, "embedding", len(ja) + len(en))
     ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
                                      progress=embed(0, len(ja)))
-    en_groups = encoder.embed_groups([s.text for s in en], params.max_group, " ",
+    en_groups = encoder.embed_groups([s.text for s in en], en_max, " ",
                                      progress=embed(len(ja), len(en)))
     embed(len(ja) + len(en), 0)
     if progress:
@@ -105,7 +107,7 @@ def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, join
     ja_lens = np.array([len(s.text) for s in ja], np.float64)
     en_lens = np.array([len(s.text) for s in en], np.float64)
     band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
-    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band)
+    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band, compound)
     if progress:
         progress("aligning", 1, 1)
     pairs = []

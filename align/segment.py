@@ -290,3 +290,12 @@ def split(text: str, lang: str, offset: int = 0, *, split_quotes: bool = False) 
     if lang == "ja":
         return split_japanese(text, offset, split_quotes=split_quotes)
     return split_english(text, offset)
+
+
+_INNER_END = re.compile(r"[。！？!?｡](?=.*[^\s。！？!?｡」』）)”’\"'])", re.S)
+
+
+def inner_sentence_ends(text: str) -> int:
+    """How many sentence ends a segment holds before its own: a Japanese
+    speech in 「」 is one segment of several sentences."""
+    return len(_INNER_END.findall(text))

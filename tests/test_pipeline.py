@@ -215,3 +215,22 @@ def test_confidence_survives_extreme_inputs():
     for value in (confidence.link_confidence(-1e6, True), confidence.skip_confidence(1e6),
                   confidence.headline_confidence(-1e6, -1e6)):
         assert 0.0 <= value < 1e-9 and not math.isnan(value)
+
+
+SPEECH_JA = ("東京で記者会見が開かれた。首相は記者団に「経済は回復している。雇用は増えた。物価は安定している。"
+             "輸出も伸びた。投資も戻ってきた。観光客も増えた。来年はさらに良くなる。」と述べた。"
+             "会見は一時間続いた。")
+SPEECH_EN = ("A press conference was held in Tokyo. The prime minister told reporters: \"The economy is "
+             "recovering. Employment has increased. Prices are stable. Exports have grown. Investment has "
+             "come back. Tourists have increased. Next year will be even better.\" The conference lasted an hour.")
+
+
+def test_a_speech_kept_whole_in_japanese_takes_all_its_english_sentences(use_encoder):
+    # 。 inside 「」 never ends a Japanese sentence, so the speech is one segment
+    # against seven English ones: a 1-7 pair, not a 1-5 pair and two orphans
+    al = align_texts(SPEECH_JA, SPEECH_EN, mode="document")
+    assert len(al.ja) == 3 and len(al.en) >= 9
+    speech = next(p for p in al.pairs if 1 in p.ja)
+    assert len(speech.en) >= 6
+    assert all(p.ja and p.en for p in al.pairs)
+    assert_partition([(p.ja, p.en) for p in al.pairs], len(al.ja), len(al.en))
