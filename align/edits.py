@@ -297,20 +297,23 @@ def confirm_through(al: Alignment, k: int) -> Alignment:
 
 def relink(al: Alignment, k: int, ja_ids: Iterable[int]) -> Alignment:
     """Set the Japanese sentences that headline pair k summarises (any number,
-    in the given order; none leaves the headline unmatched)."""
+    kept in document order; none leaves the headline unmatched). The pair's
+    score becomes the best of its ranked candidates that it now links, or 0:
+    the reviewer's choice, not the aligner's, stands behind it."""
     if al.mode != "headlines":
         raise EditError("relinking is for headlines; in a full text merge, split or shift")
     k, p = _pair(al, k)
     _unlocked(p)
-    ids = tuple(_int(i, "sentence index") for i in ja_ids)
+    ids = tuple(sorted(_int(i, "sentence index") for i in ja_ids))
     for i in ids:
         if not 0 <= i < len(al.ja):
             raise EditError(f"no Japanese sentence {i}: the text has {_count(len(al.ja), 'sentence')}")
     if len(set(ids)) != len(ids):
         raise EditError("a sentence is listed twice")
-    if ids == p.ja:
+    if ids == tuple(sorted(p.ja)):
         raise EditError("the headline already links exactly these sentences")
-    return _put(al, k, 1, [_edited(p, ja=ids)])
+    score = max((c.score for c in p.candidates if c.ja and set(c.ja) <= set(ids)), default=0.0)
+    return _put(al, k, 1, [_edited(p, ja=ids, score=score)])
 
 
 # -- invariants ----------------------------------------------------------------

@@ -178,7 +178,9 @@ _EN_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|No|Inc|Ltd|C
 def sentence_cuts(text: str, side: str) -> list[int]:
     """Character offsets inside ``text`` where a sentence ends and more text
     follows: where a segment the splitter left whole could be cut. Japanese
-    sentence ends inside brackets, or a quote followed by と, do not count."""
+    sentence ends inside a quotation count too (a speech of several sentences
+    is one segment, its translation several), but not a quote's own end when
+    と or a comma follows (「…。」と述べた goes on)."""
     if side != "ja":
         return [m.end() for m in _EN_END.finditer(text)
                 if text[m.end():].strip() and not _EN_ABBREV.search(text[:m.end()])]
@@ -192,7 +194,7 @@ def sentence_cuts(text: str, side: str) -> list[int]:
             depth = max(0, depth - 1)
             if depth == 0 and i > 0 and text[i - 1] in _JA_ENDS:
                 at = i + 1
-        elif ch in _JA_ENDS and depth == 0:
+        elif ch in _JA_ENDS:
             at = i + 1
             while at < n and text[at] in _JA_ENDS:
                 at += 1
