@@ -717,7 +717,7 @@ def view_map(project: Project) -> None:
         return
     fig = review.heatmap_figure(al, sims, current=st.session_state.sel)
     st.caption(f"Blue: {note}. Dots: the chosen pairs, green / amber / red by confidence; the ring "
-               "is the current pair. Drag a box over part of the path (or click a dot) to review "
+               "is the current pair. Drag a box over part of the path to review "
                "those pairs.")
     st.plotly_chart(fig, key="map", on_select=on_map_select, selection_mode=("points", "box"),
                     config={"displaylogo": False, "scrollZoom": True})
@@ -874,7 +874,7 @@ def import_alignment(upload) -> None:
 # -- the page -----------------------------------------------------------------------------
 
 def main() -> None:
-    st.set_page_config(page_title="Taiyaku 対訳 — review", page_icon=":material/translate:",
+    st.set_page_config(page_title="Taiyaku 対訳 — review", page_icon=str(ROOT / "data" / "favicon.png"),
                        layout="wide")
     st.html(CSS)
     ss = st.session_state

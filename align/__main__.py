@@ -100,7 +100,11 @@ def _run_export(args) -> int:
 def _format(args) -> str:
     """The output format, checked before any slow work."""
     suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
-    fmt = args.format or {"json": "json", "tmx": "tmx", "xlsx": "xlsx"}.get(suffix, "tsv")
+    by_suffix = {"json": "json", "tmx": "tmx", "xlsx": "xlsx", "tsv": "tsv", "tab": "tsv", "txt": "tsv", "": "tsv"}
+    if not args.format and suffix not in by_suffix:
+        raise InputError(f"{args.output}: cannot tell the format from .{suffix}; "
+                         "use .tsv, .json, .tmx or .xlsx, or give --format")
+    fmt = args.format or by_suffix[suffix]
     if args.output:
         folder = Path(args.output).resolve().parent
         if not folder.is_dir():
@@ -121,7 +125,8 @@ def _emit(al, args, fmt: str) -> None:
         opts.update(include_empty=args.include_empty, src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
         write(al, args.output, fmt, **opts)
-        print(f"taiyaku: {len(al.pairs)} pairs written to {args.output} ({fmt})", file=sys.stderr)
+        count = sum(1 for p in al.pairs if p.status == "confirmed" or not args.confirmed_only)
+        print(f"taiyaku: {count} pairs written to {args.output} ({fmt})", file=sys.stderr)
     else:
         sys.stdout.buffer.write(render(al, fmt, **opts))
         sys.stdout.flush()
