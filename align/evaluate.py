@@ -14,13 +14,23 @@ from typing import Iterable, Sequence
 Bead = tuple[tuple[int, ...], tuple[int, ...]]
 
 
+class BenchmarkError(ValueError):
+    """A benchmark folder or gold file that cannot be read."""
+
+
 def parse_beads(text: str) -> list[Bead]:
     """Vecalign's format: one bead a line, ``[0, 1]:[2]``."""
     beads = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
-            src, tgt = line.split(":")
-            beads.append((tuple(ast.literal_eval(src)), tuple(ast.literal_eval(tgt))))
+            try:
+                src, tgt = line.split(":")
+                bead = (tuple(ast.literal_eval(src)), tuple(ast.literal_eval(tgt)))
+                if not all(isinstance(i, int) for i in bead[0] + bead[1]):
+                    raise ValueError
+            except (ValueError, SyntaxError):
+                raise BenchmarkError(f"gold line {number} is not a bead like [0, 1]:[2]: {line[:60]!r}") from None
+            beads.append(bead)
     return beads
 
 
@@ -107,7 +117,7 @@ def bench_documents(folder: str | Path) -> list[tuple[str, Path, Path, Path]]:
     for gold in sorted(folder.glob("*.gold")):
         sides = sorted(p for p in folder.glob(gold.stem + ".*") if p.suffix not in (".gold", ".align"))
         if len(sides) != 2:
-            raise ValueError(f"{gold}: expected two text files beside it, found {len(sides)}")
+            raise BenchmarkError(f"{gold}: expected two text files beside it, found {len(sides)}")
         # Japanese first; otherwise alphabetical (Text+Berg: .de before .fr)
         src = next((p for p in sides if p.suffix == ".ja"), sides[0])
         tgt = next(p for p in sides if p != src)
@@ -130,8 +140,9 @@ def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[Be
     rng = random.Random(seed)
     docs = []
     for doc_id, src_path, tgt_path, gold_path in bench_documents(folder):
-        src = src_path.read_text(encoding="utf-8").splitlines()
-        tgt = tgt_path.read_text(encoding="utf-8").splitlines()
+        # one segment a line, split on \n only (as Vecalign; not on U+2028 and the like)
+        src = src_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        tgt = tgt_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
         gold = read_beads(gold_path)
         if noise:
             src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)

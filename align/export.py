@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,6 +41,23 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 def _kept(al: Alignment, confirmed_only: bool) -> list[Pair]:
     return [p for p in al.pairs if not confirmed_only or p.status == "confirmed"]
+
+
+def _confirmed_part(al: Alignment) -> Alignment:
+    """The confirmed pairs as an alignment of their own, which can be opened
+    again: in a full text only their segments, renumbered; with headlines the
+    whole article and the confirmed headlines."""
+    pairs = _kept(al, True)
+    keep_ja = range(len(al.ja)) if al.mode == "headlines" else sorted({i for p in pairs for i in p.ja})
+    keep_en = sorted({i for p in pairs for i in p.en})
+    new_ja = {old: new for new, old in enumerate(keep_ja)}
+    new_en = {old: new for new, old in enumerate(keep_en)}
+    pairs = [replace(p, ja=tuple(new_ja[i] for i in p.ja), en=tuple(new_en[i] for i in p.en),
+                     candidates=tuple(replace(c, ja=tuple(new_ja[i] for i in c.ja)) for c in p.candidates
+                                      if all(i in new_ja for i in c.ja)))
+             for p in pairs]
+    return replace(al, ja=tuple(al.ja[i] for i in keep_ja), en=tuple(al.en[i] for i in keep_en),
+                   pairs=tuple(pairs))
 
 
 def _score(pair: Pair) -> str:
@@ -111,7 +129,7 @@ def to_json(al: Alignment, *, confirmed_only: bool = False) -> str:
     which UTF-8 cannot carry, as the ``\\uXXXX`` escapes ensure_ascii would use.
     They only ever occur inside JSON strings, so the swap is safe."""
     if confirmed_only:
-        al = al.with_pairs(_kept(al, True))
+        al = _confirmed_part(al)
     text = json.dumps(al.to_json(), ensure_ascii=False, indent=1)
     return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

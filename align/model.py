@@ -137,6 +137,8 @@ class Alignment:
         """Build from the JSON model, checking that every id is in range."""
         if not isinstance(value, dict) or "pairs" not in value:
             raise ValueError("not a Taiyaku alignment: no 'pairs'")
+        if not all(isinstance(value.get(key, []), list) for key in ("ja", "en", "pairs")):
+            raise ValueError("not a Taiyaku alignment: 'ja', 'en' and 'pairs' must be lists")
         ja = tuple(Segment.from_json(s) for s in value.get("ja", ()))
         en = tuple(Segment.from_json(s) for s in value.get("en", ()))
         pairs = tuple(Pair.from_json(p) for p in value["pairs"])

@@ -34,6 +34,8 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: choose auto, document or headlines")
     if en_text is None:
+        if presegmented:
+            raise InputError("--presegmented needs both texts: one segment a line on each side")
         if not has_headline_block(ja_text):
             raise InputError("only one text and no 原題: line with English headlines: "
                              "give the English text as a second file")
@@ -49,7 +51,7 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         else:
             # an article's boilerplate (photo credits, ©, 原題…) is not aligned
             ja = parse_article(ja_text).ja if src_lang == "ja" else split(ja_text, src_lang)
-            headline_list = mode != "document" and _is_headline_list(en_text, len(ja))
+            headline_list = mode == "headlines" or (mode == "auto" and _is_headline_list(en_text, len(ja)))
             en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
     if not ja or not en:
         side = "Japanese" if not ja else "English"

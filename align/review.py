@@ -35,7 +35,6 @@ STATUS_STYLE = {
     "edited": ("edited", "#dde8ff", "#1f4aa8"),
     "confirmed": ("✓ confirmed", "#d5f2df", "#14653a"),
 }
-FILTERS = ("all", "review")
 
 
 # -- confidence and status -----------------------------------------------------

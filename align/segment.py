@@ -292,10 +292,11 @@ def split(text: str, lang: str, offset: int = 0, *, split_quotes: bool = False) 
     return split_english(text, offset)
 
 
-_INNER_END = re.compile(r"[。！？!?｡](?=.*[^\s。！？!?｡」』）)”’\"'])", re.S)
+_TRAILING_END = re.compile(r"[\s" + re.escape(_JA_FINAL + "!?" + _TRAILING) + r"]+$")
 
 
 def inner_sentence_ends(text: str) -> int:
     """How many sentence ends a segment holds before its own: a Japanese
     speech in 「」 is one segment of several sentences."""
-    return len(_INNER_END.findall(text))
+    body = _TRAILING_END.sub("", text)
+    return sum(body.count(c) for c in _JA_FINAL + "!?")

@@ -168,10 +168,11 @@ def test_json_is_the_model_readable_and_round_trips():
     assert Alignment.loads(text) == SAMPLE
 
 
-def test_json_confirmed_only_keeps_segments():
+def test_json_confirmed_only_keeps_only_the_confirmed_pairs_segments():
     value = json.loads(export.to_json(SAMPLE, confirmed_only=True))
     assert [p["status"] for p in value["pairs"]] == ["confirmed"]
-    assert len(value["ja"]) == len(SAMPLE.ja)
+    kept = [i for p in value["pairs"] for i in p["ja"]]
+    assert kept == list(range(len(value["ja"]))) and len(value["ja"]) < len(SAMPLE.ja)
 
 
 def test_json_lone_surrogates_round_trip_as_escapes():
@@ -249,3 +250,14 @@ def test_write_failing_disk_write_leaves_existing_file_and_no_temp(tmp_path, mon
         export.write(SAMPLE, out, "json")
     assert out.read_bytes() == b"previous export"
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_confirmed_only_json_is_an_alignment_that_opens_again():
+    from align import edits
+    from align.model import Segment
+    al = Alignment(tuple(Segment(t) for t in ["一。", "二。", "三。"]),
+                   tuple(Segment(t) for t in ["One.", "Two.", "Three."]),
+                   (Pair((0,), (0,), 0.9), Pair((1,), (1,), 0.9, "confirmed"), Pair((2,), (2,), 0.9)))
+    out = Alignment.from_json(json.loads(export.to_json(al, confirmed_only=True)))
+    edits.check_invariants(out)  # what the store checks before it opens a project
+    assert [(out.ja_text(p), out.en_text(p)) for p in out.pairs] == [("二。", "Two.")]
