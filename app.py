@@ -843,6 +843,8 @@ def create_from_inputs(ja_file, en_file, mode: str, model: str, name: str) -> No
     open_project(pid)
     ss.pending_view = "Review"
     notice("success", f"Aligned: {len(al.pairs)} pairs ({al.mode}). Every edit is saved as you go.")
+    if al.meta.get("warning"):
+        notice("warning", al.meta["warning"])
     st.rerun()
 
 

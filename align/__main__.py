@@ -94,6 +94,8 @@ def _run_align(args) -> int:
     with ProgressBar() as bar:
         al = align_texts(ja_text, en_text, mode=args.mode, model=args.model,
                          presegmented=args.presegmented, progress=bar)
+    if al.meta.get("warning"):
+        print(f"taiyaku: warning: {al.meta['warning']}", file=sys.stderr)
     sources = [args.ja_file] + ([args.en_file] if args.en_file else [])
     al = replace(al, meta={**al.meta, "sources": sources})
     _emit(al, args, fmt)

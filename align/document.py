@@ -1,7 +1,8 @@
 """Monotonic m-n alignment of two full texts.
 
-Every bead (1-1, 1-2, 2-1, 1-3, 3-1, 2-2 and the 1-0 / 0-1 of a sentence
-without counterpart) is scored by the cosine of its two sides' embeddings,
+Every bead of up to six sentences in all (1-1, 1-2, 2-1, … 3-3, 1-5), the
+1-6 … 1-12 of a source segment that holds a whole speech, and the 1-0 / 0-1 of
+a sentence without counterpart, is scored by the cosine of its two sides' embeddings,
 relative to how similar each side is to its nearest neighbours on the other
 side (a margin, as Bertalign's and CSLS: a sentence that resembles everything
 proves little), plus a length-ratio term. A dynamic programme finds the
@@ -51,6 +52,8 @@ class DocumentResult:
     # sentence had with any sentence near it
     bead_scores: list[float]
     band: Band = field(repr=False)
+    # a link's plain cosine (NaN for 1-0 / 0-1): is it a translation at all?
+    bead_cosines: list[float] = field(default_factory=list)
 
 
 def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.ndarray:
@@ -132,10 +135,12 @@ class BeadScorer:
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
 
+    def cosine(self, i: int, a: int, j: int, b: int) -> float:
+        return float(self.src[a - 1][i] @ self.tgt[b - 1][j])
+
     def similarity(self, i: int, a: int, j: int, b: int) -> float:
         """Margin similarity of source group (i, a) and target group (j, b)."""
-        cos = float(self.src[a - 1][i] @ self.tgt[b - 1][j])
-        return cos - 0.5 * float(self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
+        return self.cosine(i, a, j, b) - 0.5 * float(self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
 
     def values(self, a: int, b: int, rows: np.ndarray, W: int) -> np.ndarray | None:
         """(len(rows), W): the value of bead (a, b) ending at each cell of
@@ -190,11 +195,12 @@ def _nearest_mean(vecs: np.ndarray, other: np.ndarray, band: Band, k: int) -> np
 
 def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> DocumentResult:
     i, j = n, m
-    beads, sims = [], []
+    beads, sims, cosines = [], [], []
     flipped = None
     while i > 0 or j > 0:
         a, b = kinds[back[i][j - band.lo[i]]]
         beads.append((tuple(range(i - a, i)), tuple(range(j - b, j))))
+        cosines.append(scorer.cosine(i - a, a, j - b, b) if a and b else float("nan"))
         if a and b:
             sims.append(scorer.similarity(i - a, a, j - b, b))
         elif a:
@@ -207,7 +213,8 @@ def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> Docum
         i, j = i - a, j - b
     beads.reverse()
     sims.reverse()
-    return DocumentResult(beads, sims, band)
+    cosines.reverse()
+    return DocumentResult(beads, sims, band, cosines)
 
 
 FULL_TABLE = 1_500_000   # cells: texts up to ~1,200 sentences a side get the whole table

@@ -92,6 +92,10 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
     meta = {"model": encoder.name, "model_version": getattr(encoder.inner, "version", ""),
             "aligner": mode, "params": asdict(used), "taiyaku": __version__,
             "seconds": round(time.perf_counter() - started, 3)}
+    links = [p for p in pairs if p.ja and p.en]
+    if mode == "document" and links and sum(p.score < 0.5 for p in links) > 0.5 * len(links):
+        meta["warning"] = ("most pairs are unlikely translations of each other: "
+                           "are these two texts really a translation pair?")
     return Alignment(tuple(ja), tuple(en), tuple(pairs), mode, meta)
 
 
@@ -113,9 +117,9 @@ def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, join
     if progress:
         progress("aligning", 1, 1)
     pairs = []
-    for (src, tgt), sim in zip(result.beads, result.bead_scores):
+    for (src, tgt), sim, cos in zip(result.beads, result.bead_scores, result.bead_cosines):
         if src and tgt:
-            conf = confidence.link_confidence(sim, len(src) + len(tgt) > 2)
+            conf = confidence.link_confidence(sim, len(src) + len(tgt) > 2, cos)
         else:
             conf = confidence.skip_confidence(sim)
         pairs.append(Pair(src, tgt, round(conf, 4)))

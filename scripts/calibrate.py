@@ -6,7 +6,8 @@ many were right).
 
 Document beads: every bead the aligner outputs on ntrex128_jaen_resplit (clean
 and with 10 % of the sentences deleted) and textberg_defr_dev, labelled right
-when the gold has exactly that bead. Headlines: there is no headline dev set,
+when the gold has exactly that bead. Translation or not: the cosine of the
+gold links against that of sources paired with another document's targets. Headlines: there is no headline dev set,
 so each English sentence of an ntrex document, cut to its first eight words as
 a headline is short, is matched against the document's Japanese sentences;
 right when the best candidate is in its gold bead.
@@ -42,7 +43,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50
 
 
 def document_features(shared: Path, encoder):
-    links, skips = [], []
+    """Features of what the aligner outputs, and the gold links' group
+    embeddings per document (for the translation curve)."""
+    links, skips, gold_vecs = [], [], []
     sets = [("ntrex128_jaen_resplit", 0.0), ("ntrex128_jaen_resplit", 0.1), ("textberg_defr_dev", 0.0)]
     params = DocumentParams()
     for name, noise in sets:
@@ -54,13 +57,29 @@ def document_features(shared: Path, encoder):
             tl = np.array([len(t) for t in tgt], float)
             res = align_document(sg, tg, sl, tl, params, search_band(sg[0], tg[0], sl, tl, params))
             gold_set = set(gold)
-            for bead, sim in zip(res.beads, res.bead_scores):
+            for bead, sim, cos in zip(res.beads, res.bead_scores, res.bead_cosines):
                 right = bead in gold_set
                 if bead[0] and bead[1]:
-                    links.append((sim, float(len(bead[0]) + len(bead[1]) > 2), right))
+                    links.append((sim, float(len(bead[0]) + len(bead[1]) > 2), cos, right))
                 else:
                     skips.append((sim, right))
-    return np.array(links), np.array(skips)
+            if noise == 0.0:
+                gold_vecs.append([(sg[len(s) - 1][s[0]], tg[len(t) - 1][t[0]]) for s, t in gold
+                                  if s and t and len(s) <= params.max_group and len(t) <= params.max_group])
+    return np.array(links), np.array(skips), gold_vecs
+
+
+def translation_features(gold_vecs) -> np.ndarray:
+    """Cosines of gold links (right) and of the same sources with the targets
+    of the next document's links (not translations), as many of each."""
+    rows = []
+    for d, pairs in enumerate(gold_vecs):
+        other = gold_vecs[(d + 1) % len(gold_vecs)]
+        for k, (s, t) in enumerate(pairs):
+            rows.append((float(s @ t), 1.0))
+            if other:
+                rows.append((float(s @ other[k % len(other)][1]), 0.0))
+    return np.array(rows)
 
 
 def headline_features(shared: Path, encoder):
@@ -93,9 +112,12 @@ def main() -> None:
     shared = Path(args.shared)
     encoder = load_encoder()
 
-    links, skips = document_features(shared, encoder)
-    w = fit_logistic(links[:, :2], links[:, 2])
+    links, skips, gold_vecs = document_features(shared, encoder)
+    w = fit_logistic(links[:, :2], links[:, 3])
     print(f'LINK = {{"bias": {w[0]:.2f}, "sim": {w[1]:.2f}, "merged": {w[2]:.2f}}}')
+    tr = translation_features(gold_vecs)
+    x = fit_logistic(tr[:, :1], tr[:, 1])
+    print(f'TRANSLATION = {{"bias": {x[0]:.2f}, "cos": {x[1]:.2f}}}')
     v = fit_logistic(skips[:, :1], skips[:, 1])
     print(f'SKIP = {{"bias": {v[0]:.2f}, "best": {v[1]:.2f}}}')
     h = headline_features(shared, encoder)
@@ -103,8 +125,10 @@ def main() -> None:
     print(f'HEADLINE = {{"bias": {u[0]:.2f}, "score": {u[1]:.2f}, "gap": {u[2]:.2f}}}')
 
     print("reliability of the coefficients now in align/confidence.py:")
-    p = np.array([confidence.link_confidence(s, bool(m)) for s, m, _ in links])
-    print(f"links ({len(links)}):\n" + reliability(p, links[:, 2].astype(bool)))
+    p = np.array([confidence.link_confidence(s, bool(m), c) for s, m, c, _ in links])
+    print(f"links ({len(links)}):\n" + reliability(p, links[:, 3].astype(bool)))
+    p = np.array([confidence.link_confidence(0.0, False, c) for c, _ in tr])
+    print(f"translation or not, at a margin of 0 ({len(tr)}):\n" + reliability(p, tr[:, 1].astype(bool)))
     p = np.array([confidence.skip_confidence(s) for s, _ in skips])
     print(f"1-0 / 0-1 ({len(skips)}):\n" + reliability(p, skips[:, 1].astype(bool)))
     p = np.array([confidence.headline_confidence(s, g) for s, g, _ in h])

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from align.segment import split  # noqa: E402
 
-DEFAULT_BENCH = "/work/shared/data/bench/ntrex128_jaen_resplit"
+DEFAULT_BENCH = str(Path(__file__).resolve().parents[2] / "shared/data/bench/ntrex128_jaen_resplit")
 _FINAL = ".!?。！？｡．…"
 _CLOSING = "」』）)”】〕］]\"'’"
 

@@ -234,3 +234,15 @@ def test_a_speech_kept_whole_in_japanese_takes_all_its_english_sentences(use_enc
     assert len(speech.en) >= 6
     assert all(p.ja and p.en for p in al.pairs)
     assert_partition([(p.ja, p.en) for p in al.pairs], len(al.ja), len(al.en))
+
+
+def test_unrelated_texts_get_low_confidence_and_a_warning(use_encoder):
+    ja = "猫が好きです。\n今日は雨です。\n東京は大きい。"
+    en = "My grandmother lives in Osaka.\nThe stock market fell.\nHe plays the violin.\nBirds fly south."
+    al = align_texts(ja, en, mode="document", presegmented=True)
+    assert all(p.score < 0.5 for p in al.pairs if p.ja and p.en)
+    assert "translation" in al.meta["warning"]
+    # a real translation pair gets neither
+    good = align_texts("猫が好きです。\n今日は雨です。", "I like cats.\nIt is raining today.",
+                       mode="document", presegmented=True)
+    assert "warning" not in good.meta and min(p.score for p in good.pairs) >= 0.5
