@@ -25,6 +25,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from align import export, review  # noqa: E402
+from align.encoders import DEFAULT_MODEL  # noqa: E402
+from align.pipeline import MODES as PIPELINE_MODES  # noqa: E402
 from align.edits import EditError  # noqa: E402
 from align.errors import InputError  # noqa: E402
 from align.store import ConflictError, Project, ProjectNotFound, Store, default_db_path  # noqa: E402
@@ -33,9 +35,8 @@ log = logging.getLogger("taiyaku.app")
 
 SAMPLE = ROOT / "data" / "ukraine_talks_bloomberg_ja.txt"
 SAMPLE_NAME = "Sample: Ukraine talks (Bloomberg) — Japanese article vs. its English headlines"
-DEFAULT_MODEL = "use-m3"
 MODELS = [DEFAULT_MODEL, "sentence-transformers/LaBSE", "intfloat/multilingual-e5-small"]
-MODES = ["auto", "document", "headlines"]
+MODES = list(PIPELINE_MODES)
 VIEWS = ["Review", "Map", "Export", "New alignment"]
 VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:",
               "Export": ":material/download:", "New alignment": ":material/add:"}

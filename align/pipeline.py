@@ -62,20 +62,27 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
                           progress=progress)
 
 
+# headlines: at most this many English lines, each this short, against at
+# least three Japanese sentences a line
+MAX_HEADLINES, MAX_HEADLINE_CHARS = 10, 160
+
+
+def _few_short_lines(lines: Sequence[str], ja_count: int) -> bool:
+    return (1 <= len(lines) <= MAX_HEADLINES and len(lines) * 3 <= ja_count
+            and max(len(line) for line in lines) <= MAX_HEADLINE_CHARS)
+
+
 def _is_headline_list(text: str, ja_count: int) -> bool:
     """A few short lines without sentence ends: headlines, one a line, which
     the sentence splitter would take for a hard-wrapped paragraph."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return (1 <= len(lines) <= 10 and len(lines) * 3 <= ja_count
-            and all(len(line) <= 160 and not line.endswith((".", "!", "?")) for line in lines))
+    return _few_short_lines(lines, ja_count) and not any(line.endswith((".", "!", "?")) for line in lines)
 
 
 def choose_mode(ja: Sequence[str], en: Sequence[str]) -> str:
     """Headlines when the English side is a few short lines against many
     Japanese sentences; otherwise the texts are taken as translations."""
-    few = len(en) <= 10 and len(en) * 3 <= len(ja)
-    short = max(len(s) for s in en) <= 160
-    return "headlines" if few and short else "document"
+    return "headlines" if _few_short_lines(en, len(ja)) else "document"
 
 
 def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = "document",
