@@ -107,7 +107,10 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
 
 
 def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
-    compound = np.array([inner_sentence_ends(s.text) > 0 for s in ja], bool)
+    # compound beads need English groups of up to 12 sentences: free with the
+    # bundled encoder's token sums, 12 passes of the model with any other
+    fast_groups = hasattr(encoder.inner, "embed_groups")
+    compound = np.array([fast_groups and inner_sentence_ends(s.text) > 0 for s in ja], bool)
     en_max = max([params.max_group] + [b for _, b in params.compound_beads] * bool(compound.any()))
     embed = _stage(progress, "embedding", len(ja) + len(en))
     ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
