@@ -54,8 +54,9 @@ def colour(score: float) -> str:
 
 
 def needs_review(pair: Pair) -> bool:
-    """Not confirmed and below the green threshold."""
-    return pair.status != "confirmed" and pair.score < GREEN
+    """Not confirmed, and either below the green threshold or changed by hand:
+    an edit makes the aligner's score stale, so the pair waits for a confirm."""
+    return pair.status == "edited" or (pair.status == "auto" and pair.score < GREEN)
 
 
 def visible(al: Alignment, filter_: str = "all") -> list[int]:
@@ -263,10 +264,13 @@ def candidates_html(pair: Pair, limit: int = 3) -> str:
     return f'<div class="alts">candidates: {" · ".join(items)}{tail}</div>'
 
 
-def score_chip(score: float, label: str | None = None) -> str:
+def score_chip(score: float, label: str | None = None, stale: bool = False) -> str:
+    """A confidence chip; a stale one (the aligner's, from before an edit) is struck through."""
     name, bg, fg, _ = LEVELS[level(score)]
-    return (f'<span class="chip" title="confidence: {name}" '
-            f'style="background:{bg};color:{fg}">{label or score_text(score)}</span>')
+    text = label or score_text(score)
+    title = f"before the edit; confidence: {name}" if stale else f"confidence: {name}"
+    return (f'<span class="chip" title="{title}" style="background:{bg};color:{fg}">'
+            f'{f"<s>{text}</s>" if stale else text}</span>')
 
 
 def status_chip(status: str) -> str:
@@ -275,7 +279,9 @@ def status_chip(status: str) -> str:
 
 
 def meta_html(pair: Pair) -> str:
-    return (f'{score_chip(pair.score)}{status_chip(pair.status)}'
+    """Score, status and bead type. An edited pair's score is the aligner's
+    from before the edit: shown struck through, as no longer meaning much."""
+    return (f'{score_chip(pair.score, stale=pair.status == "edited")}{status_chip(pair.status)}'
             f'<span class="kind">{pair.kind}</span>')
 
 

@@ -55,6 +55,10 @@ def test_needs_review_is_low_confidence_and_not_confirmed():
     assert [review.needs_review(p) for p in al.pairs] == [False, True, False, True]
     assert review.visible(al, "review") == [1, 3]
     assert review.visible(al, "all") == [0, 1, 2, 3]
+    # an edited pair waits for a confirm, whatever its stale score says
+    assert review.needs_review(doc([0.95], ["edited"]).pairs[0])
+    assert "<s>" in review.meta_html(doc([0.95], ["edited"]).pairs[0])
+    assert "<s>" not in review.meta_html(doc([0.95], ["auto"]).pairs[0])
     s = review.stats(al)
     assert (s.pairs, s.confirmed, s.edited, s.auto, s.review) == (4, 1, 1, 2, 2)
     assert (s.high, s.medium, s.low) == (1, 1, 2)
