@@ -685,16 +685,18 @@ def editor(project: Project, al, sel: int, p) -> None:
 
 def similarities(project: Project):
     """The similarity matrix of the current segments, cached per text and model."""
+    from align.encoders import is_loaded, load_encoder
+    from align.sources import headline_key
+
     al = project.current
     model = project.info.model or al.meta.get("model") or DEFAULT_MODEL
+    if not (model == DEFAULT_MODEL or is_loaded(model) or Path(model).is_dir()):
+        model = DEFAULT_MODEL  # a picture is not worth a model download: the bundled one draws it
     key = (model, tuple(s.text for s in al.ja), tuple(s.text for s in al.en))
     cache = st.session_state.setdefault("sim_cache", {})
     if key in cache:
         return cache[key]
     try:
-        from align.encoders import load_encoder
-        from align.sources import headline_key
-
         with st.spinner(f"Embedding {len(al.ja) + len(al.en)} segments with {model}…"):
             encoder = load_encoder(None if model == DEFAULT_MODEL else model)
             sims = review.similarity_matrix(al, encoder.encode,
@@ -703,8 +705,9 @@ def similarities(project: Project):
     except Exception as e:
         log.warning("no encoder for the map: %s", e)
         if al.mode != "headlines":
-            return None, f"the model {model} could not be loaded ({e})"
-        sims, note = review.candidate_matrix(al), "candidate scores (model unavailable)"
+            sims, note = None, f"the model {model} could not be loaded ({e})"
+        else:
+            sims, note = review.candidate_matrix(al), "candidate scores (model unavailable)"
     cache.clear()  # keep one matrix per session
     cache[key] = (sims, note)
     return sims, note

@@ -109,6 +109,11 @@ class SentenceTransformerEncoder:
 _LOADED: dict[str, CachedEncoder] = {}
 
 
+def is_loaded(model: str | None) -> bool:
+    """Whether this process has the model already (nothing to load or download)."""
+    return (model or DEFAULT_MODEL) in _LOADED
+
+
 def load_encoder(model: str | None = None) -> CachedEncoder:
     """The bundled USE-m3 by default; otherwise a sentence-transformers model
     name or folder. Loaded once per process."""
