@@ -43,10 +43,16 @@ class HeadlineMatch:
     def best(self) -> int:
         return self.ranked[0][0]
 
+    def lead(self, j: int) -> float:
+        """How far candidate j stands above the best of the others (negative
+        for any but the best)."""
+        score = dict(self.ranked)[j]
+        return score - max((s for k, s in self.ranked if k != j), default=0.0)
+
     @property
     def gap(self) -> float:
         """How far the best candidate stands above the runner-up."""
-        return self.ranked[0][1] - self.ranked[1][1] if len(self.ranked) > 1 else self.ranked[0][1]
+        return self.lead(self.best)
 
 
 def score_matrix(headline_vecs: np.ndarray, ja_vecs: np.ndarray, headlines: Sequence[str],

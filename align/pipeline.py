@@ -146,15 +146,10 @@ def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, prog
     scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
     pairs = []
     for h, found in enumerate(match_headlines(scores, params)):
-        cands = tuple(Candidate((j,), round(confidence.headline_confidence(s, s - _runner_up(found, j)), 4))
+        cands = tuple(Candidate((j,), round(confidence.headline_confidence(s, found.lead(j)), 4))
                       for j, s in found.ranked)
         pairs.append(Pair((found.best,), (h,), cands[0].score, candidates=cands))
     return pairs, params
-
-
-def _runner_up(found, j: int) -> float:
-    """The best score among the other candidates."""
-    return max((s for k, s in found.ranked if k != j), default=0.0)
 
 
 def _stage(progress: Progress | None, stage: str, total: int):

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from align import confidence  # noqa: E402
 from align.document import DocumentParams, align_document, search_band  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402
-from align.evaluate import bench_documents, load_bench, read_beads  # noqa: E402
+from align.evaluate import load_bench  # noqa: E402
 from align.headlines import HeadlineParams, match_headlines, score_matrix  # noqa: E402
 
 
@@ -84,12 +84,11 @@ def translation_features(gold_vecs) -> np.ndarray:
 
 def headline_features(shared: Path, encoder):
     rows = []
-    for _, src_p, tgt_p, gold_p in bench_documents(shared / "data/bench/ntrex128_jaen_resplit"):
-        ja = src_p.read_text(encoding="utf-8").splitlines()
-        en = [" ".join(t.split()[:8]) for t in tgt_p.read_text(encoding="utf-8").splitlines()]
+    for doc in load_bench(shared / "data/bench/ntrex128_jaen_resplit"):
+        ja, en = doc.src, [" ".join(t.split()[:8]) for t in doc.tgt]
         if len(ja) < 4:
             continue
-        links = {t: set(s) for s, ts in read_beads(gold_p) for t in ts}
+        links = {t: set(s) for s, ts in doc.gold for t in ts}
         scores = score_matrix(encoder.encode(en), encoder.encode(ja), en, ja, encoder.encode, HeadlineParams())
         for h, found in enumerate(match_headlines(scores)):
             rows.append((found.ranked[0][1], found.gap, found.best in links.get(h, set())))
