@@ -79,6 +79,10 @@ def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include-empty", action="store_true", help="TMX: keep 1-0 / 0-1 pairs")
     p.add_argument("--src-lang", default="ja-JP", help="TMX language code of the Japanese side")
     p.add_argument("--tgt-lang", default="en-US", help="TMX language code of the English side")
+    p.add_argument("--no-headlines", action="store_true",
+                   help="headline mode: leave out headline pairs (summaries, not translations)")
+    p.add_argument("--keep-marks", action="store_true",
+                   help="headline mode: keep Bloomberg's version marks (*, (2)) in the headlines")
 
 
 def _run_align(args) -> int:
@@ -129,14 +133,16 @@ def _format(args) -> str:
 
 def _emit(al, args, fmt: str) -> None:
     from .export import render, write
-    opts = {"confirmed_only": args.confirmed_only}
+    opts = {"confirmed_only": args.confirmed_only, "headlines": not args.no_headlines,
+            "keep_marks": args.keep_marks}
     if fmt == "tsv":
         opts.update(header=args.header, score=args.score, bom=args.bom)
     if fmt == "tmx":
         opts.update(include_empty=args.include_empty, src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
         write(al, args.output, fmt, **opts)
-        count = sum(1 for p in al.pairs if (p.status == "confirmed" or not args.confirmed_only)
+        kept = al.pairs if al.mode != "headlines" or not args.no_headlines or fmt == "json" else ()
+        count = sum(1 for p in kept if (p.status == "confirmed" or not args.confirmed_only)
                     and (fmt != "tmx" or args.include_empty or (p.ja and p.en)))
         print(f"taiyaku: {count} pairs written to {args.output} ({fmt})", file=sys.stderr)
     else:

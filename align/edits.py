@@ -82,12 +82,61 @@ def _unlocked(pair: Pair, which: str = "this pair") -> None:
 
 
 def _edited(pair: Pair, **changes: Any) -> Pair:
-    return replace(pair, status="edited", **changes)
+    return replace(pair, status="edited", edited=True, **changes)
 
 
 def _put(al: Alignment, k: int, n: int, new: Iterable[Pair]) -> Alignment:
-    """Replace pairs[k:k+n] with ``new``."""
-    return al.with_pairs(al.pairs[:k] + tuple(new) + al.pairs[k + n:])
+    """Replace pairs[k:k+n] with ``new``, keeping a document in Japanese order."""
+    new = tuple(new)
+    pairs = al.pairs[:k] + new + al.pairs[k + n:]
+    if al.mode == "document" and not _in_order_around(pairs, k, len(new)):
+        pairs = _ordered(pairs)
+    return al.with_pairs(pairs)
+
+
+def _first_ja(pairs: tuple[Pair, ...], start: int, step: int) -> int | None:
+    """The first Japanese id of the nearest pair holding Japanese from
+    ``start`` on, walking by ``step``; None past the end."""
+    i = start
+    while 0 <= i < len(pairs):
+        if pairs[i].ja:
+            return pairs[i].ja[0]
+        i += step
+    return None
+
+
+def _in_order_around(pairs: tuple[Pair, ...], k: int, n: int) -> bool:
+    """Whether pairs[k:k+n] and their neighbours holding Japanese are in
+    Japanese order. The rest was in order before the edit, so this is enough
+    (and costs the window, not the document)."""
+    firsts = [p.ja[0] for p in pairs[k:k + n] if p.ja]
+    before, after = _first_ja(pairs, k - 1, -1), _first_ja(pairs, k + n, +1)
+    seq = ([before] if before is not None else []) + firsts + ([after] if after is not None else [])
+    return all(a < b for a, b in zip(seq, seq[1:]))
+
+
+def _ordered(pairs: Iterable[Pair]) -> tuple[Pair, ...]:
+    """Japanese order after a crossing edit: pairs holding Japanese sorted by
+    their first Japanese id, a pair with English only staying right after the
+    pair it followed. So every export lists the Japanese text in order."""
+    groups: list[tuple[int, list[Pair]]] = []
+    for p in pairs:
+        if p.ja or not groups:
+            groups.append((p.ja[0] if p.ja else -1, [p]))
+        else:
+            groups[-1][1].append(p)
+    groups.sort(key=lambda g: g[0])
+    return tuple(p for _, ps in groups for p in ps)
+
+
+def _ids(values: Any, side: str, al: Alignment) -> tuple[int, ...]:
+    """Segment ids from the caller: numbers, in range, each once; sorted."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise EditError(f"{_LANG[side]} segments must be a list of numbers")
+    ids = tuple(sorted(_segment(al, side, i)[0] for i in values))
+    if len(set(ids)) != len(ids):
+        raise EditError(f"a {_LANG[side]} segment is listed twice")
+    return ids
 
 
 # -- document mode: structure ------------------------------------------------
@@ -96,7 +145,7 @@ def _merge(al: Alignment, k: int) -> Alignment:
     a, b = al.pairs[k], al.pairs[k + 1]
     if "confirmed" in (a.status, b.status):
         raise EditError("a confirmed pair cannot be merged; unconfirm it first")
-    merged = Pair(a.ja + b.ja, a.en + b.en, min(a.score, b.score), "edited")
+    merged = Pair(tuple(sorted(a.ja + b.ja)), tuple(sorted(a.en + b.en)), min(a.score, b.score), "edited")
     return _put(al, k, 2, [merged])
 
 
@@ -165,7 +214,7 @@ def shift(al: Alignment, k: int, side: str, direction: str) -> Alignment:
     _unlocked(p)
     _unlocked(al.pairs[j], "the pair it would move into")
     source = _edited(p, candidates=(), **{side: rest})
-    target = _edited(al.pairs[j], candidates=(), **{side: moved_into})
+    target = _edited(al.pairs[j], candidates=(), **{side: tuple(sorted(moved_into))})
     both = [target, source] if j < k else [source, target]
     return _put(al, min(j, k), 2, [q for q in both if q.ja or q.en])
 
@@ -200,6 +249,57 @@ def delete_pair(al: Alignment, k: int) -> Alignment:
     singles = ([Pair((i,), (), p.score, "edited") for i in p.ja]
                + [Pair((), (i,), p.score, "edited") for i in p.en])
     return _put(al, k, 1, singles)
+
+
+def link(al: Alignment, ja_ids: Iterable[int], en_ids: Iterable[int]) -> Alignment:
+    """Make the chosen segments one pair, taking them out of the pairs that
+    held them (a pair left empty disappears, one left with segments becomes
+    "edited"). The new pair may cross others: two swapped sentences are two
+    crossing 1-1 links, not a 2-2 block. Headline mode: ``en_ids`` is one
+    headline, and it links exactly ``ja_ids`` (as ``relink``)."""
+    if al.mode == "headlines":
+        en = _ids(en_ids, "en", al)
+        if len(en) != 1:
+            raise EditError("pick one headline to link the sentences to")
+        k = next(k for k, p in enumerate(al.pairs) if en[0] in p.en)
+        return relink(al, k, ja_ids)
+    ja, en = _ids(ja_ids, "ja", al), _ids(en_ids, "en", al)
+    if not ja and not en:
+        raise EditError("pick the segments to link first")
+    chosen = {"ja": set(ja), "en": set(en)}
+    touched = [k for k, p in enumerate(al.pairs) if chosen["ja"] & set(p.ja) or chosen["en"] & set(p.en)]
+    if len(touched) == 1 and (al.pairs[touched[0]].ja, al.pairs[touched[0]].en) == (ja, en):
+        raise EditError("these segments already form one pair")
+    for k in touched:
+        _unlocked(al.pairs[k], "a pair holding these segments")
+    new = Pair(ja, en, min(al.pairs[k].score for k in touched), "edited", edited=True)
+    pairs: list[Pair] = []
+    for k, p in enumerate(al.pairs):
+        if k == touched[0]:
+            pairs.append(new)
+        if k in touched:
+            rest = {side: tuple(i for i in getattr(p, side) if i not in chosen[side]) for side in SIDES}
+            if rest["ja"] or rest["en"]:
+                pairs.append(_edited(p, candidates=(), **rest))
+        else:
+            pairs.append(p)
+    return al.with_pairs(_ordered(pairs))
+
+
+def detach(al: Alignment, side: str, seg_id: int) -> Alignment:
+    """Unlink one segment from its pair (one side only): it becomes a pair of
+    its own, with no counterpart, right after the pair it left."""
+    _document(al, "detaching a segment")
+    seg_id, _ = _segment(al, side, seg_id)
+    k = next(k for k, p in enumerate(al.pairs) if seg_id in getattr(p, side))
+    p = al.pairs[k]
+    _unlocked(p)
+    if len(p.ja) + len(p.en) == 1:
+        raise EditError("this segment is alone in its pair already")
+    rest = _edited(p, candidates=(), **{side: tuple(i for i in getattr(p, side) if i != seg_id)})
+    alone = Pair(**{side: (seg_id,), ("en" if side == "ja" else "ja"): ()}, score=p.score,
+                 status="edited")
+    return _put(al, k, 1, [rest, alone])
 
 
 # -- text (both modes) -------------------------------------------------------
@@ -251,6 +351,50 @@ def split_segment(al: Alignment, side: str, seg_id: int, at: int) -> Alignment:
     return replace(al, **{side: segs[:seg_id] + halves + segs[seg_id + 1:]}, pairs=tuple(pairs))
 
 
+def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment:
+    """Join neighbouring segments of one side into one (Japanese without a
+    space, English with one): the undo of a cut, or of a split the splitter
+    made wrongly. They must stand in the same pair(s). Later segment ids move
+    down in every pair and candidate."""
+    side = _side(side)
+    ids = _ids(seg_ids, side, al)
+    if len(ids) < 2:
+        raise EditError("pick at least two segments to join")
+    if ids != tuple(range(ids[0], ids[-1] + 1)):
+        raise EditError("only neighbouring segments can be joined")
+    if al.mode == "headlines" and side == "en":
+        raise EditError("each headline is a pair of its own; headlines cannot be joined")
+    holders = [frozenset(k for k, p in enumerate(al.pairs) if i in getattr(p, side)) for i in ids]
+    if len(set(holders)) != 1:
+        raise EditError("these segments are in different pairs; link them into one pair first")
+    for k in holders[0]:
+        _unlocked(al.pairs[k], "the pair holding these segments")
+    segs = getattr(al, side)
+    parts = [segs[i] for i in ids]
+    text = ("" if side == "ja" else " ").join(s.text for s in parts)
+    # Offsets survive only where the joined text is still a slice of the source.
+    contiguous = all(s.start is not None and s.end is not None and s.end - s.start == len(s.text)
+                     for s in parts) and all(a.end == b.start for a, b in zip(parts, parts[1:]))
+    joined = Segment(text, parts[0].start, parts[-1].end) if contiguous else Segment(text)
+    first, n = ids[0], len(ids) - 1
+
+    def renumber(values: tuple[int, ...]) -> tuple[int, ...]:
+        out: list[int] = []
+        for i in values:
+            j = first if first <= i <= ids[-1] else i - n * (i > ids[-1])
+            if j not in out:
+                out.append(j)
+        return tuple(out)
+
+    pairs = []
+    for k, p in enumerate(al.pairs):
+        p = replace(p, **{side: renumber(getattr(p, side))})
+        if side == "ja" and p.candidates:
+            p = replace(p, candidates=tuple(Candidate(renumber(c.ja), c.score) for c in p.candidates))
+        pairs.append(_edited(p, candidates=()) if k in holders[0] else p)
+    return replace(al, **{side: segs[:first] + (joined,) + segs[ids[-1] + 1:]}, pairs=tuple(pairs))
+
+
 def edit_text(al: Alignment, side: str, seg_id: int, text: str) -> Alignment:
     """Replace a segment's text (surrounding whitespace stripped); its offsets
     no longer point into the source, so they become None."""
@@ -277,11 +421,12 @@ def confirm(al: Alignment, k: int) -> Alignment:
 
 
 def unconfirm(al: Alignment, k: int) -> Alignment:
-    """Unlock pair k. It becomes "edited", not "auto": a person has been here."""
+    """Unlock pair k: back to "edited" if a person changed it before the
+    confirm, else to "auto" (confirming and unconfirming changes nothing)."""
     k, p = _pair(al, k)
     if p.status != "confirmed":
         raise EditError("this pair is not confirmed")
-    return _put(al, k, 1, [replace(p, status="edited")])
+    return _put(al, k, 1, [replace(p, status="edited" if p.edited else "auto")])
 
 
 def confirm_through(al: Alignment, k: int) -> Alignment:
@@ -291,6 +436,21 @@ def confirm_through(al: Alignment, k: int) -> Alignment:
     if all(p.status == "confirmed" for p in head):
         raise EditError("every pair up to this one is already confirmed")
     return _put(al, 0, k + 1, [replace(p, status="confirmed") for p in head])
+
+
+def confirm_many(al: Alignment, ks: Iterable[int]) -> Alignment:
+    """Confirm the listed pairs (those the reviewer sees, up to the current
+    one); the confirmed ones among them stay as they are."""
+    if isinstance(ks, (str, bytes)) or not isinstance(ks, Iterable):
+        raise EditError("the pairs to confirm must be a list of numbers")
+    chosen = {_pair(al, k)[0] for k in ks}
+    todo = [k for k in sorted(chosen) if al.pairs[k].status != "confirmed"]
+    if not todo:
+        raise EditError("every one of these pairs is already confirmed")
+    pairs = list(al.pairs)
+    for k in todo:
+        pairs[k] = replace(pairs[k], status="confirmed")
+    return al.with_pairs(pairs)
 
 
 # -- headline mode -------------------------------------------------------------
@@ -321,8 +481,9 @@ def relink(al: Alignment, k: int, ja_ids: Iterable[int]) -> Alignment:
 def check_invariants(al: Alignment) -> None:
     """Raise ValueError naming what is broken.
 
-    Document: every segment of each side in exactly one pair, the pairs in
-    order (so each pair's ids are consecutive), no pair empty on both sides.
+    Document: every segment of each side in exactly one pair, its ids
+    ascending, the pairs holding Japanese in Japanese order (links may cross),
+    no pair empty on both sides.
     Headlines: each headline in exactly one pair, alone; Japanese ids valid
     and not repeated within a pair."""
     size = {"ja": len(al.ja), "en": len(al.en)}
@@ -334,9 +495,14 @@ def check_invariants(al: Alignment) -> None:
                 raise ValueError(f"pair {k} names {side} segment {i}, which does not exist")
     if al.mode == "document":
         for side in SIDES:
-            order = [i for p in al.pairs for i in getattr(p, side)]
-            if order != list(range(size[side])):
-                raise ValueError(f"{side} segments are not each in exactly one pair, in order")
+            named_ids = [i for p in al.pairs for i in getattr(p, side)]
+            if sorted(named_ids) != list(range(size[side])):
+                raise ValueError(f"{side} segments are not each in exactly one pair")
+            if any(list(getattr(p, side)) != sorted(set(getattr(p, side))) for p in al.pairs):
+                raise ValueError(f"a pair's {side} segments are not in ascending order")
+        firsts = [p.ja[0] for p in al.pairs if p.ja]
+        if firsts != sorted(firsts):
+            raise ValueError("the pairs are not in Japanese order")
         if any(not p.ja and not p.en for p in al.pairs):
             raise ValueError("a pair has no segment on either side")
     else:
@@ -351,8 +517,9 @@ def check_invariants(al: Alignment) -> None:
 # -- steps and history ---------------------------------------------------------
 
 OPS: dict[str, Callable[..., Alignment]] = {f.__name__: f for f in (
-    merge_next, merge_prev, split_pair, split_segment, shift, insert_empty,
-    delete_pair, edit_text, confirm, unconfirm, confirm_through, relink)}
+    merge_next, merge_prev, split_pair, split_segment, join_segments, shift, insert_empty,
+    delete_pair, link, detach, edit_text, confirm, unconfirm, confirm_through, confirm_many,
+    relink)}
 
 
 def _tuples(value: Any) -> Any:

@@ -115,6 +115,9 @@ def to_tmx(al: Alignment, *, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
         if not include_empty and not (ja and en):
             continue
         tu = etree.SubElement(body, "tu")
+        # A headline pair is a summary, not a translation: TM tools can filter on this.
+        etree.SubElement(tu, "prop", type="x-taiyaku-kind").text = (
+            "headline" if al.mode == "headlines" else pair.kind)
         etree.SubElement(tu, "prop", type="x-taiyaku-score").text = _score(pair)
         etree.SubElement(tu, "prop", type="x-taiyaku-status").text = pair.status
         for lang, text in ((src_lang, ja), (tgt_lang, en)):
@@ -171,12 +174,33 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
 
 
 # -- rendering and writing ----------------------------------------------------
-def render(al: Alignment, fmt: str, **opts) -> bytes:
-    """The file content for ``fmt`` (one of FORMATS); ``opts`` go to its ``to_*``."""
-    if fmt == "tsv":
-        return to_tsv(al, **opts).encode("utf-8")
+def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = False) -> Alignment:
+    """What a translation memory gets of a headline alignment: a headline and
+    the sentence it summarises are not a translation of each other, so they
+    can be left out (``headlines=False``); and Bloomberg's version marks
+    (``*``, `` (2)``) are not part of the headline's text unless kept."""
+    if al.mode != "headlines":
+        return al
+    if not headlines:
+        return al.with_pairs(())
+    if keep_marks:
+        return al
+    from .sources import without_marks
+
+    return replace(al, en=tuple(replace(s, text=without_marks(s.text) or s.text, start=None, end=None)
+                                if without_marks(s.text) != s.text else s for s in al.en))
+
+
+def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,
+           **opts) -> bytes:
+    """The file content for ``fmt`` (one of FORMATS); ``opts`` go to its ``to_*``.
+    Translation-memory formats get ``for_memory``'s text; JSON, the model that
+    reopens as a project, keeps everything."""
     if fmt == "json":
         return to_json(al, **opts).encode("utf-8")
+    al = for_memory(al, headlines=headlines, keep_marks=keep_marks)
+    if fmt == "tsv":
+        return to_tsv(al, **opts).encode("utf-8")
     if fmt == "tmx":
         return to_tmx(al, **opts)
     if fmt == "xlsx":

@@ -58,19 +58,26 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Pair:
-    """One bead. In document mode ids are consecutive and pairs are in order;
-    in headline mode ``en`` is one headline and ``ja`` the sentence(s) it
-    summarises, in any order."""
+    """One bead. In document mode every segment is in exactly one pair, the
+    pairs in Japanese order; the aligner's pairs are monotonic, but a link made
+    by hand may cross (two swapped sentences). In headline mode ``en`` is one
+    headline and ``ja`` the sentence(s) it summarises, in any order.
+
+    ``edited`` says a person changed the pair at some point: kept through a
+    confirm, so that unconfirming returns it to "edited", not "auto"."""
 
     ja: tuple[int, ...]
     en: tuple[int, ...]
     score: float = 0.0
     status: str = "auto"
     candidates: tuple[Candidate, ...] = ()
+    edited: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown pair status {self.status!r}")
+        if self.status == "edited" and not self.edited:
+            object.__setattr__(self, "edited", True)
 
     @property
     def kind(self) -> str:
@@ -82,6 +89,8 @@ class Pair:
                "score": round(float(self.score), 4), "status": self.status}
         if self.candidates:
             out["candidates"] = [c.to_json() for c in self.candidates]
+        if self.edited and self.status == "confirmed":
+            out["edited"] = True
         return out
 
     @classmethod
@@ -90,7 +99,8 @@ class Pair:
                    tuple(int(i) for i in value.get("en", ())),
                    float(value.get("score", 0.0)),
                    value.get("status", "auto"),
-                   tuple(Candidate.from_json(c) for c in value.get("candidates", ())))
+                   tuple(Candidate.from_json(c) for c in value.get("candidates", ())),
+                   value.get("edited") is True)
 
 
 @dataclass(frozen=True)

@@ -300,3 +300,48 @@ def inner_sentence_ends(text: str) -> int:
     speech in 「」 is one segment of several sentences."""
     body = _TRAILING_END.sub("", text)
     return sum(body.count(c) for c in _JA_FINAL + "!?")
+
+
+# TEMPORARY (replaced by the hardened splitter's one set of rules at merge)
+import re as _re
+_CUT_JA_ENDS = "。！？!?．"
+_CUT_JA_OPEN = "「『（(【〈《“"
+_CUT_JA_CLOSE = "」』）)】〉》”"
+_CUT_QUOTATIVE = "とっ、，"  # 「…。」と述べた: the quote goes on as part of the sentence
+_CUT_EN_END = _re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_CUT_EN_ABBREV = _re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|No|Inc|Ltd|Co|Corp|vs|U\.S|e\.g|i\.e)\.$")
+
+
+def sentence_ends(text: str, side: str, inside_quotes: bool = False) -> list[int]:
+    """Character offsets inside ``text`` where a sentence ends and more text
+    follows: where a segment the splitter left whole could be cut. Japanese
+    sentence ends inside a quotation count too (a speech of several sentences
+    is one segment, its translation several), but not a quote's own end when
+    と or a comma follows (「…。」と述べた goes on)."""
+    if side != "ja":
+        return [m.end() for m in _CUT_EN_END.finditer(text)
+                if text[m.end():].strip() and not _CUT_EN_ABBREV.search(text[:m.end()])]
+    cuts, depth, i, n = [], 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        at = None
+        if ch in _CUT_JA_OPEN:
+            depth += 1
+        elif ch in _CUT_JA_CLOSE:
+            depth = max(0, depth - 1)
+            if depth == 0 and i > 0 and text[i - 1] in _CUT_JA_ENDS:
+                at = i + 1
+        elif ch in _CUT_JA_ENDS:
+            at = i + 1
+            while at < n and text[at] in _CUT_JA_ENDS:
+                at += 1
+        if at is not None:
+            rest = text[at:]
+            if rest.strip() and rest.lstrip()[0] not in _CUT_QUOTATIVE + _CUT_JA_ENDS + _CUT_JA_CLOSE:
+                cuts.append(at)
+            i = at
+            continue
+        i += 1
+    return cuts
+
+

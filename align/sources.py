@@ -363,10 +363,16 @@ _VERSION = re.compile(r"\s*\(\d+\)$")
 _KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
+def without_marks(text: str) -> str:
+    """A headline without Bloomberg's marks: the leading ``*`` (flash) and the
+    trailing version `` (2)``."""
+    return _VERSION.sub("", text.strip().lstrip("*").strip())
+
+
 def headline_key(text: str) -> str:
-    """The headline as it should be matched: no leading ``*`` (Bloomberg's flash mark) or
-    trailing version mark `` (2)``, and an ALL-CAPS line in sentence case."""
-    return sentence_case(_VERSION.sub("", text.strip().lstrip("*").strip()))
+    """The headline as it should be matched: no marks (``without_marks``), and
+    an ALL-CAPS line in sentence case."""
+    return sentence_case(without_marks(text))
 
 
 def sentence_case(key: str) -> str:

@@ -71,7 +71,28 @@ CREATE TABLE IF NOT EXISTS states (
     en         BLOB,
     PRIMARY KEY (project_id, seq)
 ) WITHOUT ROWID;
+-- The review grid numbers its operations per browser tab and resends the
+-- ones not yet acknowledged (after a reconnect, a server restart): the last
+-- number applied, written in the same transaction as the edit, makes a resent
+-- operation a no-op instead of a second edit.
+CREATE TABLE IF NOT EXISTS clients (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    client     TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (project_id, client)
+) WITHOUT ROWID;
+-- Where the reviewer left a project (pair, filter) and when it was opened.
+CREATE TABLE IF NOT EXISTS views (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    opened     TEXT,
+    view       TEXT NOT NULL DEFAULT '{}'
+);
 """
+
+MAX_VIEW_BYTES = 4096
+
+# A client token: (browser tab id, its operation number).
+Client = tuple[str, int]
 
 
 class ProjectNotFound(LookupError):
@@ -215,10 +236,82 @@ class Store:
             if cur.rowcount == 0:
                 raise ProjectNotFound(f"no project {project_id}")
 
+    # -- where the reviewer is -------------------------------------------------
+    def touch(self, project_id: int) -> None:
+        """Record that the project was opened now (the project list shows it)."""
+        with self._transaction() as con:
+            self._row_exists(con, project_id)
+            con.execute("INSERT INTO views (project_id, opened) VALUES (?, ?) "
+                        "ON CONFLICT(project_id) DO UPDATE SET opened = excluded.opened",
+                        (project_id, _now()))
+
+    def save_view(self, project_id: int, view: dict) -> None:
+        """Keep a small JSON view state (current pair, filter) to reopen the
+        project where the reviewer left it."""
+        text = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
+        if len(text.encode()) > MAX_VIEW_BYTES:
+            raise EditError("the view state is too large to keep")
+        with self._transaction() as con:
+            self._row_exists(con, project_id)
+            con.execute("INSERT INTO views (project_id, view) VALUES (?, ?) "
+                        "ON CONFLICT(project_id) DO UPDATE SET view = excluded.view",
+                        (project_id, text))
+
+    def load_view(self, project_id: int) -> dict:
+        with self._lock:
+            row = self._con.execute("SELECT view FROM views WHERE project_id = ?",
+                                    (project_id,)).fetchone()
+        try:
+            view = json.loads(row[0]) if row else {}
+        except ValueError:
+            view = {}
+        return view if isinstance(view, dict) else {}
+
+    def opened(self, project_id: int) -> datetime | None:
+        with self._lock:
+            row = self._con.execute("SELECT opened FROM views WHERE project_id = ?",
+                                    (project_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def progress(self, project_id: int) -> tuple[int, int]:
+        """(confirmed pairs, pairs) in the project's current state."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT s.pairs FROM projects p JOIN states s ON s.project_id = p.id AND s.seq = p.cursor "
+                "WHERE p.id = ?", (project_id,)).fetchone()
+        if row is None:
+            raise ProjectNotFound(f"no project {project_id}")
+        pairs = _unpack(row[0])["pairs"]
+        return sum(p.get("status") == "confirmed" for p in pairs), len(pairs)
+
+    def client_seq(self, project_id: int, client: str) -> int:
+        """The last operation number applied for this browser tab (0: none)."""
+        with self._lock:
+            row = self._con.execute("SELECT seq FROM clients WHERE project_id = ? AND client = ?",
+                                    (project_id, client)).fetchone()
+        return row[0] if row else 0
+
+    def skip_client_ops(self, project_id: int, client: str, seq: int) -> None:
+        """Mark a tab's operations up to ``seq`` as dealt with (refused ones)."""
+        with self._transaction() as con:
+            _record_client(con, project_id, (client, seq))
+
+    @staticmethod
+    def _row_exists(con: sqlite3.Connection, project_id: int) -> None:
+        if con.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+            raise ProjectNotFound(f"no project {project_id}")
+
     def delete_project(self, project_id: int) -> None:
         with self._transaction() as con:
             if con.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
                 raise ProjectNotFound(f"no project {project_id}")
+
+
+def _record_client(con: sqlite3.Connection, project_id: int, client: Client | None) -> None:
+    if client is None:
+        return
+    con.execute("INSERT INTO clients VALUES (?, ?, ?) ON CONFLICT(project_id, client) "
+                "DO UPDATE SET seq = MAX(seq, excluded.seq)", (project_id, str(client[0]), int(client[1])))
 
 
 def _name(name: str) -> str:
@@ -283,7 +376,10 @@ class Project:
         return self._current
 
     # -- editing ---------------------------------------------------------------
-    def apply(self, op: str | Callable[..., Alignment], *args: Any) -> Alignment:
+    def apply(self, op: str | Callable[..., Alignment], *args: Any,
+              client: Client | None = None) -> Alignment:
+        """Run and save one edit; ``client`` (tab, operation number) is
+        recorded with it, so the same operation is never applied twice."""
         step = Step.make(op, args)
         new = step.run(self._current)  # EditError here: nothing written
         check_invariants(new)
@@ -298,18 +394,19 @@ class Project:
                 ja_seq, en_seq, _pack(_segs(new.ja)) if ja_seq == seq else None,
                 _pack(_segs(new.en)) if en_seq == seq else None))
             self._move(con, seq)
+            _record_client(con, self.id, client)
         self._current, self._cursor, self._top, self._refs = new, seq, seq, (ja_seq, en_seq)
         self._version += 1
         return new
 
-    def undo(self) -> Alignment:
-        return self._go(-1, "nothing to undo")
+    def undo(self, client: Client | None = None) -> Alignment:
+        return self._go(-1, "nothing to undo", client)
 
-    def redo(self) -> Alignment:
-        return self._go(+1, "nothing to redo")
+    def redo(self, client: Client | None = None) -> Alignment:
+        return self._go(+1, "nothing to redo", client)
 
     # -- internals -------------------------------------------------------------
-    def _go(self, delta: int, empty: str) -> Alignment:
+    def _go(self, delta: int, empty: str, client: Client | None = None) -> Alignment:
         with self.store._transaction() as con:
             self._check_fresh(con)
             seq = self._cursor + delta
@@ -317,6 +414,7 @@ class Project:
                 raise EditError(empty)
             al, refs = self._load(con, seq)
             self._move(con, seq)
+            _record_client(con, self.id, client)
         self._current, self._cursor, self._refs = al, seq, refs
         self._version += 1
         return al

@@ -294,7 +294,23 @@ def test_edit_text_refuses_a_confirmed_pair_and_a_missing_segment():
 def test_confirm_unconfirm_keep_the_score():
     al = E.confirm(three(), 1)
     assert al.pairs[1] == P([1], [1], 0.4, "confirmed")
-    assert E.unconfirm(al, 1).pairs[1] == P([1], [1], 0.4, "edited")
+    # an untouched pair goes back to "auto"; one changed by hand to "edited"
+    assert E.unconfirm(al, 1).pairs[1] == P([1], [1], 0.4, "auto")
+    merged = E.confirm(E.merge_next(three(), 0), 0)
+    assert merged.pairs[0].status == "confirmed" and merged.pairs[0].edited
+    assert E.unconfirm(merged, 0).pairs[0].status == "edited"
+    # and the flag survives the JSON round trip of a confirmed pair
+    assert Alignment.loads(merged.dumps()) == merged
+    assert Alignment.loads(merged.dumps()).pairs[0].edited
+
+
+def test_confirm_many_confirms_only_the_listed_pairs():
+    al = E.confirm(three(), 0)
+    out = E.confirm_many(al, [0, 2])
+    assert [p.status for p in out.pairs] == ["confirmed", "auto", "confirmed"]
+    refuses(E.confirm_many, out, [0, 2], match="already confirmed")
+    refuses(E.confirm_many, al, [5], match="no pair 5")
+    refuses(E.confirm_many, al, "02", match="list")
 
 
 def test_confirm_through_confirms_every_pair_up_to_k():
@@ -346,7 +362,8 @@ def test_document_only_ops_refuse_headlines(fn, args):
 
 @pytest.mark.parametrize("pairs,match", [
     ((P([0], [0]),), "ja segments"),                                  # ja 1 missing
-    ((P([1], [0]), P([0], [1])), "ja segments"),                      # out of order
+    ((P([1], [0]), P([0], [1])), "Japanese order"),                   # out of order
+    ((P([1, 0], [0, 1]),), "ascending"),
     ((P([0], [0]), P([], []), P([1], [1])), "no segment on either side"),
     ((P([0], [0]), P([1], [1, 1])), "en segments"),                   # twice
     ((P([0], [0]), P([1, 2], [1])), "does not exist"),
@@ -498,6 +515,15 @@ def draw_call(draw, al: Alignment) -> tuple[str, tuple]:
         return name, (k, side)
     if name == "edit_text":
         return name, (side, seg, draw(st.sampled_from(["新しい文。", "New one.", "ab", " "])))
+    if name == "link":
+        pick = lambda n: st.lists(st.integers(0, max(n - 1, 0)), max_size=2, unique=True)
+        return name, (tuple(draw(pick(len(al.ja)))), tuple(draw(pick(len(al.en)))))
+    if name == "detach":
+        return name, (side, seg)
+    if name == "join_segments":
+        return name, (side, (seg, seg + draw(st.sampled_from([1, 1, 2]))))
+    if name == "confirm_many":
+        return name, (tuple(draw(st.lists(st.integers(0, max(len(al.pairs) - 1, 0)), max_size=3))),)
     if name == "relink":
         ids = st.lists(st.integers(0, max(len(al.ja) - 1, 0)), max_size=3)
         return name, (k, tuple(_rarely(draw, ids, st.just([-1]))))
@@ -577,3 +603,90 @@ TestDocumentEdits = HistoryMachine.TestCase
 TestDocumentEdits.settings = STATEFUL
 TestHeadlineEdits = HeadlineMachine.TestCase
 TestHeadlineEdits.settings = STATEFUL
+
+
+# -- direct links, one-side edits ---------------------------------------------
+
+def test_link_swapped_sentences_as_two_crossing_pairs_in_japanese_order():
+    al = doc(P([0], [0], 0.9), P([1, 2], [1, 2], 0.6), P([3], [3], 0.8))
+    out = E.link(al, [1], [2])
+    assert out.pairs == (P([0], [0], 0.9), P([1], [2], 0.6, "edited"), P([2], [1], 0.6, "edited"),
+                         P([3], [3], 0.8))
+    check_invariants(out)
+    # the Japanese text reads in order, the English crosses
+    assert [al.ja_text(p) for p in out.pairs] == [s.text for s in al.ja]
+
+
+def test_link_takes_segments_out_of_their_old_pairs_and_drops_emptied_ones():
+    al = doc(P([0], [0]), P([1], [1]), P([2], [2]), P([3], [3]))
+    out = E.link(al, [3], [0])
+    assert out.pairs[0] == P([0], [], 0.5, "edited")
+    assert out.pairs[-1] == P([3], [0], 0.5, "edited")
+    assert out.pairs[1:3] == (P([1], [1]), P([2], [2]))
+    # a non-contiguous pick is one pair too; undo is the store's history
+    out = E.link(al, [0, 2], [1])
+    assert P([0, 2], [1], 0.5, "edited") in out.pairs
+    check_invariants(out)
+
+
+def test_link_refusals():
+    al = doc(P([0], [0]), P([1], [1], status="confirmed"))
+    refuses(E.link, al, [], [], match="pick")
+    refuses(E.link, al, [0], [0], match="already form one pair")
+    refuses(E.link, al, [0], [1], match="confirmed")
+    refuses(E.link, al, [7], [0], match="no Japanese segment 7")
+    refuses(E.link, al, [0, 0], [], match="twice")
+    refuses(E.link, al, "0", [], match="list")
+
+
+def test_link_in_headline_mode_relinks_the_one_headline():
+    al = headlines(P([0], [0]), P([1], [1]))
+    assert E.link(al, [3, 2], [1]).pairs[1] == P([2, 3], [1], 0.0, "edited")
+    refuses(E.link, al, [1], [0, 1], match="one headline")
+
+
+def test_ops_keep_japanese_order_on_a_crossing_alignment():
+    al = E.link(doc(P([0], [0]), P([1], [1]), P([2], [2])), [0], [2])  # ja0-en2 crosses
+    for name in ("delete_pair", "split_pair", "merge_next"):
+        for k in range(len(al.pairs)):
+            try:
+                check_invariants(E.OPS[name](al, k))
+            except EditError:
+                pass
+    for k in range(len(al.pairs)):
+        for side in ("ja", "en"):
+            for d in ("up", "down"):
+                try:
+                    check_invariants(E.shift(al, k, side, d))
+                except EditError:
+                    pass
+
+
+def test_detach_unlinks_one_segment_of_one_side():
+    al = doc(P([0], [0, 1], 0.7), P([1], [2]))
+    out = E.detach(al, "en", 1)
+    assert out.pairs == (P([0], [0], 0.7, "edited"), P([], [1], 0.7, "edited"), P([1], [2]))
+    out = E.detach(doc(P([0, 1], [0]), P([2], [1])), "ja", 0)
+    assert out.pairs[:2] == (P([0], [], 0.5, "edited"), P([1], [0], 0.5, "edited"))
+    refuses(E.detach, doc(P([0], []), P([1], [0])), "ja", 0, match="alone")
+    refuses(E.detach, headlines(P([0], [0])), "ja", 0, match="full texts")
+
+
+def test_join_segments_makes_one_segment_and_renumbers():
+    ja = (Segment("前半", 0, 2), Segment("後半。", 2, 5), Segment("次。", 6, 8))
+    al = doc(P([0, 1], [0]), P([2], [1]), ja=ja)
+    out = E.join_segments(al, "ja", [0, 1])
+    assert out.ja == (Segment("前半後半。", 0, 5), Segment("次。", 6, 8))
+    assert out.pairs == (P([0], [0], 0.5, "edited"), P([1], [1]))
+    en = E.join_segments(doc(P([0], [0, 1]), P([1], [2])), "en", [1, 0])
+    assert en.en[0] == Segment("Sentence 0. Sentence 1.")  # a space between, offsets dropped
+    assert en.pairs[1] == P([1], [1])
+
+
+def test_join_segments_refusals():
+    al = doc(P([0], [0]), P([1], [1]), P([2, 3], [2]))
+    refuses(E.join_segments, al, "ja", [0, 1], match="different pairs")
+    refuses(E.join_segments, al, "ja", [2], match="at least two")
+    refuses(E.join_segments, doc(P([0, 1, 2], [0])), "ja", [0, 2], match="neighbouring")
+    refuses(E.join_segments, headlines(P([0], [0]), P([1], [1])), "en", [0, 1], match="headline")
+    refuses(E.join_segments, E.confirm(al, 2), "ja", [2, 3], match="confirmed")

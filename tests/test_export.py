@@ -107,7 +107,7 @@ def test_tmx_units_props_languages_and_merged_joins():
     assert len(tus) == 2  # the 1-0 and 0-1 pairs are skipped
     first = tus[0]
     assert [(p.get("type"), p.text) for p in first.findall("prop")] == [
-        ("x-taiyaku-score", "0.87"), ("x-taiyaku-status", "confirmed")]
+        ("x-taiyaku-kind", "2-1"), ("x-taiyaku-score", "0.87"), ("x-taiyaku-status", "confirmed")]
     assert [(t.get(XML_LANG), t.findtext("seg")) for t in first.findall("tuv")] == [
         ("ja-JP", "今日は晴れ。明日も晴れ。"), ("en-US", "It is sunny today, and tomorrow too.")]
     assert tus[1].findall("tuv")[1].findtext("seg") == 'He said "quote".'
@@ -261,3 +261,40 @@ def test_confirmed_only_json_is_an_alignment_that_opens_again():
     out = Alignment.from_json(json.loads(export.to_json(al, confirmed_only=True)))
     edits.check_invariants(out)  # what the store checks before it opens a project
     assert [(out.ja_text(p), out.en_text(p)) for p in out.pairs] == [("二。", "Two.")]
+
+
+# -- headlines in a translation memory, crossing links ------------------------
+
+HEADLINES = Alignment((Segment("協議は進展した。"), Segment("次の文。")),
+                      (Segment("*TALKS MAKE PROGRESS (2)"), Segment("Second headline")),
+                      (Pair((0,), (0,), 0.9, "confirmed"), Pair((1,), (1,), 0.6)), mode="headlines")
+
+
+def test_headline_units_are_marked_and_lose_bloomberg_marks():
+    root = etree.fromstring(export.render(HEADLINES, "tmx"))
+    tus = root.findall("body/tu")
+    assert [tu.find("prop").text for tu in tus] == ["headline", "headline"]
+    assert tus[0].findall("tuv")[1].findtext("seg") == "TALKS MAKE PROGRESS"
+    kept = etree.fromstring(export.render(HEADLINES, "tmx", keep_marks=True))
+    assert kept.find("body/tu").findall("tuv")[1].findtext("seg") == "*TALKS MAKE PROGRESS (2)"
+    assert export.render(HEADLINES, "tsv").decode().splitlines()[0] == "協議は進展した。\tTALKS MAKE PROGRESS"
+    # the JSON model, which reopens as a project, keeps the text as it was
+    assert "*TALKS MAKE PROGRESS (2)" in export.render(HEADLINES, "json", keep_marks=False).decode()
+
+
+def test_headline_pairs_can_be_left_out_of_a_memory():
+    assert export.render(HEADLINES, "tsv", headlines=False) == b""
+    assert etree.fromstring(export.render(HEADLINES, "tmx", headlines=False)).findall("body/tu") == []
+    assert export.render(SAMPLE, "tsv", headlines=False) == export.render(SAMPLE, "tsv")  # documents keep all
+
+
+def test_a_crossing_link_exports_in_japanese_order():
+    from align.edits import link
+    al = Alignment(tuple(Segment(t) for t in ("一。", "二。", "三。")),
+                   tuple(Segment(t) for t in ("One.", "Three.", "Two.")),
+                   (Pair((0,), (0,)), Pair((1, 2), (1, 2))))
+    crossed = link(al, [1], [2])
+    lines = export.render(crossed, "tsv").decode().splitlines()
+    assert lines == ["一。\tOne.", "二。\tTwo.", "三。\tThree."]
+    tmx = etree.fromstring(export.render(crossed, "tmx"))
+    assert [tu.findall("tuv")[0].findtext("seg") for tu in tmx.findall("body/tu")] == ["一。", "二。", "三。"]
