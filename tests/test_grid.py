@@ -1,0 +1,158 @@
+"""The review grid's protocol (align/grid.py) with a real store: operations
+applied once however often they are resent, a refusal dropping the rest of
+the batch, another tab's edit, undo/redo, bad messages; and what the grid
+is sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from align import grid
+from align.grid import BadMessage
+from align.model import Alignment, Candidate, Pair, Segment
+from align.store import Store
+
+
+def document(n: int = 5) -> Alignment:
+    ja = tuple(Segment(f"これは{k}番目の文です。次の文。", 0, 15) for k in range(n))
+    en = tuple(Segment(f"This is sentence {k}. Next one.") for k in range(n))
+    return Alignment(ja, en, tuple(Pair((k,), (k,), 0.9 if k % 2 else 0.4) for k in range(n)))
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "p.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture
+def project(store):
+    return store.open_project(store.create_project("doc", document()))
+
+
+def ops(*items):
+    return [{"seq": i + 1, "op": op, "args": list(args)} for i, (op, *args) in enumerate(items)]
+
+
+def test_operations_are_applied_in_order_and_acknowledged(project):
+    batch = ops(("confirm", 0), ("merge_next", 1), ("link", [3], [4]))
+    ack = grid.apply_ops(project, "tab1", batch)
+    assert ack.seq == 3 and ack.error is None
+    al = project.current
+    assert al.pairs[0].status == "confirmed"
+    assert al.pairs[1].ja == (1, 2) and al.pairs[1].en == (1, 2)
+    assert (3,) in [p.ja for p in al.pairs] and any(p.ja == (3,) and p.en == (4,) for p in al.pairs)
+    assert project.store.client_seq(project.id, "tab1") == 3
+
+
+def test_a_resent_batch_is_not_applied_twice(project, store):
+    batch = ops(("merge_next", 0))
+    grid.apply_ops(project, "tab1", batch)
+    after = project.current
+    # the same message again (a reconnect), and again from a new session after a restart
+    assert grid.apply_ops(project, "tab1", batch).seq == 1
+    fresh = store.open_project(project.id)
+    assert grid.apply_ops(fresh, "tab1", batch + ops(("confirm", 0), ("confirm", 1))[1:]).seq == 2
+    assert len(fresh.current.pairs) == len(after.pairs)
+    assert fresh.current.pairs[1].status == "confirmed"  # only the new operation ran
+    assert grid.apply_ops(project, "tab1", []) is None
+    # another tab numbers its own operations
+    assert grid.apply_ops(fresh, "tab2", ops(("confirm", 2))).seq == 1
+
+
+def test_a_refused_operation_drops_the_rest_of_the_batch(project, store):
+    batch = ops(("confirm", 0), ("merge_next", 0), ("confirm", 3))
+    ack = grid.apply_ops(project, "tab1", batch)
+    assert ack.failed == 2 and ack.seq == 3 and "confirmed" in ack.error
+    assert [p.status for p in project.current.pairs] == ["confirmed", "auto", "auto", "auto", "auto"]
+    # the dropped ones are dealt with: resending them changes nothing
+    assert grid.apply_ops(project, "tab1", batch).error is None
+    assert store.client_seq(project.id, "tab1") == 3
+
+
+def test_wrong_arguments_are_refused_not_raised(project):
+    for bad in (("merge_next",), ("confirm", "x"), ("shift", 0, "ja", "left"), ("link", "1", [0]),
+                ("edit_text", "ja", 0, 5)):
+        ack = grid.apply_ops(project, f"t{len(bad)}{bad[0]}", ops(bad))
+        assert ack.error and ack.failed == 1
+    assert project.current == project.store.open_project(project.id).current
+
+
+def test_an_edit_from_another_tab_makes_the_grid_take_the_server_state(project, store):
+    other = store.open_project(project.id)
+    other.apply("confirm", 4)
+    ack = grid.apply_ops(project, "tab1", ops(("confirm", 0)))
+    assert "another window" in ack.error
+    assert project.current.pairs[4].status == "confirmed"  # reloaded
+    assert project.current.pairs[0].status == "auto"
+    assert grid.apply_ops(project, "tab1", ops(("confirm", 0), ("confirm", 1))).seq == 2
+
+
+def test_undo_and_redo_as_operations(project):
+    grid.apply_ops(project, "tab1", ops(("merge_next", 2)))
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2), ("undo",)))
+    assert ack.seq == 2 and ack.focus == 2
+    assert len(project.current.pairs) == 5
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2), ("undo",), ("redo",)))
+    assert len(project.current.pairs) == 4 and ack.focus == 2
+    ack = grid.apply_ops(project, "tab1", ops(*[("merge_next", 2), ("undo",), ("redo",)] + [("undo",)] * 3))
+    assert ack.error == "nothing to undo"
+
+
+@pytest.mark.parametrize("message, match", [
+    ("ops", "not a grid message"),
+    ({"ops": []}, "client"),
+    ({"client": "a b", "ops": []}, "client"),
+    ({"client": "t", "ops": "confirm"}, "list"),
+    ({"client": "t", "ops": [{"seq": 1, "op": "drop_table", "args": []}]}, "not a grid operation"),
+    ({"client": "t", "ops": [{"seq": "1", "op": "confirm", "args": [0]}]}, "not a grid operation"),
+    ({"client": "t", "ops": [{"seq": True, "op": "confirm", "args": [0]}]}, "not a grid operation"),
+    ({"client": "t", "ops": [{"seq": 1, "op": "confirm", "args": 0}]}, "not a grid operation"),
+    ({"client": "t", "ops": [{"seq": 1, "op": "undo"}] * (grid.MAX_OPS + 1)}, "at most"),
+])
+def test_bad_messages_are_refused(message, match):
+    with pytest.raises(BadMessage, match=match):
+        grid.parse(message)
+
+
+def test_parse_sorts_operations_and_keeps_the_view():
+    client, parsed, view = grid.parse({"client": "tab-1", "view": {"pair": 3},
+                                       "ops": [{"seq": 2, "op": "undo"}, {"seq": 1, "op": "confirm", "args": [0]}]})
+    assert client == "tab-1" and [o["seq"] for o in parsed] == [1, 2] and view == {"pair": 3}
+    assert parsed[1] == {"seq": 2, "op": "undo", "args": []}
+
+
+def test_payload_carries_segments_pairs_reasons_and_the_ack(project):
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 3)))
+    data = grid.payload(project, ack=ack, view={"pair": 2})
+    assert data["project"] == project.id and data["mode"] == "document"
+    assert data["ack"] == {"client": "tab1", "seq": 1, "error": None, "failed": None, "focus": 3}
+    assert data["view"] == {"pair": 2} and data["can_undo"] and not data["can_redo"]
+    text, start, end, cuts = data["ja"][0]
+    assert (text, start, end) == ("これは0番目の文です。次の文。", 0, 15) and cuts == [11]
+    assert data["en"][0][3] == [19]
+    merged = data["pairs"][3]
+    assert merged["ja"] == [3, 4] and merged["status"] == "edited" and merged["reasons"] == ["edited", "m-n"]
+    assert data["pairs"][0]["reasons"] == ["low"] and data["pairs"][1]["reasons"] == []
+
+
+def test_payload_of_headlines_has_candidates_and_no_cuts_in_headlines(store):
+    al = Alignment((Segment("協議は進展した。次だ。"), Segment("別の文。")), (Segment("TALKS PROGRESS. MORE"),),
+                   (Pair((0,), (0,), 0.7, candidates=(Candidate((0,), 0.7), Candidate((1,), 0.2))),),
+                   mode="headlines")
+    data = grid.payload(store.open_project(store.create_project("h", al)))
+    assert data["pairs"][0]["cands"] == [[[0], 0.7], [[1], 0.2]]
+    assert data["en"][0][3] == [] and data["ja"][0][3] == [8]
+
+
+def test_the_view_and_when_a_project_was_opened_are_kept(store, project):
+    assert store.load_view(project.id) == {} and store.opened(project.id) is None
+    store.save_view(project.id, {"pair": 3, "filter": {"review": True}})
+    store.touch(project.id)
+    assert store.load_view(project.id) == {"pair": 3, "filter": {"review": True}}
+    assert store.opened(project.id) is not None
+    with pytest.raises(Exception, match="too large"):
+        store.save_view(project.id, {"x": "a" * 10_000})
+    assert store.progress(project.id) == (0, 5)
+    project.apply("confirm", 1)
+    assert store.progress(project.id) == (1, 5)
