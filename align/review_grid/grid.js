@@ -502,9 +502,11 @@ class Grid {
     r.append(el("div", { class: "tg" }, bar, this.msg, el("div", { class: "main" }, this.scroller, side)));
     this.controls = { statusSel, kindSel, review: review.querySelector("input"), search, goto };
 
-    statusSel.addEventListener("change", () => this.setFilter({ status: statusSel.value }));
-    kindSel.addEventListener("change", () => this.setFilter({ kind: kindSel.value }));
-    this.controls.review.addEventListener("change", () => this.setFilter({ review: this.controls.review.checked }));
+    // After a filter is chosen the keys go back to the list.
+    const back = () => this.scroller.focus({ preventScroll: true });
+    statusSel.addEventListener("change", () => { this.setFilter({ status: statusSel.value }); back(); });
+    kindSel.addEventListener("change", () => { this.setFilter({ kind: kindSel.value }); back(); });
+    this.controls.review.addEventListener("change", () => { this.setFilter({ review: this.controls.review.checked }); back(); });
     search.addEventListener("input", () => this.setFilter({ query: search.value }));
     goto.addEventListener("keydown", (e) => {
       if (e.key !== "Enter") return;
@@ -525,6 +527,7 @@ class Grid {
         requestAnimationFrame(() => { this.scrollQueued = false; this.renderWindow(); });
       }
     });
+    this.rows.addEventListener("mousedown", (e) => this.onRowPress(e));
     this.rows.addEventListener("click", (e) => this.onRowClick(e));
     this.panel.addEventListener("click", (e) => this.onPanelClick(e));
     for (const src of [this.srcJa, this.srcEn]) src.addEventListener("click", (e) => this.onSourceClick(e));
@@ -655,11 +658,11 @@ class Grid {
     if (!ids.length) return [el("span", { class: "empty", text: `— no ${LANG[side]} —` })];
     return ids.map((i) => {
       const [text, , , cuts] = st[side][i];
-      const span = el("span", { class: "seg" + (this.sel[side].has(i) ? " picked" : ""), "data-seg": i, "data-side": side });
+      const span = el("span", { class: "seg" + (this.sel[side].has(i) ? " picked" : ""), "data-seg": i, "data-segside": side });
       if (current && cuts && cuts.length && !this.editing) {
         let at = 0;
         for (const c of cuts) {
-          span.append(text.slice(at, c), el("button", { class: "cut", "data-cut": c, "data-seg": i, "data-side": side, title: "Cut the segment here", "aria-label": `cut after character ${c}`, text: "✂" }));
+          span.append(text.slice(at, c), el("button", { class: "cut", "data-cut": c, "data-seg": i, "data-segside": side, title: "Cut the segment here", "aria-label": `cut after character ${c}`, text: "✂" }));
           at = c;
         }
         span.append(text.slice(at));
@@ -743,7 +746,7 @@ class Grid {
           const gap = start !== null && prevEnd !== null ? start - prevEnd : 0;
           if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) { frag.append(para); para = el("p"); }
           else if (i > 0 && side === "en") para.append(" ");
-          para.append(el("span", { class: "sseg", "data-seg": i, "data-side": side, "data-start": start, text }));
+          para.append(el("span", { class: "sseg", "data-seg": i, "data-segside": side, "data-start": start, text }));
           if (end !== null) prevEnd = end;
         });
         frag.append(para);
@@ -771,15 +774,18 @@ class Grid {
     const k = Number(row.dataset.k);
     if (cut) {
       e.preventDefault();
-      this.act("split_segment", [cut.dataset.side, Number(cut.dataset.seg), Number(cut.dataset.cut)], k);
+      this.act("split_segment", [cut.dataset.segside, Number(cut.dataset.seg), Number(cut.dataset.cut)], k);
       return;
     }
-    if (this.editing && this.editing.k === k && e.target.closest("textarea")) return;
     const seg = e.target.closest(".seg");
-    if (seg && (e.ctrlKey || e.metaKey || e.shiftKey)) {
-      this.toggle(seg.dataset.side, Number(seg.dataset.seg));
-      return;
-    }
+    if (seg && (e.ctrlKey || e.metaKey || e.shiftKey)) this.toggle(seg.dataset.segside, Number(seg.dataset.seg));
+  }
+
+  /** A row is chosen on the press, before the editor it leaves redraws the list. */
+  onRowPress(e) {
+    const row = e.target.closest(".row");
+    if (!row || e.target.closest(".cut, textarea") || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const k = Number(row.dataset.k);
     if (k !== this.cur) this.go(k);
   }
 
@@ -791,7 +797,7 @@ class Grid {
   onSourceClick(e) {
     const s = e.target.closest(".sseg");
     if (!s) return;
-    const side = s.dataset.side, i = Number(s.dataset.seg);
+    const side = s.dataset.segside, i = Number(s.dataset.seg);
     if (e.ctrlKey || e.metaKey || e.shiftKey) { this.toggle(side, i); return; }
     // A plain click goes to the pair holding the sentence, and picks it for linking.
     const k = this.state.pairs.findIndex((p) => p[side].includes(i));
@@ -860,7 +866,7 @@ class Grid {
     for (const s of SIDES) {
       const cell = row.querySelector(`.cell[data-side="${s}"]`);
       cell.replaceChildren(...p[s].map((i) => {
-        const ta = el("textarea", { class: "ed", "data-side": s, "data-seg": i, lang: s, rows: 1, "aria-label": `${LANG[s]} segment ${i + 1}`, spellcheck: "true" });
+        const ta = el("textarea", { class: "ed", "data-segside": s, "data-seg": i, lang: s, rows: 1, "aria-label": `${LANG[s]} segment ${i + 1}`, spellcheck: "true" });
         ta.value = this.state[s][i][0];
         ta.dataset.original = ta.value;
         ta.addEventListener("input", () => this.fit(ta));
@@ -874,7 +880,7 @@ class Grid {
       if (!row.contains(e.relatedTarget) && this.editing) this.leaveEditor();
     });
     areas.forEach((ta) => this.fit(ta));
-    const first = areas.find((ta) => ta.dataset.side === side) || areas[0];
+    const first = areas.find((ta) => ta.dataset.segside === side) || areas[0];
     if (first) { first.focus(); first.setSelectionRange(first.value.length, first.value.length); }
   }
 
@@ -886,7 +892,7 @@ class Grid {
     if (e.key === "Tab") { // Tab moves between the pair's segments: English, then Japanese
       e.preventDefault();
       const areas = [...this.currentRow().querySelectorAll("textarea.ed")];
-      const order = areas.filter((a) => a.dataset.side === "en").concat(areas.filter((a) => a.dataset.side === "ja"));
+      const order = areas.filter((a) => a.dataset.segside === "en").concat(areas.filter((a) => a.dataset.segside === "ja"));
       const i = order.indexOf(ta);
       const next = order[(i + (e.shiftKey ? -1 : 1) + order.length) % order.length];
       next.focus();
@@ -894,7 +900,7 @@ class Grid {
     }
     if (e.key === "Enter" && !e.shiftKey) { // cut the segment at the caret
       e.preventDefault();
-      const side = ta.dataset.side, seg = Number(ta.dataset.seg);
+      const side = ta.dataset.segside, seg = Number(ta.dataset.seg);
       const raw = ta.value, caret = ta.selectionStart;
       const lead = raw.length - raw.trimStart().length;
       this.leaveEditor();
@@ -914,7 +920,7 @@ class Grid {
     row.removeEventListener("focusout", this.onFocusOut);
     const changes = [...row.querySelectorAll("textarea.ed")]
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
-      .map((ta) => [ta.dataset.side, Number(ta.dataset.seg), ta.value]);
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
     row.classList.remove("editing");
     let any = false;
     for (const args of changes) any = this.act("edit_text", args) || any;
@@ -923,12 +929,13 @@ class Grid {
 
   // -- keys ---------------------------------------------------------------
   onKey(e) {
+    // Keys belong to the grid unless the reviewer is typing somewhere (our
+    // editor handles its own keys; Streamlit's inputs keep theirs).
     const path = e.composedPath ? e.composedPath() : [];
-    const inside = path.includes(this.root) || path.includes(this.root.host);
     const t = path[0] || e.target;
-    const typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
-    if (typing) return; // our editor handles its own keys; Streamlit's inputs keep theirs
-    if (!inside && document.activeElement && document.activeElement !== document.body) return;
+    const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
+      || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (typing || !this.root.isConnected) return;
     const t0 = performance.now();
     const handled = this.key(e);
     if (handled) {
