@@ -235,11 +235,11 @@ def view_export(project: Project) -> None:
             st.download_button(f"Download {fmt.upper()}", body, file_name=f"{base}.{fmt}", mime=mime,
                                key=f"dl_{fmt}", type="primary" if fmt == "tsv" else "secondary",
                                on_click="ignore")
-    preview = export.render(al, "tsv", **options)
+    preview = export.render(al, "tsv", **options).decode("utf-8")
     lines = preview.split("\n")
     st.caption(f"TSV preview ({len([x for x in lines if x])} lines)")
-    st.code("\n".join(lines[:12]) + ("\n…" if len(lines) > 13 else "") or "(nothing to export)",
-            language=None, wrap_lines=True)
+    shown = "\n".join(lines[:12]).rstrip("\n") + ("\n…" if len(lines) > 13 else "")
+    st.code(shown or "(nothing to export)", language=None, wrap_lines=True)
 
 
 def view_new() -> None:
