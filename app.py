@@ -156,11 +156,12 @@ def on_grid_message() -> None:
     message = result.get("msg") if result is not None else None
     if not message:
         return
+    ss.grid_have = grid.have(message)
     try:
         client, ops, view = grid.parse(message)
         ack = grid.apply_ops(project, client, ops)
         if ack is not None:
-            ss.ack = ack
+            ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
             get_store().save_view(project.id, view)
             ss.saved_view = view
@@ -172,8 +173,9 @@ def on_grid_message() -> None:
 def view_review() -> None:
     ss = st.session_state
     project: Project = ss.project
-    data = grid.payload(project, ack=ss.get("ack"), view=get_store().load_view(project.id),
-                        notice=ss.pop("grid_notice", None))
+    pid, ack = ss.get("ack") or (None, None)
+    data = grid.payload(project, ack=ack if pid == project.id else None, view=get_store().load_view(project.id),
+                        notice=ss.pop("grid_notice", None), have=ss.get("grid_have"))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
 
 

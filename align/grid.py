@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,8 @@ class BadMessage(EditError):
 
 
 def parse(message: Any) -> tuple[str, list[dict], dict | None]:
-    """(client, operations sorted by number, view state) from a message."""
+    """(client, operations sorted by number, view state) from a message;
+    ``have`` (the segment fingerprints the grid keeps) is read by ``have``."""
     if not isinstance(message, dict):
         raise BadMessage("not a grid message")
     if len(json.dumps(message, default=str)) > MAX_MESSAGE_BYTES:
@@ -72,6 +74,14 @@ def parse(message: Any) -> tuple[str, list[dict], dict | None]:
         clean.append({"seq": o["seq"], "op": o["op"], "args": o.get("args", [])})
     view = message.get("view")
     return client, sorted(clean, key=lambda o: o["seq"]), view if isinstance(view, dict) else None
+
+
+def have(message: Any) -> dict:
+    """The segment fingerprints a grid message says the browser keeps."""
+    value = message.get("have") if isinstance(message, dict) else None
+    if not isinstance(value, dict):
+        return {}
+    return {side: value[side] for side in ("ja", "en") if isinstance(value.get(side), str)}
 
 
 def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
@@ -109,13 +119,24 @@ def _segments(al: Alignment, side: str) -> list[list]:
             for s in getattr(al, side)]
 
 
+def segments_rev(al: Alignment, side: str) -> str:
+    """A fingerprint of one side's segments: the grid keeps the segments it
+    has by it, and they are sent again only when they change."""
+    segs = getattr(al, side)
+    text = "\x00".join(f"{s.text}\x01{s.start}\x01{s.end}" for s in segs)
+    return f"{len(segs)}-{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
+
+
 def payload(project: Project, *, ack: Ack | None = None, view: dict | None = None,
-            notice: str | None = None) -> dict:
+            notice: str | None = None, have: dict | None = None) -> dict:
     """Everything the grid shows: the segments (text, offsets into the source,
-    cut offers), the pairs (ids, score, status, why they need review, ranked
+    cut offers; left out for a side whose fingerprint the grid says it
+    ``have``s), the pairs (ids, score, status, why they need review, ranked
     candidates), the acknowledgement of the tab's last operations, and the
     view to open at (first mount only)."""
     al = project.current
+    have = have or {}
+    revs = {side: segments_rev(al, side) for side in ("ja", "en")}
     pairs = []
     for p in al.pairs:
         row = {"ja": list(p.ja), "en": list(p.en), "score": round(float(p.score), 4),
@@ -124,7 +145,9 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
             row["cands"] = [[list(c.ja), round(float(c.score), 4)] for c in p.candidates]
         pairs.append(row)
     return {"project": project.id, "mode": al.mode, "rev": f"{project.id}.{project.cursor}",
-            "ja": _segments(al, "ja"), "en": _segments(al, "en"), "pairs": pairs,
+            "ja_rev": revs["ja"], "en_rev": revs["en"],
+            "ja": None if have.get("ja") == revs["ja"] else _segments(al, "ja"),
+            "en": None if have.get("en") == revs["en"] else _segments(al, "en"), "pairs": pairs,
             "can_undo": project.can_undo, "can_redo": project.can_redo,
             "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

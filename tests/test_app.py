@@ -139,7 +139,7 @@ def test_the_grid_callback_applies_operations_and_acknowledges_them(db):
         page.on_grid_message()
     finally:
         page.st.session_state = real
-    assert session["ack"].seq == 2 and session["ack"].error is None
+    assert session["ack"][0] == pid and session["ack"][1].seq == 2 and session["ack"][1].error is None
     al = current(db, pid)
     assert al.pairs[0].ja == (0, 1) and al.pairs[0].status == "confirmed"
     with Store(db) as store:

@@ -304,7 +304,20 @@ class Grid {
     const d = args.data;
     this.ops = this.ops || makeOps(d.green);
     this.reasonNames = d.reasons;
-    const server = { ja: d.ja, en: d.en, pairs: d.pairs, mode: d.mode };
+    // Segments come only when they changed; the grid keeps them by fingerprint.
+    const segs = (G.segs = G.segs || new Map());
+    for (const side of SIDES) {
+      if (d[side]) segs.set(d[`${side}_rev`], d[side]);
+      if (segs.size > 8) segs.delete(segs.keys().next().value);
+    }
+    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev);
+    if (!ja || !en) { // not kept (evicted): ask for them
+      this.have = {};
+      this.flush();
+      return;
+    }
+    this.have = { ja: d.ja_rev, en: d.en_rev };
+    const server = { ja, en, pairs: d.pairs, mode: d.mode };
     const first = !this.server;
     this.server = server;
     this.canUndo = d.can_undo;
@@ -365,7 +378,7 @@ class Grid {
 
   flush() {
     const view = { pair: this.cur, filter: this.filter };
-    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view });
+    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view, have: this.have || {} });
   }
 
   // -- applying an operation --------------------------------------------
@@ -601,9 +614,17 @@ class Grid {
     this.ensureVisible(center);
     this.renderWindow(true);
     this.renderPanel();
-    this.renderSource();
     this.renderCounts();
+    // The source pane follows a frame later: the row the key changed is painted first.
+    if (!this.sourceQueued) {
+      this.sourceQueued = true;
+      requestAnimationFrame(() => { this.sourceQueued = false; this.renderSource(); });
+    }
     G.lastRenderMs = performance.now() - t0;
+    if (G.firstPaint === undefined && this.rows.children.length) { // for scripts/bench_app.py
+      G.firstPaint = null;
+      requestAnimationFrame(() => { G.firstPaint = performance.now(); });
+    }
   }
 
   ensureVisible(center) {
@@ -628,7 +649,19 @@ class Grid {
     const start = lo;
     let end = start;
     while (end < shown.length && off[end] < st + view + OVERSCAN) end++;
-    if (!force && start === this.winStart && end === this.winEnd) return;
+    const drawn = this.drawn || {};
+    const same = drawn.state === this.state && drawn.shown === shown && drawn.start === start
+      && drawn.end === end && drawn.sel === this.selVersion && !this.editing;
+    if (same && drawn.cur === this.cur) return;
+    if (same) { // only the cursor moved: redraw the two rows it left and reached
+      for (const k of [drawn.cur, this.cur]) {
+        const old = this.rows.querySelector(`.row[data-k="${k}"]`);
+        if (old) old.replaceWith(this.row(k, this.position(k)));
+      }
+      drawn.cur = this.cur;
+      return;
+    }
+    this.drawn = { state: this.state, shown, start, end, cur: this.cur, sel: this.selVersion };
     this.winStart = start; this.winEnd = end;
     const keep = this.editing ? this.rows.querySelector(".row.editing") : null;
     const frag = document.createDocumentFragment();
@@ -742,8 +775,9 @@ class Grid {
         const frag = document.createDocumentFragment();
         let prevEnd = null, para = el("p");
         st[side].forEach(([text, start, end], i) => {
-          // A paragraph break where the source had more than a space between sentences.
-          const gap = start !== null && prevEnd !== null ? start - prevEnd : 0;
+          // A paragraph break where the source had more than a space between sentences,
+          // and around a segment that does not come from a file (pasted, edited, one a line).
+          const gap = start !== null && prevEnd !== null ? start - prevEnd : 2;
           if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) { frag.append(para); para = el("p"); }
           else if (i > 0 && side === "en") para.append(" ");
           para.append(el("span", { class: "sseg", "data-seg": i, "data-segside": side, "data-start": start, text }));
@@ -752,14 +786,19 @@ class Grid {
         frag.append(para);
         box.replaceChildren(el("div", { class: "stitle", text: side === "ja" ? "Japanese article" : "English text" }), frag);
         box._spans = box.querySelectorAll(".sseg");
+        box._lit = [];
       }
       const p = st.pairs[this.cur];
-      const on = new Set(p ? p[side] : []);
-      for (const s of box.querySelectorAll(".sseg.on, .sseg.picked")) s.classList.remove("on", "picked");
+      for (const s of box._lit || []) s.classList.remove("on", "picked");
+      box._lit = [];
       let firstOn = null;
-      for (const i of on) { const s = box._spans[i]; if (s) { s.classList.add("on"); if (!firstOn || i < Number(firstOn.dataset.seg)) firstOn = s; } }
-      for (const i of this.sel[side]) { const s = box._spans[i]; if (s) s.classList.add("picked"); }
-      if (firstOn) {
+      for (const i of p ? p[side] : []) {
+        const s = box._spans[i];
+        if (s) { s.classList.add("on"); box._lit.push(s); if (!firstOn || i < Number(firstOn.dataset.seg)) firstOn = s; }
+      }
+      for (const i of this.sel[side]) { const s = box._spans[i]; if (s) { s.classList.add("picked"); box._lit.push(s); } }
+      if (firstOn && box._scrolledTo !== firstOn) { // scroll only when the pair changed: reading positions costs a layout
+        box._scrolledTo = firstOn;
         const top = firstOn.offsetTop - box.offsetTop;
         if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = Math.max(0, top - box.clientHeight / 3);
       }
@@ -811,6 +850,7 @@ class Grid {
   toggle(side, i) {
     const s = this.sel[side];
     if (s.has(i)) s.delete(i); else s.add(i);
+    this.selVersion = (this.selVersion || 0) + 1;
     this.refresh();
   }
 
@@ -820,11 +860,13 @@ class Grid {
     const s = this.sel[side];
     const all = p[side].length && p[side].every((i) => s.has(i));
     for (const i of p[side]) { if (all) s.delete(i); else s.add(i); }
+    this.selVersion = (this.selVersion || 0) + 1;
     this.refresh();
   }
 
   clearSelection() {
     this.sel = { ja: new Set(), en: new Set() };
+    this.selVersion = (this.selVersion || 0) + 1;
   }
 
   linkSelection() {
