@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .edits import EditError, Step, check_invariants
+from .errors import ProjectNotFound, StoreError, TaiyakuError
 from .model import Alignment, Pair, Segment
 
 BUSY_TIMEOUT_S = 10.0
@@ -74,11 +75,7 @@ CREATE TABLE IF NOT EXISTS states (
 """
 
 
-class ProjectNotFound(LookupError):
-    """No project with this id (never created, or deleted meanwhile)."""
-
-
-class ConflictError(EditError):
+class ConflictError(EditError, TaiyakuError):
     """The project changed in another session; the view has been reloaded."""
 
 
