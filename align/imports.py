@@ -79,17 +79,26 @@ def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
 
 # -- JSON ---------------------------------------------------------------------
 def _load_json(data: bytes, name: str) -> Alignment:
+    from .schema import check_alignment_json
+
     try:
         value = json.loads(_decode(data, name))
     except json.JSONDecodeError as e:
         raise _fail(name, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+    except RecursionError:
+        raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
+    except ValueError as e:  # an integer of more than 4,300 digits
+        raise _fail(name, f"not valid JSON: {e}") from None
     try:
-        return Alignment.from_json(value)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        check_alignment_json(value)
+    except InputError as e:
+        what = str(e)
         if not what.startswith("not a Taiyaku alignment"):
             what = f"not a Taiyaku alignment: {what}"
         raise _fail(name, what) from None
+    except RecursionError:
+        raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
+    return Alignment.from_json(value)
 
 
 # -- TMX ----------------------------------------------------------------------
@@ -119,7 +128,10 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
             seg = tuv.find("seg")
             primary = lang.replace("_", "-").split("-")[0].lower()
             if seg is not None:
-                sides.setdefault(primary, _seg_text(seg))
+                try:
+                    sides.setdefault(primary, _seg_text(seg))
+                except InputError as e:
+                    raise _fail(name, str(e)) from None
         if "ja" in sides or "en" in sides:
             props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
             rows.append((sides.get("ja", ""), sides.get("en", ""),
@@ -131,13 +143,18 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     return _build(rows, name)
 
 
-def _seg_text(elem) -> str:
+_MAX_HI_DEPTH = 64
+
+
+def _seg_text(elem, depth: int = 0) -> str:
     """The text of a <seg>: inline codes (<bpt>, <ph>, ...) hold native markup,
     not text, so only <hi> content is kept with the text around them."""
+    if depth > _MAX_HI_DEPTH:
+        raise InputError(f"<hi> nested too deeply (more than {_MAX_HI_DEPTH} levels)")
     parts = [elem.text or ""]
     for child in elem:
         if child.tag == "hi":
-            parts.append(_seg_text(child))
+            parts.append(_seg_text(child, depth + 1))
         parts.append(child.tail or "")
     return "".join(parts)
 
