@@ -304,3 +304,86 @@ def test_json_round_trips_exactly(al):
         {surrogate_pairs_joined(k): surrogate_pairs_joined(v) for k, v in al.meta.items()})
     assert back == joined
     assert back.meta == joined.meta
+
+
+# -- XLSX and Excel-safe TSV over the same hostile strings ---------------------
+
+@FAST
+@given(alignments())
+def test_xlsx_holds_every_text_it_can_and_says_what_it_drops(al):
+    from openpyxl import load_workbook
+    import io as _io
+    data = export.render(al, "xlsx")
+    rows = list(load_workbook(_io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True))
+    illegal = export._xlsx_illegal()
+    assert [(r[0] or "", r[1] or "") for r in rows] == [
+        (illegal.sub("", al.ja_text(p)), illegal.sub("", al.en_text(p))) for p in al.pairs]
+    dropped = sum(len(illegal.findall(al.ja_text(p) + al.en_text(p))) for p in al.pairs)
+    assert bool(export.notes(al, "xlsx")) == bool(dropped)
+
+
+@FAST
+@given(alignments())
+def test_excel_safe_tsv_starts_no_cell_with_a_formula(al):
+    for row in export.to_tsv(al, excel_safe=True).split("\n")[:-1]:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.split("\t"))
+
+
+# -- fuzz: every input is a model or one line of error -------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**30) | st.floats(allow_nan=True)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["ja", "en", "pairs", "score", "status", "text", "start", "end",
+                         "candidates", "mode", "meta", "x"]), inner, max_size=4),
+    max_leaves=20)
+FRAGMENTS = st.sampled_from([
+    "{", "}", "[", "]", ",", ":", '"ja"', '"en"', '"pairs"', '"score"', "NaN", "1e999", "-1",
+    "0", "\t", "\n", "<tmx>", "</tmx>", "<body>", "<tu>", "<tuv xml:lang='ja'>", "<seg>",
+    "</seg>", "<hi>", "</hi>", "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;", "\x00", "\ufeff",
+    "ja\ten", "a\tb\t0.5\tconfirmed", "\ud800", "\x1b[31m", "「", "🙂"])
+
+
+def assert_model_or_one_line(data: bytes, name: str) -> None:
+    try:
+        al = load_alignment(data, name)
+    except InputError as e:
+        assert "\n" not in str(e) and str(e).startswith(f"{name}: ")
+        return
+    assert isinstance(al, Alignment)
+    for fmt in ("json", "tsv", "tmx"):  # what was read can be written
+        export.render(al, fmt)
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.dictionaries(st.sampled_from(["ja", "en", "pairs", "mode", "meta"]), JSON_VALUES),
+       st.sampled_from(["a.json", "a"]))
+def test_fuzz_json_structures(value, name):
+    import json as _json
+    assert_model_or_one_line(_json.dumps(value).encode(), name)
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.lists(FRAGMENTS | st.text(max_size=4), max_size=30).map("".join),
+       st.sampled_from(["a.json", "a.tmx", "a.tsv", "a"]), st.sampled_from(["utf-8", "utf-16"]))
+def test_fuzz_importers_with_format_fragments(text, name, encoding):
+    assert_model_or_one_line(text.encode(encoding, "surrogatepass"), name)
+
+
+@settings(max_examples=100, deadline=2000)
+@given(alignments(), st.sampled_from(["json", "tmx", "tsv"]), st.data())
+def test_fuzz_importers_with_damaged_exports(al, fmt, data):
+    blob = bytearray(export.render(al, fmt, **({"include_empty": True} if fmt == "tmx" else {})))
+    for _ in range(data.draw(st.integers(1, 4))):
+        if not blob:
+            break
+        at = data.draw(st.integers(0, len(blob) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            blob[at] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del blob[at:]
+        else:
+            blob[at:at] = data.draw(FRAGMENTS).encode("utf-8", "surrogatepass")
+    assert_model_or_one_line(bytes(blob), f"x.{fmt}")
