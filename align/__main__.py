@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # an output that cannot be written, a full disk
         _say(f"{exc.filename or ''}: {exc.strerror or exc}".removeprefix(": "))
         return EXIT_BAD_INPUT
+    except MemoryError:  # a reader's bound missed something: still one line
+        _say("out of memory: the input is too large for this machine")
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("taiyaku: interrupted", file=sys.stderr)
         return 130

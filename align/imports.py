@@ -14,6 +14,8 @@ from pathlib import Path
 from .errors import InputError
 from .model import STATUSES, Alignment, Pair, Segment
 
+# An alignment holds both texts and their offsets: a few times its 20 MB sources.
+MAX_BYTES = 100 * 1024 * 1024
 _BY_EXTENSION = {".json": "json", ".tmx": "tmx", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -27,12 +29,13 @@ def load_alignment(path_or_bytes: str | os.PathLike | bytes, name: str | None = 
     extension). The format comes from the extension, else from the content."""
     if isinstance(path_or_bytes, (bytes, bytearray)):
         data, name = bytes(path_or_bytes), name or "<input>"
+        if len(data) > MAX_BYTES:
+            raise InputError(f"{name}: too large ({len(data) / 2**20:.1f} MB; "
+                             f"the limit is {MAX_BYTES // 2**20} MB)")
     else:
+        from .sources import read_file_bytes
+        data = read_file_bytes(path_or_bytes, MAX_BYTES)  # a regular file, of bounded size
         name = name or str(path_or_bytes)
-        try:
-            data = Path(path_or_bytes).read_bytes()
-        except OSError as e:
-            raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
     if not data.strip():
         raise InputError(f"{name}: empty file")
     fmt = _BY_EXTENSION.get(Path(name).suffix.lower()) or _sniff(data)
