@@ -267,9 +267,15 @@ _WIDE = "\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t]*\n\\s*(?=[{_WIDE}])")
 
 
+# A tag with thousands of attributes: libxml2 checks each against all before it
+# (quadratic: 200,000 on one tag took minutes). Text needs none of them.
+_HUGE_TAG = re.compile(r"<([A-Za-z][\w:-]*)\s[^<>]{2000,}>")
+
+
 def _html_text(html: str) -> str:
     """The article's blocks, one paragraph each: trafilatura picks the article (and drops
     menus, related links, comments), lxml turns its cleaned HTML into text."""
+    html = _HUGE_TAG.sub(r"<\1>", html)
     html = _CJK_BREAK.sub("", html)  # a line break between Japanese characters is no space
     text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
     return "\n\n".join(line for line in text.split("\n") if line)

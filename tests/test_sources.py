@@ -271,6 +271,22 @@ def test_big_html_skips_trafilatura(monkeypatch):
                   lambda n: "<html><body>" + "<p a='1' b='2'>Words.</p>" * (n // 4))
 
 
+def test_html_with_thousands_of_attributes_on_a_tag_is_linear():
+    def page(n):
+        return ("<html><body><p " + " ".join(f'a{i}="x"' for i in range(n // 8))
+                + ">Text here.</p></body></html>")
+    assert read_bytes_source(page(80_000).encode(), "x.html") == "Text here."
+    assert_linear(sources._html_text, page, n=20_000)
+
+
+def test_deeply_nested_html_is_one_line_or_text():
+    deep = "<html><body>" + "<div>" * 100_000 + "text" + "</div>" * 100_000 + "</body></html>"
+    try:
+        read_bytes_source(deep.encode(), "x.html")
+    except InputError as e:
+        assert str(e) == "x.html: no text found"
+
+
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
 def test_devices_are_refused_at_once(path):
     assert error(read_source, path) == f"{path}: not a regular file (a device, pipe or socket)"
