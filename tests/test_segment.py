@@ -266,3 +266,16 @@ def test_inner_sentence_ends_counts_by_the_same_rules():
     assert inner_sentence_ends("価格は１．５倍に。Yahoo!で見た。") == 1
     assert inner_sentence_ends("「はい。そうです。」") == 1
     assert inner_sentence_ends("「そうだ。」と述べた。") == 0
+
+
+@settings(deadline=2000, max_examples=200)
+@given(st.lists(st.sampled_from(list("a A.?!…\"')」「（）。！？．１５ ")
+                               + ["Mr.", "Jan.", " The", "Yahoo!", "U.S.", "と"]),
+               max_size=60).map("".join).filter(str.strip),
+       st.sampled_from(["en", "ja"]))
+def test_sentence_ends_are_where_the_splitter_cuts_a_line(text, lang):
+    segments = split(text, lang)
+    ends = sentence_ends(text, lang)
+    assert len(segments) == len(ends) + 1
+    for a, b, cut in zip(segments, segments[1:], ends):
+        assert a.end <= cut <= b.start
