@@ -180,6 +180,12 @@ def read_file_bytes(path: str | Path, limit: int | None = None) -> bytes:
     return data
 
 
+def read_pasted(text: str, name: str = "pasted text") -> str:
+    """Text pasted in the app, checked as a file's would be: the same 20 MB limit, line
+    endings normalised, NUL bytes dropped, only whitespace refused."""
+    return read_bytes_source(text.encode("utf-8", "replace"), name)
+
+
 def read_bytes_source(data: bytes, name: str) -> str:
     """The text of uploaded bytes, the format chosen by the file name's extension."""
     _check_size(len(data), name)

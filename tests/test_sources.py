@@ -393,3 +393,11 @@ def test_nul_bytes_anywhere_are_dropped():
 def test_kanji_heavy_utf16_without_bom_is_text(encoding):
     text = "東京株式市場、日経平均株価は続伸。円相場は一ドル百五十円台で推移。" * 20
     assert decode(text.encode(encoding), "x.txt") == text
+
+
+def test_pasted_text_is_checked_as_a_file(monkeypatch):
+    assert sources.read_pasted("一行目。\r\n二行目\0。") == "一行目。\n二行目。"
+    assert error(sources.read_pasted, " \n", "pasted Japanese") == \
+        "pasted Japanese: no text (only whitespace)"
+    monkeypatch.setattr(sources, "MAX_BYTES", 10)
+    assert "too large" in error(sources.read_pasted, "長い文章です。", "pasted Japanese")
