@@ -72,9 +72,12 @@ def _decode(data: bytes, name: str) -> str:
     sample = data[:4096]
     if b"\0" in sample:
         utf16 = _decode_utf16_without_bom(data)
-        if utf16 is None:
-            raise InputError(f"{name}: binary file (NUL bytes), not text")
-        return utf16
+        if utf16 is not None:
+            return utf16
+        try:  # UTF-8 text with a stray NUL (dropped below)
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: binary file (NUL bytes), not text") from None
     if b"\x1b$B" in sample or b"\x1b$@" in sample:  # ISO-2022-JP (mail): 7-bit, so before UTF-8
         try:
             return data.decode("iso2022_jp")
