@@ -18,7 +18,6 @@ import codecs
 import io
 import re
 import stat
-import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field

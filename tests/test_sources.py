@@ -256,7 +256,7 @@ def test_markdown_rules_take_linear_time(shape):
     ("**bold** and *em* and _u_ x_y_z ***both***", "bold and em and u x_y_z both"),
     ("__a__ **b", "a **b"), ("> - item *x*", "item x"), ("`code` and **`c`**", "code and c"),
 ])
-def test_markdown_markup_is_removed(line, expected):
+def test_markdown_markup_is_removed_line_by_line(line, expected):
     assert sources._markdown_text(line) == expected
 
 
