@@ -8,7 +8,8 @@ Formats, by file extension: .txt, none or unknown: plain text. .md / .markdown: 
 with the markup that would pollute alignment taken out (headings' ``#``, emphasis
 markers, ``[text](url)`` -> text, images, blockquote and list markers, code blocks
 dropped). .html / .htm: the readable article text (trafilatura; plain lxml when it is missing,
-finds nothing, or the page is too big for it), no scripts, styles or menus, one paragraph per block, blank lines between.
+finds nothing, or the page is too big for it), no scripts, styles or menus, one paragraph per
+block, blank lines between.
 .docx: the paragraphs (and table cells) of the body, joined with blank lines.
 """
 
@@ -23,13 +24,12 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, printable
+from .errors import InputError
 from .model import Segment
 from .segment import split_japanese
 
 MAX_BYTES = 20 * 1024 * 1024
 _MB = 1024 * 1024
-_ASCII_OR_KANA = re.compile(r"[\t\n\r\x20-\x7e\u3041-\u30ff]")
 
 _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
           (b"PK\x03\x04", "ZIP archive or Office document"), (b"\xff\xd8\xff", "JPEG image"),
@@ -168,16 +168,16 @@ def read_file_bytes(path: str | Path, limit: int | None = None) -> bytes:
     try:
         info = p.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{printable(path)}: is a folder, not a file")
+            raise InputError(f"{path}: is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{printable(path)}: not a regular file (a device, pipe or socket)")
+            raise InputError(f"{path}: not a regular file (a device, pipe or socket)")
         _check_size(info.st_size, str(path), limit)
         with open(p, "rb") as f:
             data = f.read((limit or MAX_BYTES) + 1)  # a file growing while it is read stays bounded
     except FileNotFoundError:
-        raise InputError(f"{printable(path)}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{printable(path)}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     _check_size(len(data), str(path), limit)
     return data
 
@@ -208,7 +208,7 @@ def read_bytes_source(data: bytes, name: str) -> str:
 def _check_size(size: int, name: str, limit: int | None = None) -> None:
     limit = limit or MAX_BYTES
     if size > limit:
-        raise InputError(f"{printable(name)}: too large ({size / _MB:.1f} MB; "
+        raise InputError(f"{name}: too large ({size / _MB:.1f} MB; "
                          f"the limit is {limit / _MB:g} MB)")
 
 
@@ -231,11 +231,11 @@ def _docx_text(data: bytes, name: str) -> str:
             else:
                 paragraphs.append(block.text)
     except lxml.etree.XMLSyntaxError as exc:  # depth past lxml's limit, broken XML
-        raise InputError(f"{printable(name)}: a broken Word .docx file "
-                         f"({printable(str(exc).splitlines()[0][:120])})") from None
+        raise InputError(f"{name}: a broken Word .docx file "
+                         f"({str(exc).splitlines()[0][:120]})") from None
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error,
             NotImplementedError, RuntimeError, TypeError, AttributeError, IndexError):
-        raise InputError(f"{printable(name)}: not a Word .docx file") from None
+        raise InputError(f"{name}: not a Word .docx file") from None
     return "\n\n".join(p.strip() for p in paragraphs if p.strip())
 
 
@@ -248,27 +248,27 @@ def _check_docx(data: bytes, name: str) -> None:
             entries = z.infolist()
             for info in entries:
                 if info.flag_bits & 0x1:
-                    raise InputError(f"{printable(name)}: an encrypted (password-protected) "
+                    raise InputError(f"{name}: an encrypted (password-protected) "
                                      ".docx; save it without a password")
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    raise InputError(f"{printable(name)}: not a Word .docx file (unsupported "
+                    raise InputError(f"{name}: not a Word .docx file (unsupported "
                                      f"compression method {info.compress_type})")
             unpacked = sum(info.file_size for info in entries)
             if unpacked > DOCX_MAX_UNPACKED:
-                raise InputError(f"{printable(name)}: unpacks to {unpacked / _MB:.0f} MB; "
+                raise InputError(f"{name}: unpacks to {unpacked / _MB:.0f} MB; "
                                  f"the limit is {DOCX_MAX_UNPACKED // _MB} MB")
             for info in entries:  # zipfile stops each entry at its declared size
                 if info.filename.endswith((".xml", ".rels")):
                     with z.open(info) as part:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise InputError(f"{printable(name)}: a .docx with a DTD "
-                                         f"({printable(info.filename)}); refused for safety")
+                        raise InputError(f"{name}: a .docx with a DTD "
+                                         f"({info.filename}); refused for safety")
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError,
             ValueError, OSError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"{printable(name)}: not a Word .docx file") from None
+        raise InputError(f"{name}: not a Word .docx file") from None
 
 
 _WIDE = "\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"

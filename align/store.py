@@ -191,7 +191,7 @@ class Store:
         """Check whose file this is and its schema version; migrate or create."""
         con = self._con
         version = con.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = _tables(con)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: made by a newer Taiyaku (schema {version}; this "
                              f"version reads up to {SCHEMA_VERSION}): update Taiyaku")
@@ -208,7 +208,7 @@ class Store:
         if version == SCHEMA_VERSION and tables >= _OURS:
             return
         with self._transaction() as con:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = _tables(con)
             if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
                 return  # another process migrated it meanwhile
             if "states" in tables:
@@ -344,6 +344,10 @@ class Store:
                 raise ProjectNotFound(f"no project {pid}")
 
 
+def _tables(con: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def _name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise EditError("a project needs a name")
@@ -388,8 +392,9 @@ def _diff(old: tuple, new: tuple) -> tuple[int, tuple, tuple] | None:
 
 def _delta(old: Alignment, new: Alignment) -> dict:
     out = {}
-    for side, (a, b) in zip(_SIDES, zip(_parts(old).values(), _parts(new).values())):
-        d = _diff(a, b)
+    before, after = _parts(old), _parts(new)
+    for side in _SIDES:
+        d = _diff(before[side], after[side])
         if d is not None:
             out[side] = [d[0], [x.to_json() for x in d[1]], [x.to_json() for x in d[2]]]
     return out
@@ -573,7 +578,8 @@ class Project:
                                  (self.id,)).fetchone()
         base, snap = con.execute(
             "SELECT seq, snapshot FROM history WHERE project_id = ? AND seq <= ? "
-            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1", (self.id, self._cursor)).fetchone()
+            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1",
+            (self.id, self._cursor)).fetchone()
         al = _from_snapshot(_unpack(snap), mode, _unpack(meta) if meta else {})
         for (blob,) in con.execute("SELECT delta FROM history WHERE project_id = ? AND seq > ? "
                                    "AND seq <= ? ORDER BY seq", (self.id, base, self._cursor)):
