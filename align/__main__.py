@@ -177,7 +177,10 @@ def _emit(al, args, fmt: str) -> None:
                     and (fmt != "tmx" or args.include_empty or (p.ja and p.en)))
         _say(f"{count} pairs written to {args.output} ({fmt})")
     else:
-        sys.stdout.buffer.write(render(al, fmt, **opts))
+        data = render(al, fmt, **opts)
+        if sys.stdout.isatty():  # a segment's ANSI escapes are shown, not run by the terminal
+            data = printable(data.decode("utf-8"), keep="\t\n").encode("utf-8")
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
     for note in notes(al, fmt, args.confirmed_only):
         _say(f"note: {note}")

@@ -35,8 +35,9 @@ class StoreError(TaiyakuError):
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def printable(text: object) -> str:
+def printable(text: object, keep: str = "") -> str:
     """``text`` safe for a terminal, on one line: an ANSI escape or a line break in a
-    file name or a segment is shown as ``\\x1b`` / ``\\n``, never acted on."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
-                            str(text))
+    file name or a segment is shown as ``\\x1b`` / ``\\n``, never acted on. ``keep``:
+    characters left as they are (a table's tabs and line breaks)."""
+    return _UNPRINTABLE.sub(lambda m: m.group() if m.group() in keep else
+                            m.group().encode("unicode_escape").decode("ascii"), str(text))

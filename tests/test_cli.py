@@ -414,3 +414,22 @@ def test_excel_safe_tsv(capsys, pairs_json):
     assert code == 0
     assert out.split("\n")[1] == "'=SUM(A1)\t'+cmd|' /C calc'!A0"
     assert run_main(capsys, "export", pairs_json)[1].split("\n")[1].startswith("=SUM")
+
+
+def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
+    src = tmp_path / "esc.json"
+    src.write_text(json.dumps({"ja": ["赤\x1b[31m字"], "en": ["red\x1b]0;title\x07"],
+                               "pairs": [{"ja": [0], "en": [0]}]}))
+    import io
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self):
+            return True
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", Terminal(raw, encoding="utf-8"))
+    assert main(["export", str(src)]) == 0
+    assert raw.getvalue().decode() == "赤\\x1b[31m字\tred\\x1b]0;title\\x07\n"
+    raw2 = tmp_path / "piped.tsv"  # a file or a pipe gets the text as it is
+    assert main(["export", str(src), "-o", str(raw2)]) == 0
+    assert "\x1b[31m" in raw2.read_text(encoding="utf-8")
