@@ -15,6 +15,7 @@ block, blank lines between.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import re
@@ -371,98 +372,85 @@ def _markdown_line(line: str) -> str:
     line = _links(line, image=True)
     line = _links(line, image=False)
     line = _CODE.sub(r"\1", line)
-    line = _emphasis(line, [("**", _strong_opens, _strong_closes),
-                            ("__", _strong_opens, _strong_closes)])
-    line = _emphasis(line, [("*", _em_opens, _em_closes)])
-    return _emphasis(line, [("_", _under_opens, _under_closes)])
+    for kinds in _EMPHASIS:
+        line = _emphasis(line, kinds)
+    return line
 
 
-def _next_of(line: str, ch: str) -> list[int]:
-    """``out[i]``: the first index >= i holding ``ch`` (len(line) when none)."""
-    out = [len(line)] * (len(line) + 1)
-    for i in range(len(line) - 1, -1, -1):
-        out[i] = i if line[i] == ch else out[i + 1]
-    return out
+def _positions(line: str, token: str) -> list[int]:
+    """Every index where ``token`` starts (overlapping: ``***`` holds ``**`` twice)."""
+    return [m.start() for m in re.finditer(f"(?={re.escape(token)})", line)]
+
+
+def _first_at(positions: list[int], at: int) -> int | None:
+    k = bisect.bisect_left(positions, at)
+    return positions[k] if k < len(positions) else None
 
 
 def _links(line: str, image: bool) -> str:
-    """``![alt](url)`` -> nothing; ``[text](url)`` and ``[text][ref]`` -> text."""
-    if "[" not in line or "]" not in line:
+    """``![alt](url)`` -> nothing; ``[text](url)`` and ``[text][ref]`` -> text. Only the
+    openers are visited; each looks up the next ``]`` / ``)`` in a sorted list."""
+    if "[" not in line or "]" not in line or (")" not in line and (image or "][" not in line)):
         return line
-    bracket, paren = _next_of(line, "]"), _next_of(line, ")")
-    out, i, last, n = [], 0, 0, len(line)
+    bracket, paren = _positions(line, "]"), _positions(line, ")")
+    out, last, n = [], 0, len(line)
     lead = 2 if image else 1
-    while i < n:
-        if line.startswith("![" if image else "[", i):
-            close = bracket[i + lead]
-            if close < n and (image or close > i + 1) and close + 1 < n:
-                after = {"(": paren, "[": bracket}.get(line[close + 1]) if not image or \
-                    line[close + 1] == "(" else None
-                end = after[close + 2] if after else n
-                if end < n:
-                    out += [line[last:i], "" if image else line[i + 1:close]]
-                    i = last = end + 1
-                    continue
-        i += 1
+    for i in _positions(line, "![" if image else "["):
+        if i < last:
+            continue
+        close = _first_at(bracket, i + lead)
+        if close is None:
+            break  # no "]" after this opener, so none after any later one
+        if close + 1 >= n or (not image and close == i + 1):
+            continue
+        follow = line[close + 1]
+        if follow == "(":
+            end = _first_at(paren, close + 2)
+            if end is None:
+                paren = []  # no ")" left: every later (url) fails too
+        elif follow == "[" and not image:
+            end = _first_at(bracket, close + 2)
+        else:
+            continue
+        if end is not None:
+            out += [line[last:i], "" if image else line[i + 1:close]]
+            last = end + 1
     return "".join(out) + line[last:]
 
 
-def _strong_opens(line: str, i: int, token: str) -> bool:
-    return i + 2 < len(line) and not line[i + 2].isspace()
-
-
-def _strong_closes(line: str, j: int, token: str) -> bool:
-    return j > 0 and not line[j - 1].isspace()
-
-
-def _em_opens(line: str, i: int, token: str) -> bool:
-    return line[i - 1:i] != "*" and i + 1 < len(line) and line[i + 1] not in " \t*" \
-        and not line[i + 1].isspace()
-
-
-def _em_closes(line: str, j: int, token: str) -> bool:
-    return (j > 0 and not line[j - 1].isspace() and line[j - 1] != "*"
-            and line[j + 1:j + 2] != "*")
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _under_opens(line: str, i: int, token: str) -> bool:
-    return not (i > 0 and _is_word(line[i - 1])) and i + 1 < len(line) \
-        and line[i + 1] != "_" and not line[i + 1].isspace()
-
-
-def _under_closes(line: str, j: int, token: str) -> bool:
-    return (j > 0 and not line[j - 1].isspace() and line[j - 1] != "_"
-            and not _is_word(line[j + 1:j + 2] or " "))
+# Emphasis delimiters, each with where it may open and where it may close (as the lazy
+# regexes ``(\*\*|__)(?=\S)(.+?)(?<=\S)\1``, ``(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)``
+# and ``(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)`` would), applied one group after the other.
+_EMPHASIS = [
+    [("**", re.compile(r"(?=\*\*\S)"), re.compile(r"(?<=\S)(?=\*\*)")),
+     ("__", re.compile(r"(?=__\S)"), re.compile(r"(?<=\S)(?=__)"))],
+    [("*", re.compile(r"(?<!\*)(?=\*[^\s*])"), re.compile(r"(?<=[^\s*])(?=\*(?!\*))"))],
+    [("_", re.compile(r"(?<!\w)(?=_[^\s_])"), re.compile(r"(?<=[^\s_])(?=_(?!\w))"))],
+]
 
 
 def _emphasis(line: str, kinds) -> str:
     """Drop the delimiters of ``token…token`` spans: at an opener, the nearest closer of
-    its kind at least one character on (as the lazy regex ``token(.+?)token`` would
-    find), looked up in the sorted list of closers instead of scanned for."""
-    import bisect
-
-    if not any(token in line for token, _, _ in kinds):
+    its kind at least one character on (where the lazy regex would stop), looked up in
+    the sorted list of closers instead of scanned for: linear where the regex rescans
+    the rest of the line from every unclosed opener."""
+    kinds = [kind for kind in kinds if kind[0] in line]
+    closers = {token: [m.start() for m in closes.finditer(line)] for token, _, closes in kinds}
+    if not any(closers.values()):
         return line
-    closers = {token: [j for j in range(len(line))
-                       if line.startswith(token, j) and closes(line, j, token)]
-               for token, _, closes in kinds}
-    out, i, last, n = [], 0, 0, len(line)
-    while i < n:
-        for token, opens, _ in kinds:
-            if line.startswith(token, i) and opens(line, i, token):
-                found = closers[token]
-                k = bisect.bisect_left(found, i + len(token) + 1)
-                if k < len(found):
-                    j = found[k]
-                    out += [line[last:i], line[i + len(token):j]]
-                    i = last = j + len(token)
-                    break
-        else:
-            i += 1
+    openers = {token: [m.start() for m in opens.finditer(line)] for token, opens, _ in kinds}
+    out, last = [], 0
+    for i, token in sorted((i, token) for token, found in openers.items() for i in found):
+        if i < last:
+            continue
+        j = _first_at(closers[token], i + len(token) + 1)
+        if j is None:
+            closers[token] = []  # none after this opener, so none after any later one
+            if not any(closers.values()):
+                break
+            continue
+        out += [line[last:i], line[i + len(token):j]]
+        last = j + len(token)
     return "".join(out) + line[last:]
 
 
