@@ -2,6 +2,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from align import sources
 from align.errors import InputError
@@ -401,3 +403,29 @@ def test_pasted_text_is_checked_as_a_file(monkeypatch):
         "pasted Japanese: no text (only whitespace)"
     monkeypatch.setattr(sources, "MAX_BYTES", 10)
     assert "too large" in error(sources.read_pasted, "長い文章です。", "pasted Japanese")
+
+
+@settings(max_examples=150, deadline=5000)
+@given(st.data())
+def test_fuzz_damaged_docx_is_text_or_one_line(data):
+    blob = bytearray(_DOCX)
+    for _ in range(data.draw(st.integers(1, 6))):
+        at = data.draw(st.integers(0, len(blob) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            blob[at] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del blob[at:at + data.draw(st.integers(1, 64))]
+        else:
+            blob[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+        if not blob:
+            break
+    try:
+        text = read_bytes_source(bytes(blob), "x.docx")
+    except InputError as e:
+        assert "\n" not in str(e) and str(e).startswith("x.docx: ")
+    else:
+        assert isinstance(text, str) and text.strip()
+
+
+_DOCX = _rezip(_docx_bytes(), method=zipfile.ZIP_STORED)  # stored: flips land in the XML
