@@ -98,11 +98,15 @@ def _decode(data: bytes, name: str) -> str:
     best = max(candidates, key=_kana_count) if candidates else None
     if best is None or not _looks_japanese(best):
         # Latin-script text with a few high bytes (It’s, café) decodes as CP932 too, into
-        # kanji without a kana in sight: Windows-1252 reads it right.
+        # kanji without a kana in sight: Windows-1252 reads it right, its accented letters
+        # and quotes standing alone among ASCII ones (CP932 kanji read as Windows-1252 come
+        # in runs: 東京 is “Œ‹ž).
         try:
-            return data.decode("cp1252")
+            latin = data.decode("cp1252")
         except UnicodeDecodeError:
-            pass
+            latin = None
+        if latin is not None and (best is None or _looks_latin(latin)):
+            return latin
     if best is None:
         raise InputError(f"{name}: cannot decode as UTF-8, UTF-16, Shift_JIS, EUC-JP "
                          "or Windows-1252")
@@ -114,6 +118,12 @@ def _looks_japanese(text: str) -> bool:
     sample = text[:20000]
     wide = sum(1 for c in sample if ord(c) > 0x7f)
     return wide > 0 and _kana_count(sample) >= 0.2 * wide
+
+
+def _looks_latin(text: str) -> bool:
+    """Non-ASCII characters one or two at a time (café, It’s, naïve), not in runs."""
+    runs = re.findall(r"[^\x00-\x7f]+", text[:20000])
+    return sum(map(len, runs)) <= 2 * len(runs)
 
 
 # Characters of real text in UTF-16: ASCII, Latin, CJK punctuation, kana, kanji, full-width

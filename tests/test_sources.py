@@ -383,6 +383,8 @@ def test_windows_1252_english_is_not_read_as_shift_jis():
     assert decode(data, "x.txt") == "It’s a café — “quoted”.\n" * 20
     japanese = "東京は晴れです。明日も晴れるでしょう。".encode("cp932")
     assert decode(japanese, "x.txt") == "東京は晴れです。明日も晴れるでしょう。"
+    kanji_only = "東京株式\n日経平均\n".encode("cp932")  # no kana; valid Windows-1252 too
+    assert decode(kanji_only, "x.txt") == "東京株式\n日経平均\n"
 
 
 def test_nul_bytes_anywhere_are_dropped():
