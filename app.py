@@ -24,9 +24,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from align import export, grid, heatmap, projects, review  # noqa: E402
-from align.edits import EditError  # noqa: E402
 from align.encoders import DEFAULT_MODEL  # noqa: E402
-from align.errors import InputError  # noqa: E402
+from align.errors import TaiyakuError  # noqa: E402
 from align.pipeline import MODES  # noqa: E402
 from align.review_grid import review_grid  # noqa: E402
 from align.store import Project, ProjectNotFound, Store, default_db_path  # noqa: E402
@@ -37,7 +36,7 @@ MODELS = [DEFAULT_MODEL, "sentence-transformers/LaBSE", "intfloat/multilingual-e
 VIEWS = ["Review", "Map", "Export", "New alignment"]
 VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:",
               "Export": ":material/download:", "New alignment": ":material/add:"}
-USER_ERRORS = (InputError, EditError)
+USER_ERRORS = TaiyakuError  # every error the package raises on purpose
 
 SHORTCUTS = [
     ("J / K, ↓ / ↑", "next / previous pair (PgDn, PgUp, Home, End)"),
@@ -215,7 +214,7 @@ def view_export(project: Project) -> None:
     st.markdown("Download the current state: the edited text, as you see it in the review.")
     c = st.columns(2)
     confirmed = c[0].checkbox(f"Confirmed pairs only ({s.confirmed} of {s.pairs})", key="exp_confirmed")
-    excel = c[1].checkbox("TSV for Excel (header, BOM)", key="exp_excel")
+    excel = c[1].checkbox("TSV for Excel (header, BOM, cells starting = + - @ kept as text)", key="exp_excel")
     options = {"confirmed_only": confirmed}
     if al.mode == "headlines":
         options["headlines"] = not st.checkbox(
@@ -228,7 +227,7 @@ def view_export(project: Project) -> None:
         for fmt, mime in (("tsv", "text/tab-separated-values"), ("json", "application/json"),
                           ("tmx", "application/x-tmx+xml"),
                           ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
-            extra = {"header": True, "bom": True} if fmt == "tsv" and excel else {}
+            extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
             try:
                 body = export.render(al, fmt, **options, **extra)
             except USER_ERRORS as e:

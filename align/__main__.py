@@ -9,28 +9,42 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, TaiyakuError, printable
 
 EXIT_BAD_INPUT = 2
+# --presegmented: lines a side. Memory grows with the segment count (50k lines a side
+# took 2.3 GB), so a larger input is refused rather than left to exhaust the machine.
+MAX_PRESEGMENTED = 20_000
+_LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
+
+
+def _say(message: str) -> None:
+    """One line on standard error; control characters (an ANSI escape in a file name
+    or a segment) are shown as escapes, never sent to the terminal."""
+    print(f"taiyaku: {printable(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except InputError as exc:
-        print(f"taiyaku: {exc}", file=sys.stderr)
+    except TaiyakuError as exc:
+        _say(str(exc))
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")
         return 0
     except OSError as exc:  # an output that cannot be written, a full disk
-        print(f"taiyaku: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "), file=sys.stderr)
+        _say(f"{exc.filename or ''}: {exc.strerror or exc}".removeprefix(": "))
+        return EXIT_BAD_INPUT
+    except MemoryError:  # a reader's bound missed something: still one line
+        _say("out of memory: the input is too large for this machine")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("taiyaku: interrupted", file=sys.stderr)
@@ -75,6 +89,8 @@ def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--header", action="store_true", help="TSV: a header row")
     p.add_argument("--score", action="store_true", help="TSV: score and status columns")
     p.add_argument("--bom", action="store_true", help="TSV: a UTF-8 BOM (Excel on Japanese Windows)")
+    p.add_argument("--excel-safe", action="store_true",
+                   help="TSV: an apostrophe before a text starting with = + - @ (not a formula in Excel)")
     p.add_argument("--confirmed-only", action="store_true", help="only pairs a reviewer confirmed")
     p.add_argument("--include-empty", action="store_true", help="TMX: keep 1-0 / 0-1 pairs")
     p.add_argument("--src-lang", default="ja-JP", help="TMX language code of the Japanese side")
@@ -90,17 +106,23 @@ def _run_align(args) -> int:
     from .progress import ProgressBar
     from .sources import read_source
 
-    fmt = _format(args)  # checked before the slow part
+    sources = [args.ja_file] + ([args.en_file] if args.en_file else [])
+    fmt = _format(args, sources)  # checked before the slow part
     if args.presegmented and not args.en_file:
         raise InputError("--presegmented needs both files: one segment a line on each side")
     ja_text = read_source(args.ja_file)
     en_text = read_source(args.en_file) if args.en_file else None
+    if args.presegmented:
+        for name, text in ((args.ja_file, ja_text), (args.en_file, en_text)):
+            lines = sum(1 for line in text.split("\n") if line.strip())
+            if lines > MAX_PRESEGMENTED:
+                raise InputError(f"{name}: {lines:,} lines; --presegmented takes at most "
+                                 f"{MAX_PRESEGMENTED:,} segments a side")
     with ProgressBar() as bar:
         al = align_texts(ja_text, en_text, mode=args.mode, model=args.model,
                          presegmented=args.presegmented, progress=bar)
     if al.meta.get("warning"):
-        print(f"taiyaku: warning: {al.meta['warning']}", file=sys.stderr)
-    sources = [args.ja_file] + ([args.en_file] if args.en_file else [])
+        _say(f"warning: {al.meta['warning']}")
     al = replace(al, meta={**al.meta, "sources": sources})
     _emit(al, args, fmt)
     return 0
@@ -108,12 +130,17 @@ def _run_align(args) -> int:
 
 def _run_export(args) -> int:
     from .imports import load_alignment
-    _emit(load_alignment(args.input), args, _format(args))
+    fmt = _format(args, [args.input])
+    _emit(load_alignment(args.input), args, fmt)
     return 0
 
 
-def _format(args) -> str:
-    """The output format, checked before any slow work."""
+def _format(args, inputs: list[str]) -> str:
+    """The output format, checked before any slow work, with the output path and the
+    TMX language codes."""
+    for option, tag in (("--src-lang", args.src_lang), ("--tgt-lang", args.tgt_lang)):
+        if not _LANG_TAG.fullmatch(tag):
+            raise InputError(f"{option} {tag[:40]!r}: not a language code such as ja-JP or en")
     suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
     by_suffix = {"json": "json", "tmx": "tmx", "xlsx": "xlsx", "tsv": "tsv", "tab": "tsv", "txt": "tsv", "": "tsv"}
     if not args.format and suffix not in by_suffix:
@@ -126,17 +153,27 @@ def _format(args) -> str:
             raise InputError(f"{args.output}: the folder {folder} does not exist")
         if Path(args.output).is_dir():
             raise InputError(f"{args.output}: is a folder; give a file name")
+        for source in inputs:
+            if _same_file(args.output, source):
+                raise InputError(f"{args.output}: is the input {source}; give another output file")
     elif fmt == "xlsx":
         raise InputError("xlsx is a binary format: give an output file with -o")
     return fmt
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet
+        return False
+
+
 def _emit(al, args, fmt: str) -> None:
-    from .export import render, write
+    from .export import notes, render, write
     opts = {"confirmed_only": args.confirmed_only, "headlines": not args.no_headlines,
             "keep_marks": args.keep_marks}
     if fmt == "tsv":
-        opts.update(header=args.header, score=args.score, bom=args.bom)
+        opts.update(header=args.header, score=args.score, bom=args.bom, excel_safe=args.excel_safe)
     if fmt == "tmx":
         opts.update(include_empty=args.include_empty, src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
@@ -144,10 +181,15 @@ def _emit(al, args, fmt: str) -> None:
         kept = al.pairs if al.mode != "headlines" or not args.no_headlines or fmt == "json" else ()
         count = sum(1 for p in kept if (p.status == "confirmed" or not args.confirmed_only)
                     and (fmt != "tmx" or args.include_empty or (p.ja and p.en)))
-        print(f"taiyaku: {count} pairs written to {args.output} ({fmt})", file=sys.stderr)
+        _say(f"{count} pairs written to {args.output} ({fmt})")
     else:
-        sys.stdout.buffer.write(render(al, fmt, **opts))
+        data = render(al, fmt, **opts)
+        if sys.stdout.isatty():  # a segment's ANSI escapes are shown, not run by the terminal
+            data = printable(data.decode("utf-8"), keep="\t\n").encode("utf-8")
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    for note in notes(al, fmt, args.confirmed_only):
+        _say(f"note: {note}")
 
 
 def _run_evaluate(args) -> int:
@@ -161,7 +203,7 @@ def _run_evaluate(args) -> int:
         result = evaluate_folder(args.bench_dir, model=args.model, hyp_out=args.hyp_out,
                                  noise=args.noise, seed=args.seed)
     except BenchmarkError as exc:  # no gold, a gold without its texts, a malformed gold
-        raise InputError(f"{args.bench_dir}: not a benchmark folder ({exc})") from exc
+        raise InputError(f"{args.bench_dir}: not a benchmark folder ({exc})") from None
     print(result.table())
     print(json.dumps(result.summary(), ensure_ascii=False))
     return 0

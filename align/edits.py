@@ -25,13 +25,14 @@ import operator
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
+from .errors import TaiyakuError
 from .model import Alignment, Candidate, Pair, Segment
 
 SIDES = ("ja", "en")
 _LANG = {"ja": "Japanese", "en": "English"}
 
 
-class EditError(ValueError):
+class EditError(TaiyakuError, ValueError):
     """An edit that cannot be done; the message is shown to the translator."""
 
 

@@ -10,6 +10,7 @@ encoder computes those almost for free from per-sentence token sums (see
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -34,26 +35,40 @@ def normalise_case(text: str) -> str:
 
 
 class CachedEncoder:
-    """Embeds each distinct string once per model (case-normalised first)."""
+    """Embeds each distinct string once per model (case-normalised first), keeping the
+    ``max_entries`` most recently used embeddings (2 kB each for USE-m3's 512 floats):
+    a long session's memory stays bounded."""
 
-    def __init__(self, inner: Encoder):
+    def __init__(self, inner: Encoder, max_entries: int = 50_000):
         self.inner = inner
         self.name = inner.name
-        self._cache: dict[str, np.ndarray] = {}
+        self.max_entries = max_entries
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [normalise_case(t) for t in texts]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        found: dict[str, np.ndarray] = {}
+        for key in dict.fromkeys(keys):
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                found[key] = self._cache[key]
+        todo = [k for k in dict.fromkeys(keys) if k not in found]
         step = 512
         for start in range(0, len(todo), step):
             chunk = todo[start:start + step]
             for key, vec in zip(chunk, _normalised(self.inner.encode(chunk))):
-                self._cache[key] = vec
+                found[key] = vec
+                self._remember(key, vec)
             if progress:
                 progress(start + len(chunk), len(todo))
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self._cache[k] for k in keys])
+        return np.stack([found[k] for k in keys])
+
+    def _remember(self, key: str, vec: np.ndarray) -> None:
+        self._cache[key] = vec
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)  # the least recently used
 
     def embed_groups(self, texts: Sequence[str], max_size: int, joiner: str,
                      progress: Progress | None = None) -> list[np.ndarray]:
@@ -106,7 +121,9 @@ class SentenceTransformerEncoder:
                                  show_progress_bar=False).astype(np.float32)
 
 
-_LOADED: dict[str, CachedEncoder] = {}
+# Loaded models, the most recently used last; a third model pushes out the oldest.
+MAX_LOADED = 2
+_LOADED: OrderedDict[str, CachedEncoder] = OrderedDict()
 
 
 def is_loaded(model: str | None) -> bool:
@@ -116,13 +133,17 @@ def is_loaded(model: str | None) -> bool:
 
 def load_encoder(model: str | None = None) -> CachedEncoder:
     """The bundled USE-m3 by default; otherwise a sentence-transformers model
-    name or folder. Loaded once per process."""
+    name or folder. Loaded once per process, at most MAX_LOADED kept."""
     model = model or DEFAULT_MODEL
-    if model not in _LOADED:
-        if model in (DEFAULT_MODEL, "usem3"):
-            from ._usem3 import UsemEncoder
-            inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
-        else:
-            inner = SentenceTransformerEncoder(model)
-        _LOADED[model] = CachedEncoder(inner)
+    if model in _LOADED:
+        _LOADED.move_to_end(model)
+        return _LOADED[model]
+    if model in (DEFAULT_MODEL, "usem3"):
+        from ._usem3 import UsemEncoder
+        inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
+    else:
+        inner = SentenceTransformerEncoder(model)
+    _LOADED[model] = CachedEncoder(inner)
+    while len(_LOADED) > MAX_LOADED:
+        _LOADED.popitem(last=False)
     return _LOADED[model]

@@ -1,6 +1,43 @@
-"""Errors that reach the user as one clear line (CLI exit code 2, a message in the app)."""
+"""Errors that reach the user as one clear line (CLI exit code 2, a message in the app).
+
+Every error the package raises on purpose derives from ``TaiyakuError``: the CLI and the
+app catch that one class, never a list. (``edits.EditError`` is the edits' own; it derives
+from ``TaiyakuError`` too.)
+"""
+
+from __future__ import annotations
+
+import re
 
 
-class InputError(ValueError):
+class TaiyakuError(Exception):
+    """Bad input or an impossible request, told in one line that names what is wrong."""
+
+
+class InputError(TaiyakuError, ValueError):
     """Bad input: unreadable, binary, empty, too large, wrong language or format.
     The message names the file and says what is wrong, in one line."""
+
+
+class BenchmarkError(TaiyakuError, ValueError):
+    """A benchmark folder or gold file that cannot be read."""
+
+
+class ProjectNotFound(TaiyakuError, LookupError):
+    """No project with this id (never created, or deleted meanwhile)."""
+
+
+class StoreError(TaiyakuError):
+    """A projects file that cannot be used: newer than this version, not ours, unreadable."""
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that can disguise a file name.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object, keep: str = "") -> str:
+    """``text`` safe for a terminal, on one line: an ANSI escape or a line break in a
+    file name or a segment is shown as ``\\x1b`` / ``\\n``, never acted on. ``keep``:
+    characters left as they are (a table's tabs and line breaks)."""
+    return _UNPRINTABLE.sub(lambda m: m.group() if m.group() in keep else
+                            m.group().encode("unicode_escape").decode("ascii"), str(text))

@@ -9,7 +9,9 @@ Text that a format cannot carry is removed, never written raw:
   lone surrogates, which UTF-8 cannot encode, are dropped.
 - TMX: characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE, U+FFFF,
   surrogates) are dropped.
-- XLSX: the control characters openpyxl refuses and surrogates are dropped.
+- XLSX: the control characters openpyxl refuses, U+FFFE, U+FFFF and surrogates are
+  dropped; a text longer than an Excel cell holds (32,767 characters) is refused.
+  ``notes`` says what an export will drop, for the caller to tell the user.
 - JSON keeps everything: lone surrogates are written as ``\\uXXXX`` escapes,
   so they read back exactly. (A high surrogate directly followed by a low one
   reads back as the single character the two encode: that is JSON.)
@@ -22,11 +24,13 @@ import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .errors import InputError
 from .model import Alignment, Pair
 
 FORMATS = ("tsv", "json", "tmx", "xlsx")
@@ -66,19 +70,29 @@ def _score(pair: Pair) -> str:
 
 
 # -- TSV ----------------------------------------------------------------------
-def _tsv_field(text: str) -> str:
-    return _TSV_BREAKS.sub(" ", _SURROGATES.sub("", text))
+# A cell starting with one of these is a formula to Excel (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _tsv_field(text: str, excel_safe: bool = False) -> str:
+    text = _TSV_BREAKS.sub(" ", _SURROGATES.sub("", text))
+    if excel_safe and text.startswith(_FORMULA_START):
+        return "'" + text  # Excel's own mark for "text, not a formula"
+    return text
 
 
 def to_tsv(al: Alignment, *, header: bool = False, score: bool = False,
-           confirmed_only: bool = False, bom: bool = False, skip_empty: bool = False) -> str:
+           confirmed_only: bool = False, bom: bool = False, skip_empty: bool = False,
+           excel_safe: bool = False) -> str:
     """One ``ja<TAB>en`` line per pair (plus score and status when asked).
     Never quoted: TM tools read the fields literally. ``bom`` adds the UTF-8 BOM
     Excel on Japanese Windows needs to recognise UTF-8; ``skip_empty`` leaves
-    out pairs with an empty side."""
+    out pairs with an empty side; ``excel_safe`` puts an apostrophe before a text
+    that starts with = + - or @, which Excel would otherwise run as a formula."""
     rows = [["ja", "en", "score", "status"]] if header else []
     for pair in _kept(al, confirmed_only):
-        ja, en = _tsv_field(al.ja_text(pair)), _tsv_field(al.en_text(pair))
+        ja = _tsv_field(al.ja_text(pair), excel_safe)
+        en = _tsv_field(al.en_text(pair), excel_safe)
         if skip_empty and not (ja and en):
             continue
         rows.append([ja, en, _score(pair), pair.status])
@@ -139,17 +153,21 @@ def to_json(al: Alignment, *, confirmed_only: bool = False) -> str:
 
 # -- XLSX ---------------------------------------------------------------------
 _XLSX_WIDTHS = {"A": 60, "B": 60, "C": 8, "D": 11}
+XLSX_MAX_CELL = 32_767  # Excel's limit; openpyxl would write more, and Excel cut it
+
+
+def _xlsx_illegal():
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    return re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff\ud800-\udfff]")
 
 
 def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
-    """A sheet with columns ja, en, score, status for review in Excel."""
+    """A sheet with columns ja, en, score, status for review in Excel. Raises
+    InputError when a text is longer than a cell holds, rather than cut it."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment as CellStyle, Font
 
-    def clean(text: str) -> str:
-        return ILLEGAL_CHARACTERS_RE.sub("", _SURROGATES.sub("", text))
-
+    illegal = _xlsx_illegal()
     wb = Workbook()
     ws = wb.active
     ws.title = "alignment"
@@ -157,9 +175,13 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     wrap = CellStyle(wrap_text=True, vertical="top")
-    for pair in _kept(al, confirmed_only):
-        ws.append([clean(al.ja_text(pair)), clean(al.en_text(pair)),
-                   round(float(pair.score), 4), pair.status])
+    for k, pair in enumerate(_kept(al, confirmed_only)):
+        texts = [illegal.sub("", al.ja_text(pair)), illegal.sub("", al.en_text(pair))]
+        for side, text in zip(("Japanese", "English"), texts):
+            if len(text) > XLSX_MAX_CELL:
+                raise InputError(f"pair {k + 1}: the {side} text has {len(text):,} characters; "
+                                 f"an Excel cell holds {XLSX_MAX_CELL:,}: export TSV, TMX or JSON")
+        ws.append(texts + [round(float(pair.score), 4), pair.status])
         row = ws[ws.max_row]
         for cell in row:
             cell.alignment = wrap
@@ -171,6 +193,22 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def notes(al: Alignment, fmt: str, confirmed_only: bool = False) -> list[str]:
+    """What exporting ``al`` as ``fmt`` leaves out, one line each (nothing when it keeps
+    every character), for the caller to tell the user."""
+    dropped = {"tsv": _SURROGATES, "tmx": _XML_ILLEGAL}.get(fmt)
+    if fmt == "xlsx":
+        dropped = _xlsx_illegal()
+    if dropped is None:
+        return []
+    count = sum(len(dropped.findall(text)) for pair in _kept(al, confirmed_only)
+                for text in (al.ja_text(pair), al.en_text(pair)))
+    if not count:
+        return []
+    return [f"{count} character(s) that {fmt.upper()} cannot hold (control characters, "
+            "U+FFFE/U+FFFF, lone surrogates) were left out"]
 
 
 # -- rendering and writing ----------------------------------------------------
@@ -209,19 +247,46 @@ def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool 
 
 
 def write(al: Alignment, path: str | os.PathLike, fmt: str, **opts) -> None:
-    """Render, then write a temporary file beside ``path`` and rename it over
-    ``path``: readers see the old file or the new one, never a partial one."""
-    data = render(al, fmt, **opts)
+    """Render, then write ``path`` (see ``write_bytes``)."""
+    write_bytes(path, render(al, fmt, **opts))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write a temporary file beside ``path`` and rename it over ``path``: readers see
+    the old file or the new one, never a partial one. A symlink is written through (its
+    target is replaced, the link stays); a FIFO, a device or ``/dev/stdout`` is written
+    to as it is; an existing file keeps its permissions. An OSError names ``path``,
+    never the temporary file."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        info = os.stat(path)  # follows symlinks
+    except FileNotFoundError:
+        info = None
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    try:
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            with open(path, "wb") as f:
+                f.write(data)
+            return
+        target = path.resolve() if path.is_symlink() else path
+        _replace(target, data, None if info is None else stat.S_IMODE(info.st_mode))
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+
+
+def _replace(target: Path, data: bytes, mode: int | None) -> None:
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

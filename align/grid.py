@@ -22,8 +22,9 @@ from typing import Any
 
 from . import edits, review
 from .edits import EditError
+from .errors import TaiyakuError
 from .model import Alignment
-from .store import ConflictError, Project
+from .store import Project
 
 OPS = frozenset(edits.OPS) | {"undo", "redo"}
 MAX_OPS = 500             # per message; a tab never has that many unacknowledged
@@ -97,18 +98,17 @@ def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
         token = (client, o["seq"])
         try:
             if o["op"] in ("undo", "redo"):
-                before = project.cursor
                 al = project.undo(client=token) if o["op"] == "undo" else project.redo(client=token)
-                step = project.steps[before - 1 if o["op"] == "undo" else before]
+                step = project.last_step
                 focus = review.focus_of(al, step.op, step.args, focus or 0)
             else:
                 al = project.apply(o["op"], *o["args"], client=token)
                 focus = review.focus_of(al, o["op"], o["args"], focus or 0)
-        except (EditError, TypeError, ValueError) as e:
+        except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
             store.skip_client_ops(project.id, client, last)
-            message = str(e) if isinstance(e, (EditError, ConflictError)) else "that operation is not possible here"
+            message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
     return Ack(client, todo[-1]["seq"], focus=focus)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from .errors import InputError
 from .model import STATUSES, Alignment, Pair, Segment
 
+# An alignment holds both texts and their offsets: a few times its 20 MB sources.
+MAX_BYTES = 100 * 1024 * 1024
 _BY_EXTENSION = {".json": "json", ".tmx": "tmx", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -27,12 +29,13 @@ def load_alignment(path_or_bytes: str | os.PathLike | bytes, name: str | None = 
     extension). The format comes from the extension, else from the content."""
     if isinstance(path_or_bytes, (bytes, bytearray)):
         data, name = bytes(path_or_bytes), name or "<input>"
+        if len(data) > MAX_BYTES:
+            raise InputError(f"{name}: too large ({len(data) / 2**20:.1f} MB; "
+                             f"the limit is {MAX_BYTES // 2**20} MB)")
     else:
+        from .sources import read_file_bytes
+        data = read_file_bytes(path_or_bytes, MAX_BYTES)  # a regular file, of bounded size
         name = name or str(path_or_bytes)
-        try:
-            data = Path(path_or_bytes).read_bytes()
-        except OSError as e:
-            raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
     if not data.strip():
         raise InputError(f"{name}: empty file")
     fmt = _BY_EXTENSION.get(Path(name).suffix.lower()) or _sniff(data)
@@ -79,17 +82,26 @@ def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
 
 # -- JSON ---------------------------------------------------------------------
 def _load_json(data: bytes, name: str) -> Alignment:
+    from .schema import check_alignment_json
+
     try:
         value = json.loads(_decode(data, name))
     except json.JSONDecodeError as e:
         raise _fail(name, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+    except RecursionError:
+        raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
+    except ValueError as e:  # an integer of more than 4,300 digits
+        raise _fail(name, f"not valid JSON: {e}") from None
     try:
-        return Alignment.from_json(value)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        check_alignment_json(value)
+    except InputError as e:
+        what = str(e)
         if not what.startswith("not a Taiyaku alignment"):
             what = f"not a Taiyaku alignment: {what}"
         raise _fail(name, what) from None
+    except RecursionError:
+        raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
+    return Alignment.from_json(value)
 
 
 # -- TMX ----------------------------------------------------------------------
@@ -119,7 +131,10 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
             seg = tuv.find("seg")
             primary = lang.replace("_", "-").split("-")[0].lower()
             if seg is not None:
-                sides.setdefault(primary, _seg_text(seg))
+                try:
+                    sides.setdefault(primary, _seg_text(seg))
+                except InputError as e:
+                    raise _fail(name, str(e)) from None
         if "ja" in sides or "en" in sides:
             props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
             rows.append((sides.get("ja", ""), sides.get("en", ""),
@@ -131,13 +146,18 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     return _build(rows, name)
 
 
-def _seg_text(elem) -> str:
+_MAX_HI_DEPTH = 64
+
+
+def _seg_text(elem, depth: int = 0) -> str:
     """The text of a <seg>: inline codes (<bpt>, <ph>, ...) hold native markup,
     not text, so only <hi> content is kept with the text around them."""
+    if depth > _MAX_HI_DEPTH:
+        raise InputError(f"<hi> nested too deeply (more than {_MAX_HI_DEPTH} levels)")
     parts = [elem.text or ""]
     for child in elem:
         if child.tag == "hi":
-            parts.append(_seg_text(child))
+            parts.append(_seg_text(child, depth + 1))
         parts.append(child.tail or "")
     return "".join(parts)
 

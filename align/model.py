@@ -144,17 +144,14 @@ class Alignment:
 
     @classmethod
     def from_json(cls, value: dict) -> "Alignment":
-        """Build from the JSON model, checking that every id is in range."""
-        if not isinstance(value, dict) or "pairs" not in value:
-            raise ValueError("not a Taiyaku alignment: no 'pairs'")
-        if not all(isinstance(value.get(key, []), list) for key in ("ja", "en", "pairs")):
-            raise ValueError("not a Taiyaku alignment: 'ja', 'en' and 'pairs' must be lists")
+        """Build from the JSON model, every field checked first (``schema``):
+        an InputError names the first one that is wrong."""
+        from .schema import check_alignment_json
+
+        check_alignment_json(value)
         ja = tuple(Segment.from_json(s) for s in value.get("ja", ()))
         en = tuple(Segment.from_json(s) for s in value.get("en", ()))
         pairs = tuple(Pair.from_json(p) for p in value["pairs"])
-        for p in pairs:
-            if any(not 0 <= i < len(ja) for i in p.ja) or any(not 0 <= i < len(en) for i in p.en):
-                raise ValueError(f"pair {p.to_json()} names a segment that does not exist")
         return cls(ja, en, pairs, value.get("mode", "document"), dict(value.get("meta", {})))
 
     @classmethod

@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import InputError
 from .model import Alignment
 from .pipeline import Progress, align_texts
-from .sources import MAX_BYTES, detect_language, read_bytes_source
+from .sources import MAX_BYTES, detect_language, read_bytes_source, read_pasted
 from .store import Store
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
@@ -73,12 +73,11 @@ def create_project(store: Store, *, ja: Upload | None = None, en: Upload | None 
     elif en is not None:
         raise InputError("give the Japanese file too (the English alone has nothing to align to)")
     else:
-        for text in (pasted_ja, pasted_en):
-            if len(text.encode("utf-8")) > MAX_BYTES:
-                raise InputError(f"the pasted text is too large (the limit is {MAX_BYTES // 2**20} MB)")
         if not pasted_ja.strip():
             raise InputError("nothing to align: upload a Japanese file or paste its text")
-        ja_text, en_text = pasted_ja, (pasted_en if pasted_en.strip() else None)
+        # checked as a file would be: the size limit, NULs, line endings
+        ja_text = read_pasted(pasted_ja, "the pasted Japanese")
+        en_text = read_pasted(pasted_en, "the pasted English") if pasted_en.strip() else None
         sources = [("pasted Japanese", ja_text.encode("utf-8"))]
         if en_text:
             sources.append(("pasted English", en_text.encode("utf-8")))
@@ -120,10 +119,7 @@ class ProjectRow:
 
 def project_rows(store: Store) -> list[ProjectRow]:
     """Every project with its review progress, the most recently opened first."""
-    rows = []
-    for info in store.list_projects():
-        confirmed, total = store.progress(info.id)
-        rows.append(ProjectRow(info.id, info.name, info.mode, confirmed, total,
-                               store.opened(info.id), info.updated))
+    rows = [ProjectRow(i.id, i.name, i.mode, i.confirmed, i.total, i.last_opened, i.updated)
+            for i in store.list_projects()]
     rows.sort(key=lambda r: (r.opened or r.updated).timestamp(), reverse=True)
     return rows

@@ -152,7 +152,7 @@ def cut_offers(text: str, side: str) -> tuple[int, ...]:
     the splitter's own rules, counting those inside a quotation (a speech of
     several sentences is one Japanese segment and may be several English
     ones)."""
-    return tuple(sentence_ends(text, side, inside_quotes=True))
+    return tuple(sentence_ends(text, side, inside_quotes=side == "ja"))
 
 
 def snippet(text: str, width: int = 60) -> str:

@@ -127,20 +127,24 @@ def _protected(text: str, start: int, end: int, split_quotes: bool) -> list[Span
     """Disjoint spans covered by matched brackets. An opener without its closer (or a
     stray closer) is ignored rather than protecting the rest of the paragraph. With
     ``split_quotes``, a 「」『』 quote that opens a sentence protects nothing (but the
-    brackets inside it do)."""
+    brackets inside it do). Linear: each kind keeps the stack depths of its openers, so a
+    closer finds its opener without rescanning the stack."""
     stack: list[tuple[int, int]] = []  # (kind, position)
+    depths: list[list[int]] = [[] for _ in OPENERS]  # per kind, its openers' stack depths
     pairs = []
     for m in _BRACKET.finditer(text, start, end):
         kind = OPENERS.find(m.group())
         if kind >= 0:
+            depths[kind].append(len(stack))
             stack.append((kind, m.start()))
             continue
         kind = CLOSERS.index(m.group())
-        for depth in range(len(stack) - 1, -1, -1):
-            if stack[depth][0] == kind:
-                pairs.append((stack[depth][1], m.start()))
-                del stack[depth:]
-                break
+        if depths[kind]:
+            depth = depths[kind][-1]
+            pairs.append((stack[depth][1], m.start()))
+            for inner, _ in stack[depth:]:  # each opener is dropped once: amortised linear
+                depths[inner].pop()
+            del stack[depth:]
     if split_quotes:
         pairs = [(o, c) for o, c in pairs
                  if not (text[o] in "「『" and _opens_sentence(text, start, o))]
@@ -169,7 +173,8 @@ def _ja_is_final(text: str, s: int, e: int) -> bool:
     return True
 
 
-def _ja_cuts(text: str, start: int, end: int, split_quotes: bool = False) -> list[int]:
+def _ja_cuts(text: str, start: int, end: int, split_quotes: bool = False,
+             inside_quotes: bool = False) -> list[int]:
     spans = _protected(text, start, end, split_quotes)
     opens = [o for o, _ in spans]
 
@@ -182,7 +187,7 @@ def _ja_cuts(text: str, start: int, end: int, split_quotes: bool = False) -> lis
 
     cuts = set()
     for m in _JA_END.finditer(text, start, end):
-        if inside(m.start()) or not _ja_is_final(text, m.start(), m.end()):
+        if (not inside_quotes and inside(m.start())) or not _ja_is_final(text, m.start(), m.end()):
             continue
         if text[m.end() - 1] in _TRAILING and quote_goes_on(m.end()):
             continue
@@ -208,8 +213,9 @@ def split_japanese(text: str, offset: int = 0, split_quotes: bool = False) -> li
 # -- English --------------------------------------------------------------------------
 
 _EN_FINAL = ".!?…"
-# A sentence end, with the closing quotes after it (also a quote set off by a space: `day. "`).
-_EN_END = re.compile(r"[.!?…]+(?:[\"'”’)\]]|[ \t]+[\"”'’](?=\s|$))*(?=\s|$)")
+_EN_RUN = re.compile(r"[.!?…]+")
+_EN_CLOSING = "\"'”’)]"  # may follow the mark, part of the sentence
+_EN_SPACED_QUOTE = "\"”'’"  # a closing quote set off by a space: `day. "`
 _NEXT_WORD = re.compile(r"[\"'“‘(\[]*(\w+)")
 _ACRONYM = re.compile(r"(?:[A-Za-z]{1,3}\.)+[A-Za-z]{1,3}")  # U.S, a.m, Ph.D (final dot cut off)
 _EN_CONTINUES = re.compile(
@@ -231,20 +237,50 @@ def _en_ends_sentence(line: str, _following: str) -> bool:
     return line.rstrip(_TRAILING + _SPACES)[-1:] in tuple(_EN_FINAL)
 
 
-def _en_is_cut(text: str, m: re.Match, sentence_start: int, end: int) -> bool:
-    """Whether the sentence-final match ``m`` (followed by whitespace) ends a sentence."""
-    nxt = m.end()
+def _en_ends(text: str, start: int, end: int) -> Iterator[Span]:
+    """Sentence-final marks (a run of . ! ? …) with the closing quotes after them (also a
+    quote set off by a space: `day. "`), followed by whitespace or the end. Linear: a run
+    is found once, and the quotes after it are walked once (a regex with a lookahead
+    backtracks through a long run of dots with no space after it)."""
+    def ends_here(p: int) -> bool:
+        return p >= end or text[p].isspace()
+
+    for m in _EN_RUN.finditer(text, start, end):
+        p = m.end()
+        best = p if ends_here(p) else None
+        while p < end:
+            if text[p] in _EN_CLOSING:
+                p += 1
+            elif text[p] in " \t":
+                q = p
+                while q < end and text[q] in " \t":
+                    q += 1
+                if not (q < end and text[q] in _EN_SPACED_QUOTE and ends_here(q + 1)):
+                    break
+                p = q + 1
+            else:
+                break
+            if ends_here(p):
+                best = p
+        if best is not None:
+            yield m.start(), best
+
+
+def _en_is_cut(text: str, s: int, e: int, sentence_start: int, end: int) -> bool:
+    """Whether the sentence-final mark ``text[s:e]`` (followed by whitespace) ends a sentence."""
+    nxt = e
     while nxt < end and text[nxt].isspace():
         nxt += 1
     first = text[nxt:nxt + 1]
     if not first or first.islower() or not (
             first.isupper() or first.isdigit() or first in _OPENING_PUNCT or not first.isascii()):
         return False  # "Why?" she asked; etc. and so on
-    if m.group() != ".":
+    if text[s:e] != ".":
         return True  # ?, !, …, or a period inside quotes: Stop."
-    token_start = max(sentence_start,
-                      *(text.rfind(c, sentence_start, m.start()) + 1 for c in " \n\t"))
-    token = text[token_start:m.start()].lstrip(_OPENING_PUNCT)
+    token_start = s  # the word before the period (a walk back, not a search: linear)
+    while token_start > sentence_start and text[token_start - 1] not in " \n\t":
+        token_start -= 1
+    token = text[token_start:s].lstrip(_OPENING_PUNCT)
     if token in _TITLES or (token in _BEFORE_NUMBER and first.isdigit()):
         return False
     if token.isdigit() and len(token) <= 3 and token_start == sentence_start:
@@ -252,19 +288,19 @@ def _en_is_cut(text: str, m: re.Match, sentence_start: int, end: int) -> bool:
     if (len(token) == 1 and token.isalpha()) or _ACRONYM.fullmatch(token) \
             or token in _MAYBE_FINAL or token in _BEFORE_NUMBER:  # J. U.S. a.m. Inc. Jan.
         word = _NEXT_WORD.match(text, nxt, end)
-        return "\n" in text[m.end():nxt] or bool(word and word.group(1) in _OPENER_WORDS)
+        return "\n" in text[e:nxt] or bool(word and word.group(1) in _OPENER_WORDS)
     return True
 
 
 def _en_cuts(text: str, start: int, end: int) -> list[int]:
     cuts = []
     sentence_start = start
-    for m in _EN_END.finditer(text, start, end):
-        if m.start() < sentence_start:
+    for s, e in _en_ends(text, start, end):
+        if s < sentence_start:
             continue
-        if _en_is_cut(text, m, sentence_start, end):
-            cuts.append(m.end())
-            sentence_start = m.end()
+        if _en_is_cut(text, s, e, sentence_start, end):
+            cuts.append(e)
+            sentence_start = e
             while sentence_start < end and text[sentence_start].isspace():
                 sentence_start += 1
     return cuts
@@ -292,56 +328,21 @@ def split(text: str, lang: str, offset: int = 0, *, split_quotes: bool = False) 
     return split_english(text, offset)
 
 
-_TRAILING_END = re.compile(r"[\s" + re.escape(_JA_FINAL + "!?" + _TRAILING) + r"]+$")
+def sentence_ends(text: str, lang: str, inside_quotes: bool = False) -> list[int]:
+    """The offsets ``0 < i < len(text)`` where a sentence ends inside ``text`` and more
+    text follows, by the splitter's own rules, taking ``text`` as one run (no line or
+    heading rules). ``inside_quotes``: Japanese ends inside brackets count too (a speech
+    of several sentences, 「はい。そうです。」, has one inside), though never before a
+    closing bracket (…。」) or in a quote a particle carries on (「そうだ。」のように)."""
+    if lang == "ja":
+        cuts = _ja_cuts(text, 0, len(text), inside_quotes=inside_quotes)
+    else:
+        cuts = _en_cuts(text, 0, len(text))
+    last = len(text.rstrip())
+    return [c for c in cuts if c < last]
 
 
-def inner_sentence_ends(text: str) -> int:
+def inner_sentence_ends(text: str, lang: str = "ja") -> int:
     """How many sentence ends a segment holds before its own: a Japanese
     speech in 「」 is one segment of several sentences."""
-    body = _TRAILING_END.sub("", text)
-    return sum(body.count(c) for c in _JA_FINAL + "!?")
-
-
-# TEMPORARY (replaced by the hardened splitter's one set of rules at merge)
-import re as _re
-_CUT_JA_ENDS = "。！？!?．"
-_CUT_JA_OPEN = "「『（(【〈《“"
-_CUT_JA_CLOSE = "」』）)】〉》”"
-_CUT_QUOTATIVE = "とっ、，"  # 「…。」と述べた: the quote goes on as part of the sentence
-_CUT_EN_END = _re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-_CUT_EN_ABBREV = _re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|No|Inc|Ltd|Co|Corp|vs|U\.S|e\.g|i\.e)\.$")
-
-
-def sentence_ends(text: str, side: str, inside_quotes: bool = False) -> list[int]:
-    """Character offsets inside ``text`` where a sentence ends and more text
-    follows: where a segment the splitter left whole could be cut. Japanese
-    sentence ends inside a quotation count too (a speech of several sentences
-    is one segment, its translation several), but not a quote's own end when
-    と or a comma follows (「…。」と述べた goes on)."""
-    if side != "ja":
-        return [m.end() for m in _CUT_EN_END.finditer(text)
-                if text[m.end():].strip() and not _CUT_EN_ABBREV.search(text[:m.end()])]
-    cuts, depth, i, n = [], 0, 0, len(text)
-    while i < n:
-        ch = text[i]
-        at = None
-        if ch in _CUT_JA_OPEN:
-            depth += 1
-        elif ch in _CUT_JA_CLOSE:
-            depth = max(0, depth - 1)
-            if depth == 0 and i > 0 and text[i - 1] in _CUT_JA_ENDS:
-                at = i + 1
-        elif ch in _CUT_JA_ENDS:
-            at = i + 1
-            while at < n and text[at] in _CUT_JA_ENDS:
-                at += 1
-        if at is not None:
-            rest = text[at:]
-            if rest.strip() and rest.lstrip()[0] not in _CUT_QUOTATIVE + _CUT_JA_ENDS + _CUT_JA_CLOSE:
-                cuts.append(at)
-            i = at
-            continue
-        i += 1
-    return cuts
-
-
+    return len(sentence_ends(text, lang, inside_quotes=True))

@@ -7,18 +7,21 @@ Every function returns (or takes) *decoded text with line endings normalised to 
 Formats, by file extension: .txt, none or unknown: plain text. .md / .markdown: Markdown
 with the markup that would pollute alignment taken out (headings' ``#``, emphasis
 markers, ``[text](url)`` -> text, images, blockquote and list markers, code blocks
-dropped). .html / .htm: the readable article text (trafilatura; plain lxml when it is missing or
-finds nothing), no scripts, styles or menus, one paragraph per block, blank lines between.
+dropped). .html / .htm: the readable article text (trafilatura; plain lxml when it is missing,
+finds nothing, or the page is too big for it), no scripts, styles or menus, one paragraph per
+block, blank lines between.
 .docx: the paragraphs (and table cells) of the body, joined with blank lines.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import re
-import unicodedata
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,6 @@ from .segment import split_japanese
 
 MAX_BYTES = 20 * 1024 * 1024
 _MB = 1024 * 1024
-_ASCII_OR_KANA = re.compile(r"[\t\n\r\x20-\x7e\u3041-\u30ff]")
 
 _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
           (b"PK\x03\x04", "ZIP archive or Office document"), (b"\xff\xd8\xff", "JPEG image"),
@@ -39,8 +41,9 @@ _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
 # -- bytes to text ------------------------------------------------------------------------
 
 def decode(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 (BOM, or none but ASCII's NUL bytes),
-    ISO-2022-JP, CP932 (Shift_JIS) or EUC-JP; raise InputError for empty or binary data."""
+    """Decode UTF-8 (with or without BOM), UTF-16 (with a BOM or without), ISO-2022-JP,
+    CP932 (Shift_JIS), EUC-JP or, for Latin-script text, Windows-1252; raise InputError
+    for empty or binary data. NUL bytes, never part of a text, are dropped."""
     if not data:
         raise InputError(f"{name}: empty file")
     for magic, kind in _MAGIC:
@@ -48,13 +51,17 @@ def decode(data: bytes, name: str) -> str:
             raise InputError(f"{name}: binary file ({kind}), not text")
     text = _decode(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    controls = len(_CONTROLS.findall(text))
+    if controls > len(text) / 10:
+        raise InputError(f"{name}: binary file (control characters), not text")
+    text = text.replace("\0", "")
     if not text.strip():
         raise InputError(f"{name}: no text (only whitespace)")
-    sample = text[:4096]
-    controls = sum(unicodedata.category(c) == "Cc" and c not in "\t\n\f\v\x1b" for c in sample)
-    if controls > len(sample) / 10:
-        raise InputError(f"{name}: binary file (control characters), not text")
     return text
+
+
+# Control characters that text does not hold (tab, line breaks, form feed and ESC aside).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -64,7 +71,13 @@ def _decode(data: bytes, name: str) -> str:
         return _strict(data, "utf-16", name)
     sample = data[:4096]
     if b"\0" in sample:
-        return _decode_utf16_without_bom(data, sample, name)
+        utf16 = _decode_utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
+        try:  # UTF-8 text with a stray NUL (dropped below)
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: binary file (NUL bytes), not text") from None
     if b"\x1b$B" in sample or b"\x1b$@" in sample:  # ISO-2022-JP (mail): 7-bit, so before UTF-8
         try:
             return data.decode("iso2022_jp")
@@ -80,28 +93,61 @@ def _decode(data: bytes, name: str) -> str:
             candidates.append(data.decode(encoding))
         except UnicodeDecodeError:
             pass
-    if not candidates:
-        raise InputError(f"{name}: cannot decode as UTF-8, UTF-16, Shift_JIS or EUC-JP")
     # Both legacy decodings often succeed on the same bytes; the wrong one turns kana into
     # half-width katakana and rare kanji, so the one with more kana wins (CP932 on a tie).
-    return max(candidates, key=_kana_count)
+    best = max(candidates, key=_kana_count) if candidates else None
+    if best is None or not _looks_japanese(best):
+        # Latin-script text with a few high bytes (It’s, café) decodes as CP932 too, into
+        # kanji without a kana in sight: Windows-1252 reads it right, its accented letters
+        # and quotes standing alone among ASCII ones (CP932 kanji read as Windows-1252 come
+        # in runs: 東京 is “Œ‹ž).
+        try:
+            latin = data.decode("cp1252")
+        except UnicodeDecodeError:
+            latin = None
+        if latin is not None and (best is None or _looks_latin(latin)):
+            return latin
+    if best is None:
+        raise InputError(f"{name}: cannot decode as UTF-8, UTF-16, Shift_JIS, EUC-JP "
+                         "or Windows-1252")
+    return best
 
 
-def _decode_utf16_without_bom(data: bytes, sample: bytes, name: str) -> str:
-    """ASCII characters in UTF-16 have a NUL byte on one side: odd positions in LE,
-    even ones in BE (not all of them: U+3000 has its NUL on the other side)."""
-    odd, even = sample[1::2].count(0), sample[0::2].count(0)
-    encoding = "utf-16-le" if odd > 2 * even else "utf-16-be" if even > 2 * odd else None
-    if encoding and len(data) % 2 == 0:
+def _looks_japanese(text: str) -> bool:
+    """Japanese prose has kana among its non-ASCII characters (a fifth or more)."""
+    sample = text[:20000]
+    wide = sum(1 for c in sample if ord(c) > 0x7f)
+    return wide > 0 and _kana_count(sample) >= 0.2 * wide
+
+
+def _looks_latin(text: str) -> bool:
+    """Non-ASCII characters one or two at a time (café, It’s, naïve), not in runs."""
+    runs = re.findall(r"[^\x00-\x7f]+", text[:20000])
+    return sum(map(len, runs)) <= 2 * len(runs)
+
+
+# Characters of real text in UTF-16: ASCII, Latin, CJK punctuation, kana, kanji, full-width
+# forms. Binary read as UTF-16 lands all over the plane (about a third in the kanji block).
+_TEXTLIKE = re.compile("[\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u30ff"
+                       "\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _decode_utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a BOM: the byte order whose decoding looks like text (kanji-heavy
+    text too, which has few of ASCII's NUL bytes), else None."""
+    if len(data) % 2:
+        return None
+    best, best_share = None, 0.0
+    for encoding in ("utf-16-le", "utf-16-be"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
-            text = ""
-        # Other bytes decode too, as CJK-looking junk; real text has ASCII or kana.
+            continue
         head = text[:2000]
-        if head and len(_ASCII_OR_KANA.findall(head)) >= 0.2 * len(head):
-            return text
-    raise InputError(f"{name}: binary file (NUL bytes), not text")
+        share = len(_TEXTLIKE.findall(head)) / max(len(head), 1)
+        if share > best_share:
+            best, best_share = text, share
+    return best if best_share >= 0.9 else None
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
@@ -120,20 +166,37 @@ def _kana_count(text: str) -> int:
 # -- files and formats ------------------------------------------------------------------
 
 def read_source(path: str | Path) -> str:
-    """The text of a file (see the module doc for formats); the size is checked before
+    """The text of a file (see the module doc for formats). Only a regular file is read
+    (``/dev/zero`` or a named pipe would read forever), and its size is checked before
     anything is read."""
+    data = read_file_bytes(path)
+    return read_bytes_source(data, str(path))
+
+
+def read_file_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else one-line InputError."""
     p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{path}: is a folder, not a file")
     try:
-        size = p.stat().st_size
-        _check_size(size, str(path))
-        data = p.read_bytes()
+        info = p.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: not a regular file (a device, pipe or socket)")
+        _check_size(info.st_size, str(path), limit)
+        with open(p, "rb") as f:
+            data = f.read((limit or MAX_BYTES) + 1)  # a file growing while it is read stays bounded
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return read_bytes_source(data, str(path))
+    _check_size(len(data), str(path), limit)
+    return data
+
+
+def read_pasted(text: str, name: str = "pasted text") -> str:
+    """Text pasted in the app, checked as a file's would be: the same 20 MB limit, line
+    endings normalised, NUL bytes dropped, only whitespace refused."""
+    return read_bytes_source(text.encode("utf-8", "replace"), name)
 
 
 def read_bytes_source(data: bytes, name: str) -> str:
@@ -153,42 +216,99 @@ def read_bytes_source(data: bytes, name: str) -> str:
     return text
 
 
-def _check_size(size: int, name: str) -> None:
-    if size > MAX_BYTES:
+def _check_size(size: int, name: str, limit: int | None = None) -> None:
+    limit = limit or MAX_BYTES
+    if size > limit:
         raise InputError(f"{name}: too large ({size / _MB:.1f} MB; "
-                         f"the limit is {MAX_BYTES // _MB} MB)")
+                         f"the limit is {limit / _MB:g} MB)")
+
+
+# A .docx is a zip of XML parts: its compressed size says nothing of what it unpacks to.
+DOCX_MAX_UNPACKED = 200 * _MB
 
 
 def _docx_text(data: bytes, name: str) -> str:
     import docx  # python-docx
+    import lxml.etree
     from docx.table import Table
 
+    _check_docx(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError):
+        paragraphs = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                paragraphs += [cell.text for row in block.rows for cell in row.cells]
+            else:
+                paragraphs.append(block.text)
+    except lxml.etree.XMLSyntaxError as exc:  # depth past lxml's limit, broken XML
+        raise InputError(f"{name}: a broken Word .docx file "
+                         f"({str(exc).splitlines()[0][:120]})") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError, TypeError, AttributeError, IndexError):
         raise InputError(f"{name}: not a Word .docx file") from None
-    paragraphs = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            paragraphs += [cell.text for row in block.rows for cell in row.cells]
-        else:
-            paragraphs.append(block.text)
     return "\n\n".join(p.strip() for p in paragraphs if p.strip())
+
+
+def _check_docx(data: bytes, name: str) -> None:
+    """Refuse what python-docx would choke on before it unpacks anything: not a zip,
+    encrypted entries, compression it cannot undo (method 99 is AES), an unpacked size
+    past DOCX_MAX_UNPACKED (a zip bomb), and a DTD (entity expansion: billion laughs)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            entries = z.infolist()
+            for info in entries:
+                if info.flag_bits & 0x1:
+                    raise InputError(f"{name}: an encrypted (password-protected) "
+                                     ".docx; save it without a password")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise InputError(f"{name}: not a Word .docx file (unsupported "
+                                     f"compression method {info.compress_type})")
+            unpacked = sum(info.file_size for info in entries)
+            if unpacked > DOCX_MAX_UNPACKED:
+                raise InputError(f"{name}: unpacks to {unpacked / _MB:.0f} MB; "
+                                 f"the limit is {DOCX_MAX_UNPACKED // _MB} MB")
+            for info in entries:  # zipfile stops each entry at its declared size
+                if info.filename.endswith((".xml", ".rels")):
+                    with z.open(info) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(f"{name}: a .docx with a DTD "
+                                         f"({info.filename}); refused for safety")
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError,
+            ValueError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{name}: not a Word .docx file") from None
 
 
 _WIDE = "\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t]*\n\\s*(?=[{_WIDE}])")
 
 
+# A tag with thousands of attributes: libxml2 checks each against all before it
+# (quadratic: 200,000 on one tag took minutes). Text needs none of them.
+_HUGE_TAG = re.compile(r"<([A-Za-z][\w:-]*)\s[^<>]{2000,}>")
+
+
 def _html_text(html: str) -> str:
     """The article's blocks, one paragraph each: trafilatura picks the article (and drops
     menus, related links, comments), lxml turns its cleaned HTML into text."""
+    html = _HUGE_TAG.sub(r"<\1>", html)
     html = _CJK_BREAK.sub("", html)  # a line break between Japanese characters is no space
     text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
     return "\n\n".join(line for line in text.split("\n") if line)
 
 
+# trafilatura's article search is superlinear on some pages (many elements and attributes:
+# seconds at a few hundred KB, minutes at a few MB); past these a page goes to lxml alone.
+TRAFILATURA_MAX_CHARS = 400_000
+TRAFILATURA_MAX_TAGS = 20_000
+
+
 def _trafilatura_html(html: str) -> str | None:
+    if len(html) > TRAFILATURA_MAX_CHARS or html.count("<") > TRAFILATURA_MAX_TAGS:
+        return None  # too big to search for the article in bounded time: keep every block
     try:
         import trafilatura
     except ImportError:  # trafilatura needs lxml_html_clean with lxml >= 5.2
@@ -222,19 +342,15 @@ def _lxml_text(html: str) -> str:
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_MD_RULES = [
+# Rules anchored at the line's start: one try per line, linear.
+_MD_LINE_RULES = [
     (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$"), ""),                # link reference definition
     (re.compile(r"^\s{0,3}([=\-*_]\s*){3,}$"), ""),               # rule, setext underline
-    (re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$"), r"\1"),  # ATX heading
     (re.compile(r"^\s*(>\s?)+"), ""),                             # blockquote
     (re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+"), ""),            # list marker
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                    # image
-    (re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])"), r"\1"),  # link
-    (re.compile(r"`([^`]+)`"), r"\1"),                            # inline code
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),        # strong
-    (re.compile(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)"), r"\1"),  # emphasis
-    (re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"\1"),
 ]
+_ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$")                      # ATX heading
+_CODE = re.compile(r"`([^`]+)`")                                  # inline code
 
 
 def _markdown_text(text: str) -> str:
@@ -245,10 +361,107 @@ def _markdown_text(text: str) -> str:
             continue
         if in_code:
             continue
-        for pattern, replacement in _MD_RULES:
-            line = pattern.sub(replacement, line)
-        lines.append(line.rstrip())
+        lines.append(_markdown_line(line).rstrip())
     return "\n".join(lines).strip("\n")
+
+
+def _markdown_line(line: str) -> str:
+    """One line without its markup. The inline rules (images, links, emphasis) are
+    scanners rather than regexes: a regex that looks ahead for a closing ``]`` or ``*``
+    rescans the rest of the line from every opener, quadratic on ``[a[a[a…``."""
+    for pattern, replacement in _MD_LINE_RULES[:2]:
+        line = pattern.sub(replacement, line)
+    heading = _ATX.match(line)
+    if heading:  # the closing #s need a space before them: "# C#" keeps its #
+        line = heading.group(1).rstrip()
+        bare = line.rstrip("#")
+        if bare != line and bare[-1:].isspace():
+            line = bare.rstrip()
+    for pattern, replacement in _MD_LINE_RULES[2:]:
+        line = pattern.sub(replacement, line)
+    line = _links(line, image=True)
+    line = _links(line, image=False)
+    line = _CODE.sub(r"\1", line)
+    for kinds in _EMPHASIS:
+        line = _emphasis(line, kinds)
+    return line
+
+
+def _positions(line: str, token: str) -> list[int]:
+    """Every index where ``token`` starts (overlapping: ``***`` holds ``**`` twice)."""
+    return [m.start() for m in re.finditer(f"(?={re.escape(token)})", line)]
+
+
+def _first_at(positions: list[int], at: int) -> int | None:
+    k = bisect.bisect_left(positions, at)
+    return positions[k] if k < len(positions) else None
+
+
+def _links(line: str, image: bool) -> str:
+    """``![alt](url)`` -> nothing; ``[text](url)`` and ``[text][ref]`` -> text. Only the
+    openers are visited; each looks up the next ``]`` / ``)`` in a sorted list."""
+    if "[" not in line or "]" not in line or (")" not in line and (image or "][" not in line)):
+        return line
+    bracket, paren = _positions(line, "]"), _positions(line, ")")
+    out, last, n = [], 0, len(line)
+    lead = 2 if image else 1
+    for i in _positions(line, "![" if image else "["):
+        if i < last:
+            continue
+        close = _first_at(bracket, i + lead)
+        if close is None:
+            break  # no "]" after this opener, so none after any later one
+        if close + 1 >= n or (not image and close == i + 1):
+            continue
+        follow = line[close + 1]
+        if follow == "(":
+            end = _first_at(paren, close + 2)
+            if end is None:
+                paren = []  # no ")" left: every later (url) fails too
+        elif follow == "[" and not image:
+            end = _first_at(bracket, close + 2)
+        else:
+            continue
+        if end is not None:
+            out += [line[last:i], "" if image else line[i + 1:close]]
+            last = end + 1
+    return "".join(out) + line[last:]
+
+
+# Emphasis delimiters, each with where it may open and where it may close (as the lazy
+# regexes ``(\*\*|__)(?=\S)(.+?)(?<=\S)\1``, ``(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)``
+# and ``(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)`` would), applied one group after the other.
+_EMPHASIS = [
+    [("**", re.compile(r"(?=\*\*\S)"), re.compile(r"(?<=\S)(?=\*\*)")),
+     ("__", re.compile(r"(?=__\S)"), re.compile(r"(?<=\S)(?=__)"))],
+    [("*", re.compile(r"(?<!\*)(?=\*[^\s*])"), re.compile(r"(?<=[^\s*])(?=\*(?!\*))"))],
+    [("_", re.compile(r"(?<!\w)(?=_[^\s_])"), re.compile(r"(?<=[^\s_])(?=_(?!\w))"))],
+]
+
+
+def _emphasis(line: str, kinds) -> str:
+    """Drop the delimiters of ``token…token`` spans: at an opener, the nearest closer of
+    its kind at least one character on (where the lazy regex would stop), looked up in
+    the sorted list of closers instead of scanned for: linear where the regex rescans
+    the rest of the line from every unclosed opener."""
+    kinds = [kind for kind in kinds if kind[0] in line]
+    closers = {token: [m.start() for m in closes.finditer(line)] for token, _, closes in kinds}
+    if not any(closers.values()):
+        return line
+    openers = {token: [m.start() for m in opens.finditer(line)] for token, opens, _ in kinds}
+    out, last = [], 0
+    for i, token in sorted((i, token) for token, found in openers.items() for i in found):
+        if i < last:
+            continue
+        j = _first_at(closers[token], i + len(token) + 1)
+        if j is None:
+            closers[token] = []  # none after this opener, so none after any later one
+            if not any(closers.values()):
+                break
+            continue
+        out += [line[last:i], line[i + len(token):j]]
+        last = j + len(token)
+    return "".join(out) + line[last:]
 
 
 # -- which language ------------------------------------------------------------------------

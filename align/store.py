@@ -1,25 +1,30 @@
 """Review projects in SQLite: every edit is saved before the call returns.
 
-A project keeps its whole history as states ``seq = 0..top`` (0 is the
-aligner's output) and a ``cursor`` naming the current one; undo and redo move
-the cursor, a new edit after undo deletes the states above it. So a new
-process opening the same file gets back the current state and the full
-undo/redo history.
+A project keeps its whole history as states ``seq = 0..top`` (0 is the aligner's output)
+and a ``cursor`` naming the current one; undo and redo move the cursor, a new edit after
+undo deletes the states above it. So a new process opening the same file gets back the
+current state and the full undo/redo history.
 
-A state is stored as full values, never as ops to replay, so a later fix to an
-edit operation cannot rewrite old history. Measured on a 500-pair alignment
-(~100 characters a segment) a whole state is ~240 kB of JSON (35-45 kB with
-zlib), but its pairs alone are ~28 kB (5 kB with zlib); most edits leave both
-segment lists alone. So each row holds the pairs, and a side's segments are
-stored only in the row where they changed, the others pointing back to it
-(``ja_seq``/``en_seq``: always at or below the row, so deleting a redo branch
-never orphans them).
+Each history row holds the edit (the ``Step``) and its *delta*: where the pairs and each
+side's segments changed, what was there before and what is there after, so the row can be
+applied forwards (redo) and backwards (undo) without replaying any edit operation (a later
+fix to an operation cannot rewrite old history). A click costs what it changed, not the
+size of the project: a 200k-pair project saves a confirm as fast as a 200-pair one (see
+``scripts/bench_edits.py --scale``). Some rows also hold a *snapshot* of the whole state,
+row 0 always, then whenever the deltas since the last snapshot outweigh it or number
+``SNAPSHOT_EVERY``: opening a project reads the snapshot at or below the cursor and the
+deltas after it. An imported ``meta`` is stored once, in the project's row.
 
-Durability: WAL with ``synchronous=FULL`` and one short ``BEGIN IMMEDIATE``
-transaction per call, so a ``kill -9`` (even a power cut) right after a call
-returns loses nothing. Two app sessions may share the file: writers wait up to
-the busy timeout, and an edit made from a stale view raises ``ConflictError``
-(after reloading) instead of landing on a state the translator never saw.
+The file carries a schema version (``PRAGMA user_version``): an older layout is migrated
+when opened, a newer one is refused with one line, and a SQLite file that is not a
+projects file is never touched. A file this user cannot write opens read-only
+(``Store.read_only``); an edit then raises ``StoreError`` saying so.
+
+Durability: WAL with ``synchronous=FULL`` and one short ``BEGIN IMMEDIATE`` transaction
+per call, so a ``kill -9`` (even a power cut) right after a call returns loses nothing.
+Two app sessions may share the file: writers wait up to the busy timeout, and an edit made
+from a stale view raises ``ConflictError`` (after reloading) instead of landing on a state
+the translator never saw.
 """
 
 from __future__ import annotations
@@ -35,72 +40,64 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .edits import EditError, Step, check_invariants
+from .errors import InputError, ProjectNotFound, StoreError, TaiyakuError
 from .model import Alignment, Pair, Segment
 
 BUSY_TIMEOUT_S = 10.0
+SCHEMA_VERSION = 2  # 1: whole pairs in every row (no user_version set); 2: deltas
+SNAPSHOT_EVERY = 500  # at most this many deltas to apply when a project is opened
+MAX_VIEW_BYTES = 4096
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS projects (
-    id       INTEGER PRIMARY KEY,
-    name     TEXT NOT NULL,
-    mode     TEXT NOT NULL,
-    model    TEXT NOT NULL,
-    created  TEXT NOT NULL,   -- ISO 8601, UTC
-    updated  TEXT NOT NULL,
-    cursor   INTEGER NOT NULL DEFAULT 0,
-    version  INTEGER NOT NULL DEFAULT 0  -- bumped by every change, to spot stale views
-);
-CREATE TABLE IF NOT EXISTS sources (
+_PROJECTS = """CREATE TABLE IF NOT EXISTS projects (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    created     TEXT NOT NULL,   -- ISO 8601, UTC
+    updated     TEXT NOT NULL,
+    cursor      INTEGER NOT NULL DEFAULT 0,
+    version     INTEGER NOT NULL DEFAULT 0,  -- bumped by every change, to spot stale views
+    meta        BLOB,            -- zlib JSON: the alignment's meta, the same in every state
+    confirmed   INTEGER NOT NULL DEFAULT 0,  -- pairs confirmed in the current state
+    total       INTEGER NOT NULL DEFAULT 0,  -- pairs in the current state
+    last_opened TEXT,
+    view        TEXT             -- JSON: where the reviewer was (pair, filter)
+)"""
+_SOURCES = """CREATE TABLE IF NOT EXISTS sources (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     filename   TEXT NOT NULL,
     sha256     TEXT NOT NULL,
     PRIMARY KEY (project_id, position)
-);
-CREATE TABLE IF NOT EXISTS states (
+)"""
+_HISTORY = """CREATE TABLE IF NOT EXISTS history (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
     op         TEXT,            -- the Step as JSON; NULL for the original
-    pairs      BLOB NOT NULL,   -- zlib JSON {"mode", "meta", "pairs"}
-    ja_seq     INTEGER NOT NULL,
-    en_seq     INTEGER NOT NULL,
-    ja         BLOB,            -- zlib JSON segment list, only when ja_seq = seq
-    en         BLOB,
+    delta      BLOB,            -- zlib JSON {part: [start, before, after]}; NULL for seq 0
+    snapshot   BLOB,            -- zlib JSON {"ja", "en", "pairs"}: the whole state, or NULL
     PRIMARY KEY (project_id, seq)
-) WITHOUT ROWID;
--- The review grid numbers its operations per browser tab and resends the
--- ones not yet acknowledged (after a reconnect, a server restart): the last
--- number applied, written in the same transaction as the edit, makes a resent
--- operation a no-op instead of a second edit.
-CREATE TABLE IF NOT EXISTS clients (
+) WITHOUT ROWID"""
+# The review grid numbers its operations per browser tab and sends again those not yet
+# acknowledged (after a reconnect, a server restart): the last number applied, written in
+# the same transaction as the edit, makes a resent operation a no-op, not a second edit.
+_CLIENTS = """CREATE TABLE IF NOT EXISTS clients (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     client     TEXT NOT NULL,
     seq        INTEGER NOT NULL,
     PRIMARY KEY (project_id, client)
-) WITHOUT ROWID;
--- Where the reviewer left a project (pair, filter) and when it was opened.
-CREATE TABLE IF NOT EXISTS views (
-    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-    opened     TEXT,
-    view       TEXT NOT NULL DEFAULT '{}'
-);
-"""
-
-MAX_VIEW_BYTES = 4096
-
+) WITHOUT ROWID"""
 # A client token: (browser tab id, its operation number).
 Client = tuple[str, int]
-
-
-class ProjectNotFound(LookupError):
-    """No project with this id (never created, or deleted meanwhile)."""
-
-
-class ConflictError(EditError):
-    """The project changed in another session; the view has been reloaded."""
+# Columns schema 2 added to schema 1's projects table.
+_V2_COLUMNS = ["meta BLOB", "confirmed INTEGER NOT NULL DEFAULT 0",
+               "total INTEGER NOT NULL DEFAULT 0", "last_opened TEXT", "view TEXT"]
+_OURS = {"projects", "sources", "history"}  # schema 2's tables; schema 1 had states
+_V1 = {"projects", "sources", "states"}
+_SIDES = ("pairs", "ja", "en")
 
 
 @dataclass(frozen=True)
@@ -118,6 +115,13 @@ class ProjectInfo:
     created: datetime
     updated: datetime
     sources: tuple[Source, ...]
+    confirmed: int = 0              # pairs confirmed in the current state
+    total: int = 0                  # pairs in the current state
+    last_opened: datetime | None = None
+
+
+class ConflictError(EditError, TaiyakuError):
+    """The project changed in another session; the view has been reloaded."""
 
 
 def default_db_path() -> Path:
@@ -148,20 +152,83 @@ def _source(filename: str, content: bytes | str) -> Source:
     raise ValueError(f"source {filename!r}: give its raw bytes or their sha256 hex digest")
 
 
+def _pid(project_id: Any) -> int:
+    """A project id as SQLite can hold it; anything else names no project (a URL's
+    ``?project=99999999999999999999`` included)."""
+    try:
+        pid = int(project_id)
+    except (TypeError, ValueError, OverflowError):
+        raise ProjectNotFound(f"no project {str(project_id)[:30]}") from None
+    if isinstance(project_id, bool) or not 0 < pid < 2**63:
+        raise ProjectNotFound(f"no project {str(project_id)[:30]}")
+    return pid
+
+
 class Store:
     """The projects database. Safe to share between threads (one connection
     behind a lock: Streamlit runs each rerun in a new thread)."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S,
-                                    isolation_level=None, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=FULL")
-        self._con.execute("PRAGMA foreign_keys=ON")
-        self._con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        self.read_only = read_only or (self.path.exists() and not os.access(self.path, os.W_OK))
+        try:
+            if self.read_only:
+                self._con = self._connect_read_only()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S,
+                                            isolation_level=None, check_same_thread=False)
+                self._con.execute("PRAGMA foreign_keys=ON")
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a Taiyaku projects file ({exc})") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):  # no -shm file can be made
+            try:
+                con = sqlite3.connect(uri + query, uri=True, timeout=BUSY_TIMEOUT_S,
+                                      isolation_level=None, check_same_thread=False)
+                con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return con
+            except sqlite3.OperationalError:
+                continue
+        raise StoreError(f"{self.path}: cannot open read-only")
+
+    def _open(self) -> None:
+        """Check whose file this is and its schema version; migrate or create."""
+        con = self._con
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = _tables(con)
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer Taiyaku (schema {version}; this "
+                             f"version reads up to {SCHEMA_VERSION}): update Taiyaku")
+        if tables and not (tables >= _OURS or tables >= _V1):
+            raise StoreError(f"{self.path}: a SQLite file that is not a Taiyaku projects file; "
+                             "give another path (TAIYAKU_DB)")
+        if self.read_only:
+            if tables and version < SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: read-only, and in an older layout that "
+                                 "must be upgraded first: open it once with write access")
+            return
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=FULL")
+        if version == SCHEMA_VERSION and tables >= _OURS | {"clients"}:
+            return
+        with self._transaction() as con:
+            tables = _tables(con)
+            con.execute(_CLIENTS)  # made with schema 2 before the grid came: added
+            if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return  # another process migrated it meanwhile
+            if "states" in tables:
+                _migrate_v1(con)
+            else:
+                for table in (_PROJECTS, _SOURCES, _HISTORY):
+                    con.execute(table)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -176,6 +243,9 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction, committed (and synced) on exit."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: the projects file is read-only; changes cannot "
+                             "be saved")
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
@@ -184,6 +254,10 @@ class Store:
                 self._con.execute("ROLLBACK")
                 raise
             self._con.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, args).fetchall()
 
     # -- projects ------------------------------------------------------------
     def create_project(self, name: str, alignment: Alignment,
@@ -196,122 +270,111 @@ class Store:
         now = _now()
         with self._transaction() as con:
             pid = con.execute(
-                "INSERT INTO projects (name, mode, model, created, updated) VALUES (?, ?, ?, ?, ?)",
-                (name, alignment.mode, model, now, now)).lastrowid
+                "INSERT INTO projects (name, mode, model, created, updated, meta, confirmed, total)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, alignment.mode, model, now, now, _pack(alignment.meta),
+                 _confirmed(alignment.pairs), len(alignment.pairs))).lastrowid
             con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?)",
                             [(pid, i, s.filename, s.sha256) for i, s in enumerate(srcs)])
-            con.execute("INSERT INTO states VALUES (?, 0, NULL, ?, 0, 0, ?, ?)",
-                        (pid, _pack(_head(alignment)), _pack(_segs(alignment.ja)),
-                         _pack(_segs(alignment.en))))
+            con.execute("INSERT INTO history VALUES (?, 0, NULL, NULL, ?)",
+                        (pid, _pack(_snapshot(alignment))))
         return pid
 
     def list_projects(self) -> list[ProjectInfo]:
-        """All projects, the most recently changed first."""
-        with self._lock:
-            rows = self._con.execute("SELECT id FROM projects ORDER BY updated DESC, id DESC").fetchall()
+        """All projects, the most recently changed first, with their progress."""
+        rows = self._read("SELECT id FROM projects ORDER BY updated DESC, id DESC")
         return [self.project_info(pid) for (pid,) in rows]
 
     def project_info(self, project_id: int) -> ProjectInfo:
+        pid = _pid(project_id)
         with self._lock:
             row = self._con.execute(
-                "SELECT id, name, mode, model, created, updated FROM projects WHERE id = ?",
-                (project_id,)).fetchone()
+                "SELECT id, name, mode, model, created, updated, confirmed, total, last_opened"
+                " FROM projects WHERE id = ?", (pid,)).fetchone()
             if row is None:
-                raise ProjectNotFound(f"no project {project_id}")
+                raise ProjectNotFound(f"no project {pid}")
             srcs = self._con.execute(
                 "SELECT filename, sha256 FROM sources WHERE project_id = ? ORDER BY position",
-                (project_id,)).fetchall()
+                (pid,)).fetchall()
         return ProjectInfo(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]),
-                           datetime.fromisoformat(row[5]), tuple(Source(*s) for s in srcs))
+                           datetime.fromisoformat(row[5]), tuple(Source(*s) for s in srcs),
+                           row[6], row[7], datetime.fromisoformat(row[8]) if row[8] else None)
 
     def open_project(self, project_id: int) -> "Project":
-        return Project(self, project_id)
+        return Project(self, _pid(project_id))
 
     def rename_project(self, project_id: int, name: str) -> None:
         name = _name(name)
-        with self._transaction() as con:
-            # The version is not bumped: a rename does not make an open view stale.
-            cur = con.execute("UPDATE projects SET name = ?, updated = ? WHERE id = ?",
-                              (name, _now(), project_id))
-            if cur.rowcount == 0:
-                raise ProjectNotFound(f"no project {project_id}")
+        self._update(project_id, "name = ?, updated = ?", name, _now())
+        # The version is not bumped: a rename does not make an open view stale.
 
-    # -- where the reviewer is -------------------------------------------------
-    def touch(self, project_id: int) -> None:
-        """Record that the project was opened now (the project list shows it)."""
+    def delete_project(self, project_id: int) -> None:
+        pid = _pid(project_id)
         with self._transaction() as con:
-            self._row_exists(con, project_id)
-            con.execute("INSERT INTO views (project_id, opened) VALUES (?, ?) "
-                        "ON CONFLICT(project_id) DO UPDATE SET opened = excluded.opened",
-                        (project_id, _now()))
+            if con.execute("DELETE FROM projects WHERE id = ?", (pid,)).rowcount == 0:
+                raise ProjectNotFound(f"no project {pid}")
+
+    def touch(self, project_id: int) -> None:
+        """Note that the project was opened now (``ProjectInfo.last_opened``); nothing
+        in a read-only file."""
+        if self.read_only:
+            return
+        self._update(project_id, "last_opened = ?", _now())
 
     def save_view(self, project_id: int, view: dict) -> None:
-        """Keep a small JSON view state (current pair, filter) to reopen the
-        project where the reviewer left it."""
-        text = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
+        """Keep where the reviewer was (a small JSON object: current pair, filter); nothing
+        in a read-only file."""
+        if not isinstance(view, dict):
+            raise InputError("a view is a JSON object")
+        try:
+            text = json.dumps(view, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"a view state must be plain JSON ({exc})") from None
         if len(text.encode()) > MAX_VIEW_BYTES:
-            raise EditError("the view state is too large to keep")
-        with self._transaction() as con:
-            self._row_exists(con, project_id)
-            con.execute("INSERT INTO views (project_id, view) VALUES (?, ?) "
-                        "ON CONFLICT(project_id) DO UPDATE SET view = excluded.view",
-                        (project_id, text))
+            raise InputError(f"a view state is at most {MAX_VIEW_BYTES} bytes of JSON")
+        if self.read_only:
+            return
+        self._update(project_id, "view = ?", text)
 
     def load_view(self, project_id: int) -> dict:
-        with self._lock:
-            row = self._con.execute("SELECT view FROM views WHERE project_id = ?",
-                                    (project_id,)).fetchone()
+        """What ``save_view`` kept, or {}."""
+        pid = _pid(project_id)
+        row = self._read("SELECT view FROM projects WHERE id = ?", (pid,))
+        if not row:
+            raise ProjectNotFound(f"no project {pid}")
         try:
-            view = json.loads(row[0]) if row else {}
+            view = json.loads(row[0][0]) if row[0][0] else {}
         except ValueError:
-            view = {}
+            return {}
         return view if isinstance(view, dict) else {}
-
-    def opened(self, project_id: int) -> datetime | None:
-        with self._lock:
-            row = self._con.execute("SELECT opened FROM views WHERE project_id = ?",
-                                    (project_id,)).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-    def progress(self, project_id: int) -> tuple[int, int]:
-        """(confirmed pairs, pairs) in the project's current state."""
-        with self._lock:
-            row = self._con.execute(
-                "SELECT s.pairs FROM projects p JOIN states s ON s.project_id = p.id AND s.seq = p.cursor "
-                "WHERE p.id = ?", (project_id,)).fetchone()
-        if row is None:
-            raise ProjectNotFound(f"no project {project_id}")
-        pairs = _unpack(row[0])["pairs"]
-        return sum(p.get("status") == "confirmed" for p in pairs), len(pairs)
 
     def client_seq(self, project_id: int, client: str) -> int:
         """The last operation number applied for this browser tab (0: none)."""
-        with self._lock:
-            row = self._con.execute("SELECT seq FROM clients WHERE project_id = ? AND client = ?",
-                                    (project_id, client)).fetchone()
-        return row[0] if row else 0
+        row = self._read("SELECT seq FROM clients WHERE project_id = ? AND client = ?",
+                         (_pid(project_id), client))
+        return row[0][0] if row else 0
 
     def skip_client_ops(self, project_id: int, client: str, seq: int) -> None:
         """Mark a tab's operations up to ``seq`` as dealt with (refused ones)."""
         with self._transaction() as con:
-            _record_client(con, project_id, (client, seq))
+            _record_client(con, _pid(project_id), (client, seq))
 
-    @staticmethod
-    def _row_exists(con: sqlite3.Connection, project_id: int) -> None:
-        if con.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-            raise ProjectNotFound(f"no project {project_id}")
-
-    def delete_project(self, project_id: int) -> None:
+    def _update(self, project_id: int, assignments: str, *values: Any) -> None:
+        pid = _pid(project_id)
         with self._transaction() as con:
-            if con.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
-                raise ProjectNotFound(f"no project {project_id}")
+            cur = con.execute(f"UPDATE projects SET {assignments} WHERE id = ?", (*values, pid))
+            if cur.rowcount == 0:
+                raise ProjectNotFound(f"no project {pid}")
 
 
 def _record_client(con: sqlite3.Connection, project_id: int, client: Client | None) -> None:
-    if client is None:
-        return
-    con.execute("INSERT INTO clients VALUES (?, ?, ?) ON CONFLICT(project_id, client) "
-                "DO UPDATE SET seq = MAX(seq, excluded.seq)", (project_id, str(client[0]), int(client[1])))
+    if client is not None:
+        con.execute("INSERT INTO clients VALUES (?, ?, ?) ON CONFLICT(project_id, client) "
+                    "DO UPDATE SET seq = MAX(seq, excluded.seq)", (project_id, str(client[0]), int(client[1])))
+
+
+def _tables(con: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _name(name: str) -> str:
@@ -320,22 +383,111 @@ def _name(name: str) -> str:
     return name.strip()
 
 
-def _head(al: Alignment) -> dict:
-    return {"mode": al.mode, "meta": al.meta, "pairs": [p.to_json() for p in al.pairs]}
+def _confirmed(pairs: Iterable[Pair]) -> int:
+    return sum(p.status == "confirmed" for p in pairs)
 
 
-def _segs(segments: tuple[Segment, ...]) -> list:
-    return [s.to_json() for s in segments]
+def _snapshot(al: Alignment) -> dict:
+    return {"ja": [s.to_json() for s in al.ja], "en": [s.to_json() for s in al.en],
+            "pairs": [p.to_json() for p in al.pairs]}
+
+
+_FROM_JSON = {"pairs": Pair.from_json, "ja": Segment.from_json, "en": Segment.from_json}
+
+
+def _parts(al: Alignment) -> dict[str, tuple]:
+    return {"pairs": al.pairs, "ja": al.ja, "en": al.en}
+
+
+def _diff(old: tuple, new: tuple) -> tuple[int, tuple, tuple] | None:
+    """(start, before, after): the one run where ``old`` and ``new`` differ, found by
+    comparing blocks (C speed; edits keep the unchanged items as the same objects)."""
+    if old is new or old == new:
+        return None
+    n, m = len(old), len(new)
+    limit = min(n, m)
+    i, block = 0, 4096
+    while block:
+        while i + block <= limit and old[i:i + block] == new[i:i + block]:
+            i += block
+        block //= 8
+    j, block = 0, 4096
+    while block:
+        while j + block <= limit - i and old[n - j - block:n - j] == new[m - j - block:m - j]:
+            j += block
+        block //= 8
+    return i, old[i:n - j], new[i:m - j]
+
+
+def _delta(old: Alignment, new: Alignment) -> dict:
+    out = {}
+    before, after = _parts(old), _parts(new)
+    for side in _SIDES:
+        d = _diff(before[side], after[side])
+        if d is not None:
+            out[side] = [d[0], [x.to_json() for x in d[1]], [x.to_json() for x in d[2]]]
+    return out
+
+
+def _apply_delta(al: Alignment, delta: dict, forward: bool) -> Alignment:
+    parts = _parts(al)
+    for side, (start, before, after) in delta.items():
+        old, new = (before, after) if forward else (after, before)
+        items = parts[side]
+        if [x.to_json() for x in items[start:start + len(old)]] != old:
+            raise StoreError("the project's history is damaged (a step does not fit its state)")
+        parts[side] = items[:start] + tuple(_FROM_JSON[side](x) for x in new) + \
+            items[start + len(old):]
+    return Alignment(parts["ja"], parts["en"], parts["pairs"], al.mode, al.meta)
+
+
+def _from_snapshot(snap: dict, mode: str, meta: dict) -> Alignment:
+    return Alignment(tuple(Segment.from_json(s) for s in snap["ja"]),
+                     tuple(Segment.from_json(s) for s in snap["en"]),
+                     tuple(Pair.from_json(p) for p in snap["pairs"]), mode, meta)
+
+
+def _migrate_v1(con: sqlite3.Connection) -> None:
+    """Schema 1 (a whole pairs list in every row, segments where they changed) to 2."""
+    for column in _V2_COLUMNS:
+        con.execute(f"ALTER TABLE projects ADD COLUMN {column}")
+    con.execute(_HISTORY)
+    for pid, cursor, mode in con.execute("SELECT id, cursor, mode FROM projects").fetchall():
+        rows = con.execute("SELECT seq, op, pairs, ja_seq, en_seq, ja, en FROM states "
+                           "WHERE project_id = ? ORDER BY seq", (pid,)).fetchall()
+        blobs = {seq: (ja, en) for seq, _, _, _, _, ja, en in rows}
+        previous, meta, current = None, {}, None
+        for seq, op, pairs, ja_seq, en_seq, _, _ in rows:
+            head = _unpack(pairs)
+            meta = head.get("meta", {}) if previous is None else meta
+            al = Alignment(tuple(Segment.from_json(s) for s in _unpack(blobs[ja_seq][0])),
+                           tuple(Segment.from_json(s) for s in _unpack(blobs[en_seq][1])),
+                           tuple(Pair.from_json(p) for p in head["pairs"]), mode, meta)
+            if previous is None:
+                con.execute("INSERT INTO history VALUES (?, ?, NULL, NULL, ?)",
+                            (pid, seq, _pack(_snapshot(al))))
+            else:
+                con.execute("INSERT INTO history VALUES (?, ?, ?, ?, NULL)",
+                            (pid, seq, op, _pack(_delta(previous, al))))
+            if seq == cursor:
+                current = al
+            previous = al
+        if current is not None:
+            con.execute("UPDATE projects SET meta = ?, confirmed = ?, total = ? WHERE id = ?",
+                        (_pack(meta), _confirmed(current.pairs), len(current.pairs), pid))
+    con.execute("DROP TABLE states")
 
 
 class Project:
     """An open project: ``History``'s interface (``apply``, ``undo``, ``redo``,
     ``current``, ``can_undo``, ``can_redo``, ``steps``), every call saved
-    before it returns."""
+    before it returns. ``last_step``: the Step the last apply, undo or redo
+    did or took back (None before any)."""
 
     def __init__(self, store: Store, project_id: int) -> None:
         self.store = store
         self.id = project_id
+        self.last_step: Step | None = None
         with store._lock:
             self._sync(store._con)
 
@@ -359,10 +511,8 @@ class Project:
     @property
     def steps(self) -> tuple[Step, ...]:
         """``steps[i]`` turned state i into state i+1 (redo branch included)."""
-        with self.store._lock:
-            rows = self.store._con.execute(
-                "SELECT op FROM states WHERE project_id = ? AND seq > 0 ORDER BY seq",
-                (self.id,)).fetchall()
+        rows = self.store._read("SELECT op FROM history WHERE project_id = ? AND seq > 0 "
+                                "ORDER BY seq", (self.id,))
         return tuple(Step.from_json(json.loads(op)) for (op,) in rows)
 
     @property
@@ -384,19 +534,20 @@ class Project:
         new = step.run(self._current)  # EditError here: nothing written
         check_invariants(new)
         seq = self._cursor + 1
-        ja_seq = self._refs[0] if new.ja == self._current.ja else seq
-        en_seq = self._refs[1] if new.en == self._current.en else seq
+        delta = _delta(self._current, new)
+        blob = _pack(delta)
+        confirmed = self._confirmed + _confirmed_change(delta, forward=True)
         with self.store._transaction() as con:
             self._check_fresh(con)
-            con.execute("DELETE FROM states WHERE project_id = ? AND seq >= ?", (self.id, seq))
-            con.execute("INSERT INTO states VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
-                self.id, seq, json.dumps(step.to_json(), ensure_ascii=False), _pack(_head(new)),
-                ja_seq, en_seq, _pack(_segs(new.ja)) if ja_seq == seq else None,
-                _pack(_segs(new.en)) if en_seq == seq else None))
-            self._move(con, seq)
+            con.execute("DELETE FROM history WHERE project_id = ? AND seq >= ?", (self.id, seq))
+            snapshot = _pack(_snapshot(new)) if self._wants_snapshot(con, seq, len(blob)) else None
+            con.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?)", (
+                self.id, seq, json.dumps(step.to_json(), ensure_ascii=False), blob, snapshot))
+            self._move(con, seq, confirmed, len(new.pairs))
             _record_client(con, self.id, client)
-        self._current, self._cursor, self._top, self._refs = new, seq, seq, (ja_seq, en_seq)
+        self._current, self._cursor, self._top, self._confirmed = new, seq, seq, confirmed
         self._version += 1
+        self.last_step = step
         return new
 
     def undo(self, client: Client | None = None) -> Alignment:
@@ -406,22 +557,40 @@ class Project:
         return self._go(+1, "nothing to redo", client)
 
     # -- internals -------------------------------------------------------------
-    def _go(self, delta: int, empty: str, client: Client | None = None) -> Alignment:
+    def _go(self, direction: int, empty: str, client: Client | None = None) -> Alignment:
         with self.store._transaction() as con:
             self._check_fresh(con)
-            seq = self._cursor + delta
+            seq = self._cursor + direction
             if not 0 <= seq <= self._top:
                 raise EditError(empty)
-            al, refs = self._load(con, seq)
-            self._move(con, seq)
+            row = seq if direction > 0 else self._cursor  # the row that holds this step
+            op, blob = con.execute("SELECT op, delta FROM history WHERE project_id = ? AND seq = ?",
+                                   (self.id, row)).fetchone()
+            delta = _unpack(blob)
+            al = _apply_delta(self._current, delta, forward=direction > 0)
+            confirmed = self._confirmed + _confirmed_change(delta, forward=direction > 0)
+            self._move(con, seq, confirmed, len(al.pairs))
             _record_client(con, self.id, client)
-        self._current, self._cursor, self._refs = al, seq, refs
+        self._current, self._cursor, self._confirmed = al, seq, confirmed
         self._version += 1
+        self.last_step = Step.from_json(json.loads(op))
         return al
 
-    def _move(self, con: sqlite3.Connection, seq: int) -> None:
-        con.execute("UPDATE projects SET cursor = ?, version = version + 1, updated = ? WHERE id = ?",
-                    (seq, _now(), self.id))
+    def _wants_snapshot(self, con: sqlite3.Connection, seq: int, size: int) -> bool:
+        """A snapshot when the deltas since the last one (at or below ``seq``) outweigh it
+        or are SNAPSHOT_EVERY: opening the project then reads a bounded amount."""
+        base, base_size = con.execute(
+            "SELECT seq, LENGTH(snapshot) FROM history WHERE project_id = ? AND seq < ? "
+            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1", (self.id, seq)).fetchone()
+        count, total = con.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(delta)), 0) FROM history "
+            "WHERE project_id = ? AND seq > ? AND seq < ?", (self.id, base, seq)).fetchone()
+        return count + 1 >= SNAPSHOT_EVERY or total + size >= base_size
+
+    def _move(self, con: sqlite3.Connection, seq: int, confirmed: int, total: int) -> None:
+        con.execute("UPDATE projects SET cursor = ?, version = version + 1, updated = ?, "
+                    "confirmed = ?, total = ? WHERE id = ?",
+                    (seq, _now(), confirmed, total, self.id))
 
     def _row(self, con: sqlite3.Connection) -> tuple[int, int]:
         row = con.execute("SELECT cursor, version FROM projects WHERE id = ?", (self.id,)).fetchone()
@@ -437,23 +606,26 @@ class Project:
 
     def _sync(self, con: sqlite3.Connection) -> None:
         self._cursor, self._version = self._row(con)
-        self._top = con.execute("SELECT MAX(seq) FROM states WHERE project_id = ?",
+        self._top = con.execute("SELECT MAX(seq) FROM history WHERE project_id = ?",
                                 (self.id,)).fetchone()[0]
-        self._refs = (-1, -1)
-        self._current, self._refs = self._load(con, self._cursor)
+        mode, meta = con.execute("SELECT mode, meta FROM projects WHERE id = ?",
+                                 (self.id,)).fetchone()
+        base, snap = con.execute(
+            "SELECT seq, snapshot FROM history WHERE project_id = ? AND seq <= ? "
+            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1",
+            (self.id, self._cursor)).fetchone()
+        al = _from_snapshot(_unpack(snap), mode, _unpack(meta) if meta else {})
+        for (blob,) in con.execute("SELECT delta FROM history WHERE project_id = ? AND seq > ? "
+                                   "AND seq <= ? ORDER BY seq", (self.id, base, self._cursor)):
+            al = _apply_delta(al, _unpack(blob), forward=True)
+        self._current, self._confirmed = al, _confirmed(al.pairs)
 
-    def _load(self, con: sqlite3.Connection, seq: int) -> tuple[Alignment, tuple[int, int]]:
-        head, ja_seq, en_seq = con.execute(
-            "SELECT pairs, ja_seq, en_seq FROM states WHERE project_id = ? AND seq = ?",
-            (self.id, seq)).fetchone()
-        sides = []
-        for side, ref, known in (("ja", ja_seq, self._refs[0]), ("en", en_seq, self._refs[1])):
-            if ref == known:  # same segments as now: skip decoding them again
-                sides.append(getattr(self._current, side))
-                continue
-            blob = con.execute(f"SELECT {side} FROM states WHERE project_id = ? AND seq = ?",
-                               (self.id, ref)).fetchone()[0]
-            sides.append(tuple(Segment.from_json(s) for s in _unpack(blob)))
-        head = _unpack(head)
-        pairs = tuple(Pair.from_json(p) for p in head["pairs"])
-        return Alignment(sides[0], sides[1], pairs, head["mode"], head["meta"]), (ja_seq, en_seq)
+
+def _confirmed_change(delta: dict, forward: bool) -> int:
+    if "pairs" not in delta:
+        return 0
+    _, before, after = delta["pairs"]
+    if not forward:
+        before, after = after, before
+    return (sum(p.get("status") == "confirmed" for p in after)
+            - sum(p.get("status") == "confirmed" for p in before))

@@ -2,8 +2,11 @@
 store saving it (SQLite on a temporary file, WAL, synchronous=FULL).
 
     python scripts/bench_edits.py [--pairs 500] [--reps 30]
+    python scripts/bench_edits.py --scale 200,200000 [--reps 10]
 
-Prints median and max milliseconds per operation, then one JSON line.
+Prints median and max milliseconds per operation, then one JSON line. ``--scale``
+prints what one click (a confirm, a text edit, a merge) costs on projects of two sizes
+side by side: milliseconds to save it, to undo and redo it, and the bytes it adds.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -114,11 +118,64 @@ def bench(al: Alignment, calls: dict, store: Store, reps: int, timings: dict) ->
                 timings.setdefault(name, {}).setdefault(key, []).append(dt)
 
 
+def click_costs(n_pairs: int, reps: int) -> dict:
+    """Per op: median ms to apply and save, to undo, to redo; bytes one click adds."""
+    rnd = random.Random(2)
+    al = build_document(n_pairs, rnd)
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "s.sqlite3") as store:
+        project = store.open_project(store.create_project("scale", al))
+        calls = {"confirm": lambda: (rnd.randrange(n_pairs),),
+                 "edit_text": lambda: ("ja", i := rnd.randrange(len(al.ja)), al.ja[i].text + "（改）"),
+                 "merge_next": lambda: (rnd.randrange(n_pairs - 1),)}
+        for name, draw in calls.items():
+            times: dict = {"save": [], "check": [], "undo": [], "redo": [], "bytes": []}
+            for _ in range(reps):
+                args = draw()
+                c0 = time.perf_counter()  # the invariant check apply runs, timed alone
+                edits.check_invariants(project.current)
+                times["check"].append((time.perf_counter() - c0) * 1e3)
+                t0 = time.perf_counter()
+                project.apply(name, *args)
+                t1 = time.perf_counter()
+                project.undo()
+                t2 = time.perf_counter()
+                project.redo()
+                t3 = time.perf_counter()
+                row = store._con.execute(
+                    "SELECT LENGTH(op) + LENGTH(delta) + COALESCE(LENGTH(snapshot), 0) "
+                    "FROM history WHERE project_id = ? AND seq = ?",
+                    (project.id, project.cursor)).fetchone()[0]
+                project.undo()
+                for key, value in (("save", t1 - t0), ("undo", t2 - t1), ("redo", t3 - t2)):
+                    times[key].append(value * 1e3)
+                times["bytes"].append(row)
+            out[name] = {k: round(statistics.median(v), 2) for k, v in times.items()}
+    return out
+
+
+def scale(sizes: list[int], reps: int) -> None:
+    results = {n: click_costs(n, reps) for n in sizes}
+    head = "".join(f"{f'{n:,} pairs':>44}" for n in sizes)
+    print(f"{'one click':<12}{head}")
+    print(f"{'':<12}" + f"{'save (check) / undo / redo ms, bytes':>44}" * len(sizes))
+    for name in results[sizes[0]]:
+        cells = "".join(f"{r['save']:>10.1f} ({r['check']:>6.1f}) /{r['undo']:>6.1f} /{r['redo']:>6.1f}"
+                        f" {r['bytes']:>8.0f}" for r in (results[n][name] for n in sizes))
+        print(f"{name:<12}{cells}")
+    print("save includes edits.check_invariants (check), which apply runs on the whole state")
+    print(json.dumps({"reps": reps, "sizes": {str(n): results[n] for n in sizes}}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--scale", help="two project sizes to compare, e.g. 200,200000")
     opts = ap.parse_args()
+    if opts.scale:
+        scale([int(n) for n in opts.scale.split(",")], opts.reps)
+        return
     rnd = random.Random(1)
     doc = build_document(opts.pairs, rnd)
     heads = build_headlines(opts.pairs, 20, rnd)
@@ -141,8 +198,12 @@ def main() -> None:
             store.open_project(pid)
             open_s = time.perf_counter() - t0
             # What the original state costs on disk; later rows store only what changed.
-            size = store._con.execute("SELECT LENGTH(pairs), LENGTH(ja), LENGTH(en) FROM states "
-                                      "WHERE project_id = ? AND seq = 0", (pid,)).fetchone()
+            snap = store._con.execute("SELECT snapshot FROM history "
+                                      "WHERE project_id = ? AND seq = 0", (pid,)).fetchone()[0]
+            parts = json.loads(zlib.decompress(snap))
+            size = [len(zlib.compress(json.dumps(parts[k], ensure_ascii=False,
+                                                 separators=(",", ":")).encode(), 6))
+                    for k in ("pairs", "ja", "en")]
     report = {name: {k: ms(v) for k, v in by.items()} for name, by in timings.items()}
     chars = [sum(len(s.text) for s in segs) // len(segs) for segs in (doc.ja, doc.en)]
     print(f"{len(doc.pairs)} pairs, {len(doc.ja)} ja + {len(doc.en)} en segments, "

@@ -25,7 +25,9 @@ def _command(*args):
 
 
 def _env():
-    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8"}
+    # No progress bar, however loaded the machine: the tests assert an empty stderr.
+    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8",
+            "TAIYAKU_PROGRESS_DELAY": "3600"}
 
 
 def cli(*args, timeout=120):
@@ -70,7 +72,7 @@ def sample_runs(tmp_path_factory):
 def test_align_the_sample_prints_tsv(sample_runs):
     code, stdout, stderr = sample_runs["tsv"]
     assert code == 0, stderr
-    assert stderr == ""                        # a quick run shows no progress bar
+    assert stderr == ""                        # no progress bar (its delay is set high)
     rows = stdout.split("\n")
     assert rows[-1] == ""                      # newline-terminated
     rows = [r.split("\t") for r in rows[:-1]]
@@ -123,9 +125,13 @@ def test_export_converts_json_to_tsv(sample_runs, tmp_path):
     assert all(len(line.split("\t")) == 4 for line in lines[1:-1])
 
 
-def test_progress_bar_only_for_slow_work(capsys):
+def test_progress_bar_only_for_slow_work(capsys, monkeypatch):
     from align.progress import ProgressBar
-    with ProgressBar() as bar:                       # the default delay: quick work is silent
+    monkeypatch.setenv("TAIYAKU_PROGRESS_DELAY", "3600")
+    assert ProgressBar().delay == 3600
+    monkeypatch.delenv("TAIYAKU_PROGRESS_DELAY")
+    assert ProgressBar().delay == 2.0
+    with ProgressBar(delay=3600) as bar:             # within the delay: silent
         for done in (0, 20, 46):
             bar("embedding", done, 46)
         bar("aligning", 5, 5)
@@ -267,3 +273,165 @@ def test_evaluate_with_noise_is_deterministic(evaluations):
         assert first == (out / "b" / f"{doc}.align").read_text(encoding="utf-8")
         # a fifth of each side deleted (rounded) before aligning
         assert_partition(parse_beads(first), n - round(0.2 * n), m - round(0.2 * m))
+
+
+# -- hostile input and output paths (in process: quick) ---------------------------------
+
+from align.__main__ import MAX_PRESEGMENTED, main  # noqa: E402
+
+PAIRS_JSON = json.dumps({"ja": ["一つ目。", "=SUM(A1)"], "en": ["One.", "+cmd|' /C calc'!A0"],
+                         "pairs": [{"ja": [0], "en": [0], "score": 0.9},
+                                   {"ja": [1], "en": [1], "score": 0.5}]}, ensure_ascii=False)
+
+
+def run_main(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(capsys, *args):
+    code, out, err = run_main(capsys, *args)
+    assert code == 2 and out == "", err
+    assert len(err.strip("\n").split("\n")) == 1 and err.startswith("taiyaku: "), err
+    return err.strip("\n")
+
+
+@pytest.fixture
+def pairs_json(tmp_path):
+    path = tmp_path / "pairs.json"
+    path.write_text(PAIRS_JSON, encoding="utf-8")
+    return path
+
+
+def test_output_equal_to_an_input_is_refused(capsys, tmp_path, pairs_json):
+    before = pairs_json.read_bytes()
+    err = one_line_error(capsys, "export", pairs_json, "-o", pairs_json, "--format", "tsv")
+    assert "is the input" in err
+    link = tmp_path / "link.json"
+    link.symlink_to(pairs_json)
+    assert "is the input" in one_line_error(capsys, "export", pairs_json, "-o", link,
+                                            "--format", "json")
+    assert pairs_json.read_bytes() == before
+
+
+def test_output_writes_through_a_symlink_and_keeps_the_mode(capsys, tmp_path, pairs_json):
+    target = tmp_path / "real.tsv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "link.tsv"
+    link.symlink_to(target)
+    assert run_main(capsys, "export", pairs_json, "-o", link)[0] == 0
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("一つ目。\tOne.")
+    assert oct(target.stat().st_mode & 0o777) == oct(0o640)
+
+
+def test_output_to_a_fifo_or_device_is_written_not_replaced(capsys, tmp_path, pairs_json):
+    import threading
+    fifo = tmp_path / "out.tsv"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert run_main(capsys, "export", pairs_json, "-o", fifo)[0] == 0
+    reader.join(timeout=30)
+    assert got and got[0].startswith("一つ目。".encode()) and fifo.is_fifo()
+    assert run_main(capsys, "export", pairs_json, "-o", "/dev/null", "--format", "tsv")[0] == 0
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_an_unwritable_output_is_named_not_its_temporary(capsys, pairs_json):
+    # /proc takes no new files, not even from root
+    err = one_line_error(capsys, "export", pairs_json, "-o", "/proc/taiyaku-out.tsv")
+    assert err.startswith("taiyaku: /proc/taiyaku-out.tsv: ") and ".tmp" not in err
+
+
+def test_write_errors_name_the_output(tmp_path, monkeypatch):
+    from align import export
+    monkeypatch.setattr(export.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError) as info:
+        export.write_bytes(tmp_path / "out.tsv", b"x")
+    assert info.value.filename == str(tmp_path / "out.tsv")
+    assert not list(tmp_path.iterdir())  # the temporary file is gone
+
+
+@pytest.mark.parametrize("bad", ["ja\x1b[31m", "", "x" * 100, "ja JP", "../x"])
+def test_language_codes_are_checked(capsys, pairs_json, bad):
+    err = one_line_error(capsys, "export", pairs_json, "--format", "tmx", "--src-lang", bad)
+    assert "not a language code" in err and "\x1b" not in err
+
+
+def test_ansi_escapes_never_reach_the_terminal(capsys, tmp_path):
+    bad = tmp_path / "\x1b[2J\x1b[31mevil.json"
+    bad.write_bytes(b"{oops")
+    err = one_line_error(capsys, "export", bad)
+    assert "\x1b" not in err and "\\x1b[2J" in err
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/urandom"])
+def test_a_device_as_input_is_refused_at_once(capsys, path):
+    assert "not a regular file" in one_line_error(capsys, "align", path, path)
+
+
+def test_presegmented_input_has_a_segment_cap(capsys, tmp_path):
+    many = tmp_path / "many.en"
+    many.write_text("A line.\n" * (MAX_PRESEGMENTED + 1))
+    few = tmp_path / "few.ja"
+    few.write_text("一行。\n")
+    err = one_line_error(capsys, "align", few, many, "--presegmented")
+    assert f"at most {MAX_PRESEGMENTED:,} segments a side" in err
+
+
+def test_evaluate_bad_files_give_one_line(capsys, tmp_path):
+    (tmp_path / "d.ja").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "d.en").write_text("One.\n")
+    (tmp_path / "d.gold").write_text("[0]:[0]\n")
+    assert "not UTF-8" in one_line_error(capsys, "evaluate", tmp_path)
+    (tmp_path / "d.ja").write_text("一。\n")
+    (tmp_path / "d.gold").write_text("[" * 100_000 + "\n")
+    assert "not a bead" in one_line_error(capsys, "evaluate", tmp_path)
+
+
+def test_xlsx_refuses_a_cell_excel_would_cut_and_drops_what_it_cannot_hold(capsys, tmp_path):
+    from align import export
+    from align.model import Pair, Segment
+    al = Alignment((Segment("長" * 40_000),), (Segment("Long."),), (Pair((0,), (0,), 0.5),))
+    with pytest.raises(export.InputError, match="32,767"):
+        export.to_xlsx(al)
+    src = tmp_path / "odd.json"
+    src.write_text(json.dumps({"ja": ["a\ufffeb\uffff"], "en": ["c"],
+                               "pairs": [{"ja": [0], "en": [0]}]}))
+    code, _, err = run_main(capsys, "export", src, "-o", tmp_path / "odd.xlsx")
+    assert code == 0 and "2 character(s) that XLSX cannot hold" in err
+    from openpyxl import load_workbook
+    assert load_workbook(tmp_path / "odd.xlsx").active["A2"].value == "ab"
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(al.to_json()))
+    assert "32,767" in one_line_error(capsys, "export", big, "-o", tmp_path / "big.xlsx")
+    assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_excel_safe_tsv(capsys, pairs_json):
+    code, out, _ = run_main(capsys, "export", pairs_json, "--excel-safe")
+    assert code == 0
+    assert out.split("\n")[1] == "'=SUM(A1)\t'+cmd|' /C calc'!A0"
+    assert run_main(capsys, "export", pairs_json)[1].split("\n")[1].startswith("=SUM")
+
+
+def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
+    src = tmp_path / "esc.json"
+    src.write_text(json.dumps({"ja": ["赤\x1b[31m字"], "en": ["red\x1b]0;title\x07"],
+                               "pairs": [{"ja": [0], "en": [0]}]}))
+    import io
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self):
+            return True
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", Terminal(raw, encoding="utf-8"))
+    assert main(["export", str(src)]) == 0
+    assert raw.getvalue().decode() == "赤\\x1b[31m字\tred\\x1b]0;title\\x07\n"
+    raw2 = tmp_path / "piped.tsv"  # a file or a pipe gets the text as it is
+    assert main(["export", str(src), "-o", str(raw2)]) == 0
+    assert "\x1b[31m" in raw2.read_text(encoding="utf-8")

@@ -353,3 +353,30 @@ def test_a_model_that_cannot_be_loaded_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(InputError, match="cannot load the model"):
         load_encoder(str(tmp_path / "no-such-model"))
+
+
+# -- bounded memory ------------------------------------------------------------
+
+def test_the_embedding_cache_keeps_the_most_recently_used():
+    fake = CountingEncoder()
+    enc = CachedEncoder(fake, max_entries=3)
+    first = enc.encode(["a", "b", "c", "d", "e", "a"])   # more than it keeps, in one call
+    assert first.shape[0] == 6 and np.array_equal(first[0], first[5])
+    assert list(enc._cache) == ["c", "d", "e"]
+    enc.encode(["c"])                                     # c is now the most recent
+    enc.encode(["x"])                                     # pushes out the oldest
+    assert "c" in enc._cache and len(enc._cache) == 3
+    calls = len(fake.calls)
+    enc.encode(["c", "x"])
+    assert len(fake.calls) == calls                       # both still cached
+
+
+def test_at_most_two_models_stay_loaded(monkeypatch):
+    from align import encoders
+    monkeypatch.setattr(encoders, "_LOADED", encoders.OrderedDict())
+    monkeypatch.setattr(encoders, "SentenceTransformerEncoder",
+                        lambda name: type("Fake", (), {"name": name, "encode": None})())
+    for name in ("m1", "m2", "m1", "m3"):
+        encoders.load_encoder(name)
+    assert list(encoders._LOADED) == ["m1", "m3"]
+    assert encoders.is_loaded("m1") and not encoders.is_loaded("m2")

@@ -146,13 +146,15 @@ def test_payload_of_headlines_has_candidates_and_no_cuts_in_headlines(store):
 
 
 def test_the_view_and_when_a_project_was_opened_are_kept(store, project):
-    assert store.load_view(project.id) == {} and store.opened(project.id) is None
+    assert store.load_view(project.id) == {} and store.project_info(project.id).last_opened is None
     store.save_view(project.id, {"pair": 3, "filter": {"review": True}})
     store.touch(project.id)
     assert store.load_view(project.id) == {"pair": 3, "filter": {"review": True}}
-    assert store.opened(project.id) is not None
-    with pytest.raises(Exception, match="too large"):
+    assert store.project_info(project.id).last_opened is not None
+    with pytest.raises(Exception, match="at most"):
         store.save_view(project.id, {"x": "a" * 10_000})
-    assert store.progress(project.id) == (0, 5)
+    info = store.project_info(project.id)
+    assert (info.confirmed, info.total) == (0, 5)
     project.apply("confirm", 1)
-    assert store.progress(project.id) == (1, 5)
+    info = store.project_info(project.id)
+    assert (info.confirmed, info.total) == (1, 5)

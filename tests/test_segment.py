@@ -199,3 +199,83 @@ def test_segments_are_exact_spans_and_lose_nothing(text, offset, lang, split_quo
     lines = split_lines(text, offset)
     assert_spans(text, lines, offset)
     assert "".join(text.split()) == "".join("".join(s.text.split()) for s in lines)
+
+
+# -- hostile shapes: linear time ----------------------------------------------------------
+
+from hypothesis import HealthCheck  # noqa: E402
+
+from align.segment import inner_sentence_ends, sentence_ends  # noqa: E402
+from costs import assert_linear  # noqa: E402
+
+HOSTILE_SHAPES = {
+    "dots with no space after": lambda n: "a" + "." * n + "x",
+    "question marks": lambda n: "?" * n + "x",
+    "closers after a period": lambda n: "." + ")" * n + "x",
+    "spaced quotes": lambda n: '. "' * (n // 3) + "x",
+    "periods before lowercase": lambda n: "a. " * (n // 3),
+    "unmatched openers then closers": lambda n: "（" * (n // 2) + "」" * (n // 2),
+    "nested mixed brackets": lambda n: "「（" * (n // 4) + "）」" * (n // 4),
+    "many sentences": lambda n: "文です。" * (n // 4),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE_SHAPES)
+@pytest.mark.parametrize("splitter", [split_english, split_japanese], ids=["en", "ja"])
+def test_splitters_take_linear_time_on_hostile_shapes(shape, splitter):
+    assert_linear(splitter, HOSTILE_SHAPES[shape])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_sentence_ends_takes_linear_time(lang):
+    assert_linear(lambda t: sentence_ends(t, lang, inside_quotes=True),
+                  lambda n: "a. B" * (n // 4) + "１．５。" * (n // 8))
+
+
+@settings(deadline=2000, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(list("a A.?!…\"')]「」（）『』〔〕。！？．１５ \n\t")),
+               max_size=3000),
+       st.sampled_from(["en", "ja"]))
+def test_splitters_fuzz_within_a_deadline(text, lang):
+    segments = split(text, lang, split_quotes=lang == "ja")
+    assert_spans(text, segments)
+    ends = sentence_ends(text, lang)
+    assert ends == sorted(set(ends)) and all(0 < i < len(text) for i in ends)
+
+
+# -- sentence_ends: the one set of sentence-end rules (the editor's cut offers use it) ------
+
+@pytest.mark.parametrize("text, lang, inside, expected", [
+    ("価格は１．５倍に。Yahoo!で見た。", "ja", True, [9]),    # no cut in １．５ or after Yahoo!
+    ("〔注記した。〕次だ。", "ja", True, [7]),                  # after the closing 〕, not before
+    ("「そうだ。」のように言う。", "ja", True, []),              # a particle carries the quote on
+    ("「はい。そうです。」と言った。", "ja", True, [4]),        # a speech of two sentences
+    ("「はい。そうです。」と言った。", "ja", False, []),
+    ("「はい。」しかし雨だ。", "ja", False, [5]),
+    ("はい。 ", "ja", False, []),                              # nothing follows
+    ("Capt. Smith met Lt. Jones and Col. Brown on Jan. 5 at noon. Then he left.", "en", False,
+     [59]),
+    ('He said "Stop." Then he left. "Why?" she asked.', "en", False, [15, 29]),
+    ("Yahoo! Japan is big. It is.", "en", False, [6, 20]),
+])
+def test_sentence_ends(text, lang, inside, expected):
+    assert sentence_ends(text, lang, inside_quotes=inside) == expected
+
+
+def test_inner_sentence_ends_counts_by_the_same_rules():
+    assert inner_sentence_ends("価格は１．５倍に。Yahoo!で見た。") == 1
+    assert inner_sentence_ends("「はい。そうです。」") == 1
+    assert inner_sentence_ends("「そうだ。」と述べた。") == 0
+
+
+@settings(deadline=2000, max_examples=200)
+@given(st.lists(st.sampled_from(list("a A.?!…\"')」「（）。！？．１５ ")
+                               + ["Mr.", "Jan.", " The", "Yahoo!", "U.S.", "と"]),
+               max_size=60).map("".join).filter(str.strip),
+       st.sampled_from(["en", "ja"]))
+def test_sentence_ends_are_where_the_splitter_cuts_a_line(text, lang):
+    segments = split(text, lang)
+    ends = sentence_ends(text, lang)
+    assert len(segments) == len(ends) + 1
+    for a, b, cut in zip(segments, segments[1:], ends):
+        assert a.end <= cut <= b.start

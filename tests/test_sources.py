@@ -2,6 +2,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from align import sources
 from align.errors import InputError
@@ -66,7 +68,7 @@ def test_legacy_encodings_of_the_sample_give_the_same_article(encoding):
     (b"%PDF-1.7\n%\xe2\xe3", "x.txt: binary file (PDF document), not text"),
     (bytes(range(256)) * 4, "x.txt: binary file (NUL bytes), not text"),
     (b"\x01\x02\x03\x04abc" * 100, "x.txt: binary file (control characters), not text"),
-    (b"abc \x85 def", "x.txt: cannot decode as UTF-8, UTF-16, Shift_JIS or EUC-JP"),
+    (b"abc \x81 def", "x.txt: cannot decode as UTF-8, UTF-16, Shift_JIS, EUC-JP or Windows-1252"),
     (b"\xef\xbb\xbfabc\xff", "x.txt: has a UTF-8 byte order mark but is not valid UTF-8"),
 ])
 def test_decode_refuses_with_one_line(data, words):
@@ -233,3 +235,199 @@ def test_has_headline_block():
 ])
 def test_headline_key(headline, key):
     assert headline_key(headline) == key
+
+
+# -- hostile input: linear time, bounded memory, one line of error ------------------------
+
+import io  # noqa: E402
+import os  # noqa: E402
+import struct  # noqa: E402
+import zipfile  # noqa: E402
+
+from costs import assert_linear  # noqa: E402
+
+
+@pytest.mark.parametrize("shape", ["[a", "![a", "**a ", "*a ", "_a ", "`a", "[a](b", "a__b "])
+def test_markdown_rules_take_linear_time(shape):
+    assert_linear(sources._markdown_text, lambda n: shape * (n // len(shape)))
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("# Title #", "Title"), ("## C#", "C#"), ("# ###", "###"), ("# --- ", "---"),
+    ("[a](b) and ![i](x) [r][1] [x]", "a and  r [x]"),
+    ("**bold** and *em* and _u_ x_y_z ***both***", "bold and em and u x_y_z both"),
+    ("__a__ **b", "a **b"), ("> - item *x*", "item x"), ("`code` and **`c`**", "code and c"),
+])
+def test_markdown_markup_is_removed_line_by_line(line, expected):
+    assert sources._markdown_text(line) == expected
+
+
+def test_big_html_skips_trafilatura(monkeypatch):
+    import trafilatura
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: pytest.fail("trafilatura ran"))
+    many = "<html><body>" + "<p class='x'>Sentence here.</p>" * (sources.TRAFILATURA_MAX_TAGS // 2 + 1)
+    text = read_bytes_source(many.encode(), "page.html")
+    assert text.split("\n\n")[:2] == ["Sentence here.", "Sentence here."]
+    monkeypatch.setattr(sources, "TRAFILATURA_MAX_TAGS", 100)  # both sizes go to lxml
+    assert_linear(sources._html_text,
+                  lambda n: "<html><body>" + "<p a='1' b='2'>Words.</p>" * (n // 4))
+
+
+def test_html_with_thousands_of_attributes_on_a_tag_is_linear():
+    def page(n):
+        return ("<html><body><p " + " ".join(f'a{i}="x"' for i in range(n // 8))
+                + ">Text here.</p></body></html>")
+    assert read_bytes_source(page(80_000).encode(), "x.html") == "Text here."
+    assert_linear(sources._html_text, page, n=20_000)
+
+
+def test_deeply_nested_html_is_one_line_or_text():
+    deep = "<html><body>" + "<div>" * 100_000 + "text" + "</div>" * 100_000 + "</body></html>"
+    try:
+        read_bytes_source(deep.encode(), "x.html")
+    except InputError as e:
+        assert str(e) == "x.html: no text found"
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
+def test_devices_are_refused_at_once(path):
+    assert error(read_source, path) == f"{path}: not a regular file (a device, pipe or socket)"
+
+
+def test_a_named_pipe_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # nobody writes to it: opening it to read would block forever
+    assert "not a regular file" in error(read_source, fifo)
+
+
+def _docx_bytes() -> bytes:
+    d = docx.Document()
+    d.add_paragraph("本文です。")
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _rezip(data: bytes, change=lambda name, body: body, method=zipfile.ZIP_DEFLATED) -> bytes:
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, change(info.filename, src.read(info)))
+    return out.getvalue()
+
+
+def _patch_headers(data: bytes, flag: int | None = None, method: int | None = None) -> bytes:
+    """Set the flag bits or the compression method of every entry, in the local headers
+    (offsets 6, 8) and the central directory (8, 10): what zipfile cannot write."""
+    out = bytearray(data)
+    for sig, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        pos = out.find(sig)
+        while pos >= 0:
+            if flag is not None:
+                out[pos + flag_at:pos + flag_at + 2] = struct.pack("<H", flag)
+            if method is not None:
+                out[pos + method_at:pos + method_at + 2] = struct.pack("<H", method)
+            pos = out.find(sig, pos + 4)
+    return bytes(out)
+
+
+def _in_body(xml: str):
+    def change(name, body):
+        if name != "word/document.xml":
+            return body
+        s = body.decode()
+        i = s.index("<w:body>") + len("<w:body>")
+        return (s[:i] + xml + s[i:]).encode()
+    return change
+
+
+def _with_dtd(name, body):
+    if name != "word/document.xml":
+        return body
+    s = body.decode()
+    i = s.index("?>") + 2
+    lol = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + k)} "{("&" + chr(97 + k) + ";") * 10}">' for k in range(9)) + "]>"
+    return (s[:i] + lol + s[i:]).encode()
+
+
+def test_hostile_docx_files_get_one_line(monkeypatch):
+    good = _docx_bytes()
+    assert read_bytes_source(good, "x.docx") == "本文です。"
+    deep = _rezip(good, _in_body("<w:sdt>" * 5000 + "</w:sdt>" * 5000))
+    assert error(read_bytes_source, deep, "x.docx").startswith("x.docx: a broken Word .docx file")
+    assert error(read_bytes_source, _rezip(good, _with_dtd), "x.docx") == \
+        "x.docx: a .docx with a DTD (word/document.xml); refused for safety"
+    stored = _rezip(good, method=zipfile.ZIP_STORED)
+    assert "encrypted" in error(read_bytes_source, _patch_headers(stored, flag=1), "x.docx")
+    assert error(read_bytes_source, _patch_headers(stored, method=99), "x.docx") == \
+        "x.docx: not a Word .docx file (unsupported compression method 99)"
+    assert error(read_bytes_source, good[:len(good) // 2], "x.docx") == \
+        "x.docx: not a Word .docx file"
+    corrupt = bytearray(stored)
+    corrupt[len(corrupt) // 3:len(corrupt) // 3 + 64] = b"\xff" * 64
+    assert error(read_bytes_source, bytes(corrupt), "x.docx").startswith("x.docx: ")
+
+
+def test_a_docx_zip_bomb_is_refused_by_its_unpacked_size(monkeypatch):
+    monkeypatch.setattr(sources, "DOCX_MAX_UNPACKED", 1024 * 1024)
+    bomb = _rezip(_docx_bytes(), lambda name, body: body + b" " * (2 * 1024 * 1024)
+                  if name == "word/document.xml" else body)
+    assert len(bomb) < 100_000
+    message = error(read_bytes_source, bomb, "x.docx")
+    assert message.startswith("x.docx: unpacks to ") and message.endswith("the limit is 1 MB")
+
+
+def test_windows_1252_english_is_not_read_as_shift_jis():
+    data = "It’s a café — “quoted”.\n".encode("cp1252") * 20
+    assert decode(data, "x.txt") == "It’s a café — “quoted”.\n" * 20
+    japanese = "東京は晴れです。明日も晴れるでしょう。".encode("cp932")
+    assert decode(japanese, "x.txt") == "東京は晴れです。明日も晴れるでしょう。"
+    kanji_only = "東京株式\n日経平均\n".encode("cp932")  # no kana; valid Windows-1252 too
+    assert decode(kanji_only, "x.txt") == "東京株式\n日経平均\n"
+
+
+def test_nul_bytes_anywhere_are_dropped():
+    data = b"First line.\n" * 500 + b"Second\0 line.\n"
+    assert "\0" not in decode(data, "x.txt")
+    assert decode(data, "x.txt").endswith("Second line.\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_kanji_heavy_utf16_without_bom_is_text(encoding):
+    text = "東京株式市場、日経平均株価は続伸。円相場は一ドル百五十円台で推移。" * 20
+    assert decode(text.encode(encoding), "x.txt") == text
+
+
+def test_pasted_text_is_checked_as_a_file(monkeypatch):
+    assert sources.read_pasted("一行目。\r\n二行目\0。") == "一行目。\n二行目。"
+    assert error(sources.read_pasted, " \n", "pasted Japanese") == \
+        "pasted Japanese: no text (only whitespace)"
+    monkeypatch.setattr(sources, "MAX_BYTES", 10)
+    assert "too large" in error(sources.read_pasted, "長い文章です。", "pasted Japanese")
+
+
+@settings(max_examples=150, deadline=5000)
+@given(st.data())
+def test_fuzz_damaged_docx_is_text_or_one_line(data):
+    blob = bytearray(_DOCX)
+    for _ in range(data.draw(st.integers(1, 6))):
+        at = data.draw(st.integers(0, len(blob) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            blob[at] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del blob[at:at + data.draw(st.integers(1, 64))]
+        else:
+            blob[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+        if not blob:
+            break
+    try:
+        text = read_bytes_source(bytes(blob), "x.docx")
+    except InputError as e:
+        assert "\n" not in str(e) and str(e).startswith("x.docx: ")
+    else:
+        assert isinstance(text, str) and text.strip()
+
+
+_DOCX = _rezip(_docx_bytes(), method=zipfile.ZIP_STORED)  # stored: flips land in the XML

@@ -111,7 +111,7 @@ def test_rename_and_delete(store):
         store.rename_project(pid, "")
     store.delete_project(pid)
     assert store.list_projects() == []
-    assert count(store, "SELECT COUNT(*) FROM states") == count(store, "SELECT COUNT(*) FROM sources") == 0
+    assert count(store, "SELECT COUNT(*) FROM history") == count(store, "SELECT COUNT(*) FROM sources") == 0
     for call in (lambda: store.open_project(pid), lambda: store.rename_project(pid, "y"),
                  lambda: store.delete_project(pid), lambda: project.apply("confirm", 0)):
         with pytest.raises(ProjectNotFound):
@@ -147,7 +147,7 @@ def test_edits_undo_and_redo_come_back_after_a_restart(tmp_path):
     with Store(path) as s:
         project = s.open_project(pid)
         assert not project.can_redo and project.steps == ref.steps
-        assert count(s, "SELECT COUNT(*) FROM states") == 3
+        assert count(s, "SELECT COUNT(*) FROM history") == 3
 
 
 def test_a_refused_edit_writes_nothing(store):
@@ -158,16 +158,21 @@ def test_a_refused_edit_writes_nothing(store):
     with pytest.raises(EditError, match="nothing to redo"):
         project.redo()
     assert count(store, "SELECT version FROM projects") == before
-    assert count(store, "SELECT COUNT(*) FROM states") == 1
+    assert count(store, "SELECT COUNT(*) FROM history") == 1
 
 
-def test_segments_are_stored_only_where_they_change(store):
+def test_history_rows_hold_what_changed_not_the_whole_state(store):
+    import zlib
     project = store.open_project(store.create_project("x", sample()))
     project.apply("merge_next", 0)
     project.apply("edit_text", "en", 2, "The end.")
-    rows = store._con.execute("SELECT seq, ja_seq, en_seq, ja IS NULL, en IS NULL FROM states "
+    rows = store._con.execute("SELECT seq, snapshot IS NOT NULL, delta FROM history "
                               "ORDER BY seq").fetchall()
-    assert rows == [(0, 0, 0, 0, 0), (1, 0, 0, 1, 1), (2, 0, 2, 1, 0)]
+    assert [(seq, snap) for seq, snap, _ in rows] == [(0, 1), (1, 0), (2, 0)]
+    merge, edit = (json.loads(zlib.decompress(blob)) for _, _, blob in rows[1:])
+    assert set(merge) == {"pairs"}                 # segments untouched by a merge
+    assert merge["pairs"][0] == 0 and len(merge["pairs"][1]) == 2 and len(merge["pairs"][2]) == 1
+    assert edit["en"] == [2, ["End."], ["The end."]]
 
 
 def test_a_stale_session_is_told_and_reloaded(tmp_path):
@@ -258,3 +263,242 @@ class StoreMachine(HistoryMachine):
 
 TestStoreMachine = StoreMachine.TestCase
 TestStoreMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+# -- schema version, foreign and read-only files, hostile ids -----------------
+
+import zlib  # noqa: E402
+
+from align import store as store_module  # noqa: E402
+from align.errors import StoreError, TaiyakuError  # noqa: E402
+
+
+def test_the_file_carries_its_schema_version(store):
+    assert count(store, "PRAGMA user_version") == store_module.SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_with_one_line(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    Store(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    with pytest.raises(StoreError, match=r"newer Taiyaku \(schema 99; this version reads up to 2\)"):
+        Store(path)
+
+
+def test_a_foreign_sqlite_file_is_never_changed(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE contacts (name TEXT)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a Taiyaku projects file"):
+        Store(path)
+    assert path.read_bytes() == before
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("contacts",)]
+
+
+def test_a_file_that_is_not_sqlite_is_one_line(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"just some text, not a database" * 100)
+    with pytest.raises(StoreError, match="not a Taiyaku projects file"):
+        Store(path)
+    assert issubclass(StoreError, TaiyakuError)
+
+
+def test_a_read_only_file_opens_read_only_and_says_so(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    with Store(path) as s:
+        pid = s.create_project("x", sample())
+        s.open_project(pid).apply("confirm", 0)
+    with Store(path, read_only=True) as s:
+        assert s.read_only
+        project = s.open_project(pid)
+        assert project.current.pairs[0].status == "confirmed"
+        with pytest.raises(StoreError, match="read-only"):
+            project.apply("confirm", 1)
+        with pytest.raises(StoreError, match="read-only"):
+            s.create_project("y", sample())
+        s.touch(pid)  # nothing to note in a read-only file, and no error
+        s.save_view(pid, {"pair": 3})
+    with Store(path) as s:
+        assert s.open_project(pid).current.pairs[1].status != "confirmed"
+
+
+def test_a_file_this_user_cannot_write_is_read_only(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    Store(path).close()
+    path.chmod(0o444)
+    try:
+        if os.access(path, os.W_OK):
+            pytest.skip("running as a user who may write anywhere (root)")
+        with Store(path) as s:
+            assert s.read_only
+    finally:
+        path.chmod(0o644)
+
+
+@pytest.mark.parametrize("pid", [99999999999999999999, 2**63, -1, 0, "abc", "１", None, True, 1.5e300])
+def test_impossible_project_ids_are_no_such_project(store, pid):
+    for call in (store.open_project, store.project_info, store.delete_project, store.touch,
+                 store.load_view, lambda p: store.rename_project(p, "y")):
+        with pytest.raises(ProjectNotFound, match="no project"):
+            call(pid)
+
+
+# -- what the app shows: progress, last opened, view state, the step undone ---
+
+def test_list_projects_shows_progress_and_last_opened(store):
+    pid = store.create_project("x", sample())
+    info = store.list_projects()[0]
+    assert (info.confirmed, info.total, info.last_opened) == (0, 3, None)
+    project = store.open_project(pid)
+    project.apply("confirm_through", 1)
+    assert (store.project_info(pid).confirmed, store.project_info(pid).total) == (2, 3)
+    project.undo()
+    assert store.project_info(pid).confirmed == 0
+    project.redo()
+    project.apply("unconfirm", 1)
+    assert store.project_info(pid).confirmed == 1
+    updated = store.project_info(pid).updated
+    store.touch(pid)
+    info = store.project_info(pid)
+    assert info.last_opened is not None and info.last_opened >= updated
+    assert info.updated == updated  # opening is not a change
+
+
+def test_view_state_is_kept_per_project_and_bounded(store):
+    a, b = store.create_project("a", sample()), store.create_project("b", sample())
+    assert store.load_view(a) == {}
+    store.save_view(a, {"pair": 12, "filter": "needs review"})
+    assert store.load_view(a) == {"pair": 12, "filter": "needs review"}
+    assert store.load_view(b) == {}
+    with pytest.raises(TaiyakuError, match="at most 4096 bytes"):
+        store.save_view(a, {"x": "y" * 5000})
+    with pytest.raises(TaiyakuError):
+        store.save_view(a, {"x": float("nan")})
+    assert store.load_view(a) == {"pair": 12, "filter": "needs review"}
+
+
+def test_undo_and_redo_tell_which_step_they_moved(store):
+    project = store.open_project(store.create_project("x", sample()))
+    assert project.last_step is None
+    project.apply("confirm", 1)
+    assert project.last_step.op == "confirm" and project.last_step.args == (1,)
+    project.apply("edit_text", "en", 2, "The end.")
+    project.undo()
+    assert project.last_step.op == "edit_text"
+    project.undo()
+    assert project.last_step.op == "confirm"
+    project.redo()
+    assert project.last_step.op == "confirm"
+
+
+def test_meta_is_stored_once_not_per_step(store):
+    big = {"aligner": "test", "notes": "x" * 200_000}
+    al = Alignment(sample().ja, sample().en, sample().pairs, meta=big)
+    project = store.open_project(store.create_project("x", al))
+    for _ in range(5):
+        project.apply("confirm", 0)
+        project.apply("unconfirm", 0)
+    rows = store._con.execute("SELECT LENGTH(delta) FROM history WHERE seq > 0").fetchall()
+    assert max(size for (size,) in rows) < 200
+    with Store(store.path) as again:
+        assert again.open_project(project.id).current.meta == big
+
+
+def test_snapshots_bound_what_opening_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 4)
+    path = tmp_path / "p.sqlite3"
+    ref = History(sample())
+    with Store(path) as s:
+        project = s.open_project(s.create_project("x", sample()))
+        for k in range(11):
+            op = ("confirm", k % 3) if k % 2 == 0 else ("unconfirm", (k - 1) % 3)
+            assert project.apply(*op) == ref.apply(*op)
+        snaps = [seq for (seq,) in s._con.execute(
+            "SELECT seq FROM history WHERE snapshot IS NOT NULL ORDER BY seq")]
+        assert snaps[0] == 0 and all(b - a <= 4 for a, b in zip(snaps, snaps[1:] + [11]))
+        for _ in range(6):
+            assert project.undo() == ref.undo()
+    with Store(path) as s:
+        project = s.open_project(project.id)
+        assert project.current == ref.current and project.steps == ref.steps
+
+
+def test_a_click_costs_what_it_changed_not_the_project_size(tmp_path):
+    """The bytes one confirm writes do not grow with the project."""
+    def bytes_per_click(n):
+        ja = tuple(Segment(f"文{k}。") for k in range(n))
+        en = tuple(Segment(f"Sentence {k}.") for k in range(n))
+        al = Alignment(ja, en, tuple(P([k], [k], 0.5) for k in range(n)))
+        with Store(tmp_path / f"{n}.sqlite3") as s:
+            project = s.open_project(s.create_project("x", al))
+            project.apply("confirm", n // 2)
+            return s._con.execute("SELECT LENGTH(delta) + LENGTH(op) + "
+                                  "COALESCE(LENGTH(snapshot), 0) FROM history WHERE seq = 1"
+                                  ).fetchone()[0]
+    small, large = bytes_per_click(200), bytes_per_click(20_000)
+    assert large <= small + 16  # the pair's index has more digits
+
+
+# -- older files are migrated ------------------------------------------------
+
+V1_SCHEMA = """
+CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL, mode TEXT NOT NULL,
+    model TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,
+    cursor INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE sources (project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL, filename TEXT NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (project_id, position));
+CREATE TABLE states (project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, op TEXT, pairs BLOB NOT NULL, ja_seq INTEGER NOT NULL,
+    en_seq INTEGER NOT NULL, ja BLOB, en BLOB, PRIMARY KEY (project_id, seq)) WITHOUT ROWID;
+"""
+
+
+def _v1_pack(value):
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode())
+
+
+def test_a_schema_1_file_is_migrated_with_its_history(tmp_path):
+    """Written as the previous version wrote it: whole pairs per row, segments where
+    they changed, meta in every row."""
+    ref = History(sample())
+    states = [ref.current]
+    for op, *args in [("merge_next", 0), ("edit_text", "en", 2, "The end."), ("confirm", 1)]:
+        states.append(ref.apply(op, *args))
+    ref.undo()
+    path = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(path)
+    con.executescript(V1_SCHEMA)
+    now = "2026-01-01T00:00:00.000000+00:00"
+    con.execute("INSERT INTO projects VALUES (1, 'old', 'document', 'usem3', ?, ?, 2, 7)", (now, now))
+    con.execute("INSERT INTO sources VALUES (1, 0, 'ja.txt', ?)", ("a" * 64,))
+    ja_ref = en_ref = 0
+    for seq, al in enumerate(states):
+        step = None if seq == 0 else json.dumps(ref.steps[seq - 1].to_json())
+        new_ja = seq == 0 or al.ja != states[seq - 1].ja
+        new_en = seq == 0 or al.en != states[seq - 1].en
+        ja_ref, en_ref = (seq if new_ja else ja_ref), (seq if new_en else en_ref)
+        head = {"mode": al.mode, "meta": al.meta, "pairs": [p.to_json() for p in al.pairs]}
+        con.execute("INSERT INTO states VALUES (1, ?, ?, ?, ?, ?, ?, ?)", (
+            seq, step, _v1_pack(head), ja_ref, en_ref,
+            _v1_pack([s.to_json() for s in al.ja]) if new_ja else None,
+            _v1_pack([s.to_json() for s in al.en]) if new_en else None))
+    con.commit()
+    con.close()
+    with Store(path) as s:
+        assert count(s, "PRAGMA user_version") == store_module.SCHEMA_VERSION
+        info = s.project_info(1)
+        assert (info.name, info.total, info.sources[0].filename) == ("old", 2, "ja.txt")
+        project = s.open_project(1)
+        assert project.cursor == 2 and project.current == states[2]
+        assert project.current.meta == {"aligner": "test"} and project.steps == ref.steps
+        assert project.redo() == states[3]
+        assert [project.undo() for _ in range(3)] == [states[2], states[1], states[0]]
+        tables = {r[0] for r in s._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "states" not in tables
