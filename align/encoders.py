@@ -101,16 +101,11 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise InputError("this model needs sentence-transformers: "
-                             "pip install sentence-transformers torch==2.13.0") from exc
+            raise InputError("this model needs sentence-transformers and torch: "
+                             "pip install 'taiyaku[models]' (or -r requirements.txt)") from exc
         self.name = model
         self.batch_size = batch_size
-        try:
-            self.model = SentenceTransformer(model, device="cpu")
-        except Exception as exc:  # a missing folder, no network, not a model
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot load the model {model!r} ({reason}); without a network, "
-                             "give the folder of a downloaded sentence-transformers model") from exc
+        self.model = _load_sentence_transformer(SentenceTransformer, model)
         # e5 models expect a prefix; matching two texts is symmetric: "query: "
         prompts = getattr(self.model, "prompts", None) or {}
         self.prompt = prompts.get("query", "query: ") if "e5" in model.lower() else None
@@ -119,6 +114,44 @@ class SentenceTransformerEncoder:
         return self.model.encode(list(texts), batch_size=self.batch_size, prompt=self.prompt,
                                  normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False).astype(np.float32)
+
+
+HUB = ("huggingface.co", 443)
+HUB_PROBE_S = 5.0
+
+
+def _hub_reachable() -> bool:
+    """One quick connection attempt, so that an offline machine gets its
+    answer in seconds instead of the hub client's minute of retries."""
+    import socket
+
+    try:
+        socket.create_connection(HUB, timeout=HUB_PROBE_S).close()
+        return True
+    except OSError:
+        return False
+
+
+def _load_sentence_transformer(factory, model: str):
+    """A local folder, else the local cache, else the hub (when reachable)."""
+    def load(**kwargs):
+        try:
+            return factory(model, device="cpu", **kwargs)
+        except Exception as exc:  # a missing folder, not a model, a failed download
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot load the model {model!r} ({reason}); without a network, "
+                             "give the folder of a downloaded sentence-transformers model") from exc
+
+    if os.path.isdir(model):
+        return load()
+    try:
+        return load(local_files_only=True)  # downloaded before: no network needed
+    except InputError:
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable():
+        raise InputError(f"the model {model!r} is not on this machine and there is no network to "
+                         "download it: give the folder of a downloaded sentence-transformers model")
+    return load()
 
 
 # Loaded models, the most recently used last; a third model pushes out the oldest.

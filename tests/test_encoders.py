@@ -348,11 +348,38 @@ def test_the_bundled_encoder_does_not_import_torch():
 
 
 def test_a_model_that_cannot_be_loaded_is_an_input_error(tmp_path, monkeypatch):
+    pytest.importorskip("sentence_transformers")
     from align.encoders import load_encoder
     from align.errors import InputError
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(InputError, match="cannot load the model"):
+    with pytest.raises(InputError, match="not on this machine"):
         load_encoder(str(tmp_path / "no-such-model"))
+
+
+def test_without_a_network_a_hub_model_fails_at_once_in_one_line(monkeypatch):
+    """No minute of retries: the cache is looked in, one connection is tried, and
+    the answer is one line naming what to do."""
+    from align import encoders
+    from align.errors import InputError
+
+    tried = []
+
+    class Factory:  # stands in for SentenceTransformer: records how it is called
+        def __init__(self, model, device, **kwargs):
+            tried.append(kwargs)
+            raise OSError("not in the cache")
+
+    def offline(address, timeout):
+        tried.append({"probe": address, "timeout": timeout})
+        raise OSError("network is unreachable")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("socket.create_connection", offline)
+    with pytest.raises(InputError, match="no network") as err:
+        encoders._load_sentence_transformer(Factory, "sentence-transformers/LaBSE")
+    assert "\n" not in str(err.value)
+    assert tried == [{"local_files_only": True}, {"probe": encoders.HUB, "timeout": encoders.HUB_PROBE_S}]
+    assert encoders.HUB_PROBE_S <= 15
 
 
 # -- bounded memory ------------------------------------------------------------
