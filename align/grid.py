@@ -24,7 +24,7 @@ from . import edits, review
 from .edits import EditError
 from .errors import TaiyakuError
 from .model import Alignment
-from .store import Project
+from .store import ConflictError, Project
 
 OPS = frozenset(edits.OPS) | {"undo", "redo"}
 MAX_OPS = 500             # per message; a tab never has that many unacknowledged
@@ -95,15 +95,18 @@ def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
         return Ack(client, done) if ops else None
     focus = None
     for o in todo:
-        token = (client, o["seq"])
         try:
-            if o["op"] in ("undo", "redo"):
-                al = project.undo(client=token) if o["op"] == "undo" else project.redo(client=token)
-                step = project.last_step
-                focus = review.focus_of(al, step.op, step.args, focus or 0)
-            else:
-                al = project.apply(o["op"], *o["args"], client=token)
-                focus = review.focus_of(al, o["op"], o["args"], focus or 0)
+            try:
+                focus = _apply_one(project, client, o, focus)
+            except ConflictError:
+                # Another window saved a change. If it left the pairs and segments where
+                # they were (a confirm, a text edit elsewhere), this tab's operation means
+                # the same thing on the new state: apply it there rather than lose it.
+                # (Not an undo: it would take back the other window's step.)
+                seen = project.seen_before_reload
+                if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
+                    raise
+                focus = _apply_one(project, client, o, focus)
         except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
@@ -111,6 +114,22 @@ def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
             message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
     return Ack(client, todo[-1]["seq"], focus=focus)
+
+
+def _apply_one(project: Project, client: str, o: dict, focus: int | None) -> int:
+    token = (client, o["seq"])
+    if o["op"] in ("undo", "redo"):
+        al = project.undo(client=token) if o["op"] == "undo" else project.redo(client=token)
+        step = project.last_step
+        return review.focus_of(al, step.op, step.args, focus or 0)
+    al = project.apply(o["op"], *o["args"], client=token)
+    return review.focus_of(al, o["op"], o["args"], focus or 0)
+
+
+def _shape(al: Alignment) -> tuple:
+    """What an operation's indices refer to: the pairs' segment ids and the
+    number of segments a side (not their texts or statuses)."""
+    return len(al.ja), len(al.en), tuple((p.ja, p.en) for p in al.pairs)
 
 
 def _segments(al: Alignment, side: str) -> list[list]:

@@ -488,6 +488,7 @@ class Project:
         self.store = store
         self.id = project_id
         self.last_step: Step | None = None
+        self.seen_before_reload: Alignment | None = None
         with store._lock:
             self._sync(store._con)
 
@@ -600,6 +601,7 @@ class Project:
 
     def _check_fresh(self, con: sqlite3.Connection) -> None:
         if self._row(con)[1] != self._version:
+            self.seen_before_reload = self._current  # what this view showed (the grid compares)
             self._sync(con)
             raise ConflictError("this project was changed in another window; "
                                 "showing its latest state, please try again")

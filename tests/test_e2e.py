@@ -307,3 +307,24 @@ def test_a_2000_pair_document_is_one_virtual_list(server, browser, db):
     expect(grid).to_have_attribute("aria-rowcount", "667")
     page.keyboard.press("j")
     expect(current(page).locator(".num")).to_have_text("1003")
+
+
+def test_the_editor_survives_a_redraw_and_closes_cleanly(server, browser, db):
+    pid = project(db, document(30))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("End")
+    page.keyboard.press("e")  # at once: the grid is redrawn while the editor is open (the view is sent)
+    editor = page.locator('textarea[data-segside="en"]')
+    expect(editor).to_be_focused()
+    saved(page)
+    page.keyboard.type(" More")
+    expect(editor).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("textarea.ed")).to_have_count(0)  # no text box left behind
+    saved(page)
+    assert stored(db, pid).en[29].text == "Sentence 29. Another one. More"
+    page.keyboard.press("e")
+    page.keyboard.press("Escape")  # nothing changed: closed, nothing sent
+    expect(page.locator("textarea.ed")).to_have_count(0)
+    box = current(page).bounding_box()
+    assert box and box["y"] + box["height"] <= 900  # the current row is on screen

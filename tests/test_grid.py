@@ -78,14 +78,25 @@ def test_wrong_arguments_are_refused_not_raised(project):
     assert project.current == project.store.open_project(project.id).current
 
 
-def test_an_edit_from_another_tab_makes_the_grid_take_the_server_state(project, store):
+def test_an_edit_from_another_tab_that_moved_pairs_makes_the_grid_take_the_server_state(project, store):
     other = store.open_project(project.id)
-    other.apply("confirm", 4)
+    other.apply("merge_next", 3)
     ack = grid.apply_ops(project, "tab1", ops(("confirm", 0)))
     assert "another window" in ack.error
-    assert project.current.pairs[4].status == "confirmed"  # reloaded
+    assert len(project.current.pairs) == 4  # reloaded
     assert project.current.pairs[0].status == "auto"
     assert grid.apply_ops(project, "tab1", ops(("confirm", 0), ("confirm", 1))).seq == 2
+
+
+def test_an_edit_from_another_tab_that_left_the_pairs_in_place_does_not_lose_this_tabs(project, store):
+    other = store.open_project(project.id)
+    other.apply("confirm", 4)
+    other.apply("edit_text", "en", 3, "Changed elsewhere.")
+    ack = grid.apply_ops(project, "tab1", ops(("edit_text", "en", 1, "Typed here."), ("merge_next", 0)))
+    assert ack.error is None and ack.seq == 2
+    al = project.current
+    assert al.en[1].text == "Typed here." and al.en[3].text == "Changed elsewhere."
+    assert al.pairs[0].ja == (0, 1) and al.pairs[3].status == "confirmed"
 
 
 def test_undo_and_redo_as_operations(project):

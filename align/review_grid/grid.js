@@ -323,10 +323,13 @@ class Grid {
     this.canUndo = d.can_undo;
     this.canRedo = d.can_redo;
     if (first) {
-      const v = d.view || {};
+      const v = this.localView() || d.view || {};
       if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
       this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(d.pairs.length - 1, 0));
       this.syncControls();
+      this.fitHeight();
+      // The grid takes the keys when it opens (after a project is picked in the sidebar too).
+      requestAnimationFrame(() => { this.fitHeight(); this.scroller.focus({ preventScroll: true }); });
     }
     const ack = d.ack;
     if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
@@ -364,6 +367,19 @@ class Grid {
     this.refresh();
   }
 
+  /** Where the reviewer is, kept in the tab at once (the server hears it a moment later). */
+  localView() {
+    try { return JSON.parse(storage().getItem(`taiyaku.view.${this.project}`) || "null"); } catch (e) { return null; }
+  }
+
+  /** The list and the side fill the window below the grid's top, so the current row is on screen. */
+  fitHeight() {
+    const top = Math.max(this.scroller.getBoundingClientRect().top, 0);
+    const h = `${Math.max(320, Math.floor(window.innerHeight - top - 16))}px`;
+    this.scroller.style.height = h;
+    this.side.style.height = h;
+  }
+
   loadPending() {
     try { return JSON.parse(storage().getItem(this.storeKey) || "[]"); } catch (e) { return []; }
   }
@@ -396,7 +412,7 @@ class Grid {
       if (e instanceof Refused) { this.say(e.message, "warn"); return false; }
       throw e;
     }
-    this.undoStack.push({ state: this.state, cur: this.cur });
+    this.undoStack.push({ state: this.state, cur: this.cur, op });
     this.redoStack = [];
     this.state = next;
     if (cursor !== undefined) this.cur = cursor;
@@ -412,14 +428,16 @@ class Grid {
       this.say(`nothing to ${which}`, "warn");
       return;
     }
+    let what = "";
     if (from.length) {
-      to.push({ state: this.state, cur: this.cur });
       const back = from.pop();
+      to.push({ state: this.state, cur: this.cur, op: back.op });
       this.state = back.state;
       this.cur = back.cur;
+      what = `: ${back.op.replace(/_/g, " ")}`;
     }
     this.enqueue(which, []);
-    this.say(which === "undo" ? "Undone" : "Redone", "info");
+    this.say((which === "undo" ? "Undone" : "Redone") + what, "info");
     this.refresh();
   }
 
@@ -483,6 +501,8 @@ class Grid {
   }
 
   viewChanged() {
+    const ss = storage();
+    if (ss) ss.setItem(`taiyaku.view.${this.project}`, JSON.stringify({ pair: this.cur, filter: this.filter }));
     clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => this.flush(), 700); // where the reviewer is: saved, not urgent
   }
@@ -511,7 +531,7 @@ class Grid {
     this.panel = el("div", { class: "panel" });
     this.srcJa = el("div", { class: "source", lang: "ja", "aria-label": "Japanese source" });
     this.srcEn = el("div", { class: "source", lang: "en", "aria-label": "English source" });
-    const side = el("div", { class: "side" }, this.panel, this.srcJa, this.srcEn);
+    const side = this.side = el("div", { class: "side" }, this.panel, this.srcJa, this.srcEn);
     r.append(el("div", { class: "tg" }, bar, this.msg, el("div", { class: "main" }, this.scroller, side)));
     this.controls = { statusSel, kindSel, review: review.querySelector("input"), search, goto };
 
@@ -546,10 +566,13 @@ class Grid {
     for (const src of [this.srcJa, this.srcEn]) src.addEventListener("click", (e) => this.onSourceClick(e));
     this.keyHandler = (e) => this.onKey(e);
     window.addEventListener("keydown", this.keyHandler, true);
+    this.resizeHandler = () => this.fitHeight();
+    window.addEventListener("resize", this.resizeHandler);
   }
 
   destroy() {
     window.removeEventListener("keydown", this.keyHandler, true);
+    window.removeEventListener("resize", this.resizeHandler);
     clearTimeout(this.viewTimer);
   }
 
@@ -663,13 +686,29 @@ class Grid {
     }
     this.drawn = { state: this.state, shown, start, end, cur: this.cur, sel: this.selVersion };
     this.winStart = start; this.winEnd = end;
-    const keep = this.editing ? this.rows.querySelector(".row.editing") : null;
+    // While the text is edited its row is kept as it is, focus and caret included;
+    // moving it blurs the text box, which must not count as leaving the editor.
+    const editingK = this.editing ? this.editing.k : null;
+    const keep = editingK === null ? null : this.rows.querySelector(".row.editing");
+    const focused = keep && keep.contains(this.root.getRootNode().activeElement)
+      ? this.root.getRootNode().activeElement : null;
+    const caret = focused ? [focused.selectionStart, focused.selectionEnd] : null;
     const frag = document.createDocumentFragment();
+    this.redrawing = true;
     for (let i = start; i < end; i++) {
       const k = shown[i];
-      frag.append(keep && this.editing.k === k ? keep : this.row(k, i));
+      frag.append(keep && editingK === k ? keep : this.row(k, i));
+    }
+    this.redrawing = true;
+    if (!shown.length) {
+      const why = !this.state.pairs.length ? "This alignment has no pairs."
+        : this.filter.review && this.filter.status === "all" && this.filter.kind === "all" && !this.filter.query
+          ? "Nothing needs review: every pair is confirmed, or confident and simple." : "No pair matches these filters.";
+      frag.append(el("div", { class: "none", role: "presentation", text: why }));
     }
     this.rows.replaceChildren(frag);
+    this.redrawing = false;
+    if (focused && focused.isConnected) { focused.focus({ preventScroll: true }); focused.setSelectionRange(...caret); }
     this.grid.setAttribute("aria-rowcount", String(shown.length));
     // Measure what was drawn; spacers hold the rest.
     let changed = false;
@@ -759,7 +798,7 @@ class Grid {
       });
       parts.push(el("div", { class: "hint", text: "Candidates (press 1–5, or click; Ctrl+click sentences in the article and press L for several):" }), list);
     } else {
-      parts.push(el("div", { class: "hint", text: "E edit in place · ✂ cut at a sentence end · Ctrl+click or [ ] pick segments, L link · ? all keys" }));
+      parts.push(el("div", { class: "hint", text: "E edit in place · ✂ cut at a sentence end · Ctrl+click or [ ] pick segments, L link · all keys in the sidebar" }));
     }
     this.panel.replaceChildren(...parts);
   }
@@ -799,7 +838,7 @@ class Grid {
       for (const i of this.sel[side]) { const s = box._spans[i]; if (s) { s.classList.add("picked"); box._lit.push(s); } }
       if (firstOn && box._scrolledTo !== firstOn) { // scroll only when the pair changed: reading positions costs a layout
         box._scrolledTo = firstOn;
-        const top = firstOn.offsetTop - box.offsetTop;
+        const top = firstOn.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
         if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = Math.max(0, top - box.clientHeight / 3);
       }
     }
@@ -880,8 +919,8 @@ class Grid {
       return;
     }
     const firstJa = Math.min(...ja);
-    this.clearSelection();
     if (this.act("link", [ja, en])) {
+      this.clearSelection();
       const k = this.state.pairs.findIndex((p) => (st.mode === "headlines" ? p.en.includes(en[0]) : p.ja.includes(firstJa)));
       if (k >= 0) { this.cur = k; this.refresh(true); }
     }
@@ -919,11 +958,15 @@ class Grid {
       if (!p[s].length) cell.replaceChildren(el("span", { class: "empty", text: `— no ${LANG[s]} —` }));
     }
     row.addEventListener("focusout", this.onFocusOut = (e) => {
-      if (!row.contains(e.relatedTarget) && this.editing) this.leaveEditor();
+      if (!this.redrawing && !row.contains(e.relatedTarget) && this.editing) this.leaveEditor();
     });
     areas.forEach((ta) => this.fit(ta));
     const first = areas.find((ta) => ta.dataset.segside === side) || areas[0];
-    if (first) { first.focus(); first.setSelectionRange(first.value.length, first.value.length); }
+    if (first) {
+      first.focus({ preventScroll: true });
+      first.setSelectionRange(first.value.length, first.value.length);
+      this.ensureVisible(false);
+    }
   }
 
   fit(ta) { ta.style.height = "auto"; ta.style.height = `${ta.scrollHeight + 2}px`; }
@@ -964,6 +1007,7 @@ class Grid {
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
       .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
     row.classList.remove("editing");
+    this.drawn = null; // the row is redrawn without its text boxes, saved or not
     let any = false;
     for (const args of changes) any = this.act("edit_text", args) || any;
     if (!any) this.refresh();
@@ -979,7 +1023,9 @@ class Grid {
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
     if (typing || !this.root.isConnected) return;
     const t0 = performance.now();
+    const before = this.msg.textContent;
     const handled = this.key(e);
+    if (handled && this.msg.textContent === before && before) this.say("");
     if (handled) {
       e.preventDefault();
       e.stopPropagation();
@@ -1035,7 +1081,7 @@ class Grid {
         const ids = st.pairs[cur] ? st.pairs[cur][side] : [];
         this.act("join_segments", [side, ids]); return true;
       }
-      case "Delete": case "Backspace": {
+      case "Delete": {
         const picked = [...this.sel.ja].map((i) => ["ja", i]).concat([...this.sel.en].map((i) => ["en", i]));
         if (picked.length === 1 && st.mode === "document") { this.clearSelection(); this.act("detach", picked[0]); }
         else this.act("delete_pair", [cur]);
