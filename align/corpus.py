@@ -179,10 +179,13 @@ class LocalWorkers:
     """A process pool; each process loads the model once, when it starts."""
 
     def __init__(self, workers: int, model: str | None):
-        self.pool = cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model,))
+        self.workers, self.model, self.pool = workers, model, None
         self.slots = 2 * workers
 
     def submit(self, fn, *args):
+        if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
+            self.pool = cf.ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                               initargs=(self.model,))
         return self.pool.submit(fn, *args)
 
     @staticmethod
@@ -190,13 +193,14 @@ class LocalWorkers:
         return cf.wait(futures, return_when=cf.FIRST_COMPLETED)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskWorkers:
     """The same tasks on an existing Dask distributed cluster."""
 
-    CONNECT_TIMEOUT = "5s"
+    CONNECT_TIMEOUT = "3s"
 
     def __init__(self, address: str):
         import dask
@@ -216,10 +220,10 @@ class DaskWorkers:
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
 
-    @staticmethod
-    def wait_any(futures):
+    def wait_any(self, futures):
         from distributed import wait
-        return wait(list(futures), return_when="FIRST_COMPLETED")
+        with self.client.as_current():
+            return wait(list(futures), return_when="FIRST_COMPLETED")
 
     def close(self) -> None:
         self.client.close()
