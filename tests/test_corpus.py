@@ -39,13 +39,16 @@ def test_titles_pair_only_when_one_document_on_each_side_has_the_key():
     assert match_titles([{"a"}], [{"a"}, {"a"}]) == []
 
 
-def test_nearest_is_exact_top_k_in_blocks():
+def test_nearest_is_exact_on_small_sides_and_finds_near_duplicates_with_the_inverted_file():
     rng = np.random.default_rng(0)
     q, b = rng.normal(size=(50, 8)), rng.normal(size=(70, 8))
-    idx, sims = nearest(q, b, 3, block=7)
+    idx, sims = nearest(q, b, 3)
     full = q @ b.T
     assert (idx == np.argsort(-full, axis=1)[:, :3]).all()
     assert np.allclose(sims, np.sort(full, axis=1)[:, ::-1][:, :3], atol=1e-5)
+    base = rng.normal(size=(3000, 32)).astype(np.float32)
+    idx, _ = nearest(base + 0.1 * rng.normal(size=base.shape), base, 1, exact_up_to=0)
+    assert (idx[:, 0] == np.arange(3000)).mean() > 0.95
 
 
 def _corpus(n_docs, sentences, dim=32, seed=0):
