@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -129,45 +129,69 @@ def nearest(queries: np.ndarray, base: np.ndarray, k: int, *, exact_up_to: int =
     return idx, sims
 
 
+def _probability(cos: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(TRANSLATION["bias"] + TRANSLATION["cos"] * cos.astype(np.float64))))
+
+
 def translation_share(ja: np.ndarray, en: np.ndarray) -> float:
     """The translation probabilities of the mutual-best sentence pairs,
     counted from each side, over twice the geometric mean of the sentence
     counts (0 to 1). A tie counts as mutual: an article that repeats a
     sentence (summary, then body) has two equal best matches."""
-    if not len(ja) or not len(en):
-        return 0.0
-    s = np.asarray(ja, np.float32) @ np.asarray(en, np.float32).T
-    row_best, col_best = s.max(axis=1), s.max(axis=0)
-    from_ja = row_best[row_best >= col_best[s.argmax(axis=1)]]
-    from_en = col_best[col_best >= row_best[s.argmax(axis=0)]]
-    cos = np.concatenate([from_ja, from_en]).astype(np.float64)
-    prob = 1.0 / (1.0 + np.exp(-(TRANSLATION["bias"] + TRANSLATION["cos"] * cos)))
-    return float(prob.sum() / (2 * np.sqrt(len(ja) * len(en))))
+    return float(translation_shares(ja, [en])[0])
 
 
-def content_pairs(ja_vecs: np.ndarray, en_vecs: np.ndarray,
-                  score: Callable[[int, int], float], *, k: int = NEIGHBOURS,
+def translation_shares(ja: np.ndarray, candidates: Sequence[np.ndarray]) -> np.ndarray:
+    """``translation_share(ja, c)`` for each candidate, from one matrix
+    product against all of them (the candidates' sentences side by side)."""
+    sizes = np.array([len(c) for c in candidates])
+    out = np.zeros(len(candidates))
+    if not len(ja) or not sizes.sum():
+        return out
+    keep = np.flatnonzero(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes[keep])[:-1]])
+    seg = np.repeat(np.arange(len(keep)), sizes[keep])           # column -> candidate
+    s = np.asarray(ja, np.float32) @ np.vstack([candidates[c] for c in keep]).astype(np.float32).T
+    row_best = np.maximum.reduceat(s, starts, axis=1)             # (ja sentence, candidate)
+    col_best = s.max(axis=0)                                      # (candidate sentence,)
+    at_row_best = s >= row_best[:, seg]
+    at_col_best = s >= col_best[None, :]
+    # a Japanese sentence is mutual with a candidate when one of its best
+    # columns there has it as (one of) that column's best rows, and vice versa
+    ja_mutual = np.logical_or.reduceat(at_row_best & at_col_best, starts, axis=1)
+    en_mutual = (at_row_best & at_col_best).any(axis=0)
+    from_ja = (_probability(row_best) * ja_mutual).sum(axis=0)
+    from_en = np.add.reduceat(_probability(col_best) * en_mutual, starts)
+    out[keep] = (from_ja + from_en) / (2 * np.sqrt(len(ja) * sizes[keep]))
+    return out
+
+
+def content_pairs(ja_vecs: np.ndarray, en_vecs: np.ndarray, ja_sentences: Sequence[np.ndarray],
+                  en_sentences: Sequence[np.ndarray], *, k: int = NEIGHBOURS,
                   threshold: float = THRESHOLD) -> list[DocPair]:
     """Pairs by content among the given documents (rows of the two document
-    vector matrices); ``score(i, j)`` re-scores a candidate."""
+    vector matrices, and their sentence embeddings)."""
     if not len(ja_vecs) or not len(en_vecs):
         return []
     forward, _ = nearest(ja_vecs, en_vecs, k)
     backward, _ = nearest(en_vecs, ja_vecs, k)
-    candidates = {(i, int(j)) for i, row in enumerate(forward) for j in row if j >= 0}
-    candidates |= {(int(i), j) for j, row in enumerate(backward) for i in row if i >= 0}
+    candidates: list[set[int]] = [set(int(j) for j in row if j >= 0) for row in forward]
+    for j, row in enumerate(backward):
+        for i in row[row >= 0]:
+            candidates[i].add(j)
     scored = []
-    for i, j in sorted(candidates):
-        s = score(i, j)
-        if s >= threshold:
-            scored.append((-s, -float(ja_vecs[i] @ en_vecs[j]), i, j, s))
+    for i, js in enumerate(candidates):
+        js = sorted(js)
+        for j, s in zip(js, translation_shares(ja_sentences[i], [en_sentences[j] for j in js])):
+            if s >= threshold:
+                scored.append((-s, -float(ja_vecs[i] @ en_vecs[j]), i, j, s))
     scored.sort()
     used_ja, used_en, pairs = set(), set(), []
     for _, _, i, j, s in scored:
         if i not in used_ja and j not in used_en:
             used_ja.add(i)
             used_en.add(j)
-            pairs.append(DocPair(i, j, round(s, 4), CONTENT))
+            pairs.append(DocPair(i, j, round(float(s), 4), CONTENT))
     return sorted(pairs)
 
 
@@ -195,13 +219,21 @@ def pair_documents(ja_keys: Sequence[set[str]], en_keys: Sequence[set[str]],
     ja_left = np.setdiff1d(np.arange(len(ja_means)), [p.ja for p in by_title])
     en_left = np.setdiff1d(np.arange(len(en_means)), [p.en for p in by_title])
     a, b = document_vectors(ja_means)[ja_left], document_vectors(en_means)[en_left]
-
-    def score(i: int, j: int) -> float:
-        return translation_share(ja_sentences[ja_left[i]], en_sentences[en_left[j]])
-
     by_content = [DocPair(int(ja_left[p.ja]), int(en_left[p.en]), p.score, p.method)
-                  for p in content_pairs(a, b, score, k=k, threshold=threshold)]
+                  for p in content_pairs(a, b, _Subset(ja_sentences, ja_left),
+                                         _Subset(en_sentences, en_left), k=k, threshold=threshold)]
     return sorted(by_title + by_content)
+
+
+class _Subset:
+    def __init__(self, items: Sequence, index: np.ndarray):
+        self.items, self.index = items, index
+
+    def __getitem__(self, i: int):
+        return self.items[int(self.index[i])]
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 def pairing_scores(pairs: Iterable[DocPair], gold: set[tuple[int, int]]) -> dict:

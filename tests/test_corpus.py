@@ -16,7 +16,8 @@ from lxml import etree
 
 from align.model import Alignment
 from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, match_titles, nearest,
-                           pair_documents, title_key, title_keys, translation_share)
+                           pair_documents, title_key, title_keys, translation_share,
+                           translation_shares)
 from conftest import REPO, SAMPLE
 from test_cli import assert_clean_error, cli
 
@@ -71,10 +72,22 @@ def test_content_pairing_is_one_to_one_and_leaves_documents_without_counterpart_
 
 
 def test_competitive_linking_takes_the_best_candidate_first():
-    vecs = np.eye(2, dtype=np.float32)
-    scores = {(0, 0): 0.9, (0, 1): 0.95, (1, 1): 0.7, (1, 0): 0.6}
-    pairs = content_pairs(vecs, vecs, lambda i, j: scores[i, j], k=2)
-    assert [(p.ja, p.en, p.score) for p in pairs] == [(0, 1, 0.95), (1, 0, 0.6)]
+    e = np.eye(8, dtype=np.float32)  # sentences: identical (a translation) or unrelated
+    ja = [e[[0, 1, 2]], e[[0, 1, 6]]]
+    en = [e[[0, 1, 5]], e[[0, 1, 2]]]
+    assert translation_share(ja[0], en[1]) > 0.99
+    assert translation_share(ja[1], en[1]) == pytest.approx(2 / 3, abs=0.01)
+    vecs = lambda docs: np.stack([d.mean(axis=0) for d in docs])
+    pairs = content_pairs(vecs(ja), vecs(en), ja, en, k=2)
+    assert [(p.ja, p.en) for p in pairs] == [(0, 1), (1, 0)]
+
+
+def test_the_share_is_computed_alike_for_one_candidate_or_several():
+    rng = np.random.default_rng(1)
+    ja = rng.normal(size=(5, 6)).astype(np.float32)
+    cands = [rng.normal(size=(n, 6)).astype(np.float32) for n in (3, 0, 7)]
+    cands[2][4] = cands[2][1]  # a repeated sentence: a tie
+    assert np.allclose(translation_shares(ja, cands), [translation_share(ja, c) for c in cands])
 
 
 # -- the command ----------------------------------------------------------------------
