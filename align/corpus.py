@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import io
 import json
+import multiprocessing as mp
 import os
 import re
 import secrets
@@ -96,6 +97,14 @@ def _encoder(model: str | None):
     return encoder
 
 
+def _forget(encoder) -> None:
+    """Empty the encoder's embedding cache: a worker sees each text once, and
+    over a million documents the cache would outgrow the memory."""
+    cache = getattr(encoder, "_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
 def _init_worker(model: str | None) -> None:
     _encoder(model)
 
@@ -150,6 +159,7 @@ def embed_task(side: str, name: str, data: bytes, presegmented: bool, model: str
     if not sentences:
         return {"error": f"{name}: no sentences"}
     vecs = encoder.encode([s.text for s in sentences])
+    _forget(encoder)
     return {"mean": vecs.mean(axis=0), "sentences": vecs.astype(np.float16), "titles": titles}
 
 
@@ -161,7 +171,7 @@ def align_task(ja_name: str, ja_data: bytes, en_name: str, en_data: bytes,
     from .pipeline import align_texts
     from .sources import read_bytes_source
 
-    _encoder(opts["model"])
+    encoder = _encoder(opts["model"])
     try:
         ja_text = read_bytes_source(ja_data, ja_name)
         en_text = read_bytes_source(en_data, en_name)
@@ -169,6 +179,8 @@ def align_task(ja_name: str, ja_data: bytes, en_name: str, en_data: bytes,
                          presegmented=opts["presegmented"])
     except InputError as exc:
         return {"error": str(exc)}
+    finally:
+        _forget(encoder)
     al = replace(al, meta={**al.meta, "sources": [ja_name, en_name], "corpus": meta})
     return {"json": to_json(al), "warning": al.meta.get("warning")}
 
@@ -184,8 +196,9 @@ class LocalWorkers:
 
     def submit(self, fn, *args):
         if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
-            self.pool = cf.ProcessPoolExecutor(self.workers, initializer=_init_worker,
-                                               initargs=(self.model,))
+            # spawned, not forked: the client may have started OpenMP threads (faiss) by then
+            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                               initializer=_init_worker, initargs=(self.model,))
         return self.pool.submit(fn, *args)
 
     @staticmethod
