@@ -298,11 +298,12 @@ class Synthetic:
 
 
 def pairing_cost(emb: dict, size: int) -> dict:
-    """Pair ``size`` documents a side (before the 10 % drop); run in a fresh process."""
+    """Pair ``size`` documents a side (after the 10 % drop); run in a fresh process."""
     n = len(emb["ja"][2])
-    copies = -(-size // n)
-    ja_ids, en_ids = draw(size, 0)
-    doc = [(i % n, i // n) for i in range(copies * n)][:size]
+    total = round(size / (1 - DROP))
+    copies = -(-total // n)
+    ja_ids, en_ids = draw(total, 0)
+    doc = [(i % n, i // n) for i in range(copies * n)][:total]
     ja = Synthetic(emb["ja"][2], [doc[i] for i in ja_ids])
     en = Synthetic(emb["en"][2], [doc[i] for i in en_ids])
     ja_means = np.stack([ja[i].mean(axis=0) for i in range(len(ja))])
