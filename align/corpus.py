@@ -48,6 +48,7 @@ STATE = ".taiyaku"
 BANDS = ((0.9, "0.9-1"), (0.8, "0.8-0.9"), (0.5, "0.5-0.8"), (0.0, "0-0.5"))
 REVIEW_BELOW = 0.8  # a link under this needs a look (the app's green threshold)
 REVIEW_LIST = 20
+EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
 
 
 @dataclass(frozen=True)
@@ -147,42 +148,57 @@ def _embedded_title(name: str, data: bytes) -> list[str]:
     return []
 
 
-def embed_task(side: str, name: str, data: bytes, presegmented: bool, model: str | None) -> dict:
-    """Read and embed one document for pairing: its mean sentence embedding,
-    its sentence embeddings (float16) and its titles; or the reason it was
-    skipped."""
+def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: str | None) -> list[dict]:
+    """Read and embed documents ``(side, name, bytes)`` for pairing: each one's
+    mean sentence embedding, sentence embeddings (float16) and titles, or the
+    reason it was skipped. The sentences of the batch go through the model
+    together."""
     encoder = _encoder(model)
-    try:
-        _, sentences, titles = read_document(name, data, side, presegmented)
-    except InputError as exc:
-        return {"error": str(exc)}
-    if not sentences:
-        return {"error": f"{name}: no sentences"}
-    vecs = encoder.encode([s.text for s in sentences])
+    results, texts, spans = [], [], []
+    for side, name, data in docs:
+        try:
+            _, sentences, titles = read_document(name, data, side, presegmented)
+        except InputError as exc:
+            results.append({"error": str(exc)})
+            continue
+        if not sentences:
+            results.append({"error": f"{name}: no sentences"})
+            continue
+        spans.append((len(results), len(texts), len(sentences)))
+        results.append({"titles": titles})
+        texts += [s.text for s in sentences]
+    vecs = encoder.encode(texts) if texts else None
     _forget(encoder)
-    return {"mean": vecs.mean(axis=0), "sentences": vecs.astype(np.float16), "titles": titles}
+    for k, start, n in spans:
+        results[k].update(mean=vecs[start:start + n].mean(axis=0),
+                          sentences=vecs[start:start + n].astype(np.float16))
+    return results
 
 
-def align_task(ja_name: str, ja_data: bytes, en_name: str, en_data: bytes,
-               meta: dict, opts: dict) -> dict:
-    """Align one pair as ``align`` would; the alignment model's JSON text,
-    with ``meta`` (sources, pairing, run key) added, or the reason it failed."""
+def align_task(pairs: list[tuple[str, bytes, str, bytes, dict]], opts: dict) -> list[dict]:
+    """Align pairs ``(ja name, ja bytes, en name, en bytes, meta)`` as ``align``
+    would: each one's alignment model as JSON text, with ``meta`` (pairing,
+    run key) added, or the reason it failed."""
     from .export import to_json
     from .pipeline import align_texts
     from .sources import read_bytes_source
 
     encoder = _encoder(opts["model"])
-    try:
-        ja_text = read_bytes_source(ja_data, ja_name)
-        en_text = read_bytes_source(en_data, en_name)
-        al = align_texts(ja_text, en_text, mode=opts["mode"], model=opts["model"],
-                         presegmented=opts["presegmented"])
-    except InputError as exc:
-        return {"error": str(exc)}
-    finally:
-        _forget(encoder)
-    al = replace(al, meta={**al.meta, "sources": [ja_name, en_name], "corpus": meta})
-    return {"json": to_json(al), "warning": al.meta.get("warning")}
+    out = []
+    for ja_name, ja_data, en_name, en_data, meta in pairs:
+        try:
+            ja_text = read_bytes_source(ja_data, ja_name)
+            en_text = read_bytes_source(en_data, en_name)
+            al = align_texts(ja_text, en_text, mode=opts["mode"], model=opts["model"],
+                             presegmented=opts["presegmented"])
+        except InputError as exc:
+            out.append({"error": str(exc)})
+            continue
+        finally:
+            _forget(encoder)
+        al = replace(al, meta={**al.meta, "sources": [ja_name, en_name], "corpus": meta})
+        out.append({"json": to_json(al)})
+    return out
 
 
 # -- where tasks run --------------------------------------------------------------------
@@ -215,7 +231,7 @@ class DaskWorkers:
 
     CONNECT_TIMEOUT = "3s"
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, model: str | None):
         import dask
         from distributed import Client
         try:
@@ -229,6 +245,12 @@ class DaskWorkers:
             self.client.close()
             raise InputError(f"the Dask scheduler at {address} has no workers")
         self.slots = 2 * threads
+        try:  # every worker loads the model now, all at once
+            self.client.run(_init_worker, model)
+        except (ImportError, InputError) as exc:
+            self.client.close()
+            raise InputError(f"the Dask workers at {address} cannot load the aligner "
+                             f"(install Taiyaku and its requirements on them): {exc}") from None
 
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
@@ -261,6 +283,28 @@ def stream(workers, jobs: Iterable[tuple[Any, Callable, tuple]]) -> Iterator[tup
             key = pending.pop(future)
             yield key, future.result()
         refill()
+
+
+def batched(items: Iterable[tuple[Any, Any, int]], count: int, limit: int = 8 << 20
+            ) -> Iterator[tuple[list, list]]:
+    """``(key, payload, bytes)`` items in batches of at most ``count`` items
+    and about ``limit`` bytes: (keys, payloads)."""
+    keys, payloads, size = [], [], 0
+    for key, payload, nbytes in items:
+        keys.append(key)
+        payloads.append(payload)
+        size += nbytes
+        if len(keys) >= count or size >= limit:
+            yield keys, payloads
+            keys, payloads, size = [], [], 0
+    if keys:
+        yield keys, payloads
+
+
+def batch_size(todo: int, workers, largest: int) -> int:
+    """Batches big enough to make a task's overhead small, small enough that
+    every worker gets several."""
+    return max(1, min(largest, todo // (4 * workers.slots)))
 
 
 # -- files ------------------------------------------------------------------------------
@@ -327,7 +371,7 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
         empty = ja_root if not ja_docs else en_root
         raise InputError(f"{empty}: no .txt, .md, .html or .docx files")
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
-    workers = DaskWorkers(opts.scheduler) if opts.scheduler else \
+    workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     (out / "alignments").mkdir(parents=True, exist_ok=True)
     (out / STATE / "embeddings").mkdir(parents=True, exist_ok=True)
@@ -389,16 +433,18 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                 pass  # a damaged cache entry is computed again
         todo.append(doc)
 
-    def jobs():
+    def readable():
         for doc in todo:
             data = _read(doc)
             if data is None:
                 skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
             else:
-                yield doc, embed_task, (doc.side, doc.name, data, opts.presegmented, opts.model)
+                yield doc, (doc.side, doc.name, data), len(data)
 
+    jobs = ((docs, embed_task, (batch, opts.presegmented, opts.model))
+            for docs, batch in batched(readable(), batch_size(len(todo), workers, EMBED_BATCH)))
     with _bar(len(todo), "embedding") as bar:
-        for doc, result in stream(workers, jobs()):
+        for doc, result in _each(stream(workers, jobs)):
             bar.update()
             if "error" in result:
                 skipped.append({"file": f"{doc.side}/{doc.name}", "reason": _reason(result["error"], doc)})
@@ -498,14 +544,18 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         todo.append((ja, en, meta, target))
     task_opts = {"mode": opts.mode, "model": opts.model, "presegmented": opts.presegmented}
 
-    def jobs():
+    def readable():
         for ja, en, meta, target in todo:
             ja_data, en_data = _read(ja), _read(en)
-            if ja_data is not None and en_data is not None:
-                yield (ja, en, target), align_task, (ja.name, ja_data, en.name, en_data, meta, task_opts)
+            if ja_data is None or en_data is None:
+                skipped.append({"file": f"ja/{ja.name}", "reason": f"cannot read it or en/{en.name}"})
+            else:
+                yield (ja, en, target), (ja.name, ja_data, en.name, en_data, meta), len(ja_data) + len(en_data)
 
+    jobs = ((keys, align_task, (batch, task_opts))
+            for keys, batch in batched(readable(), batch_size(len(todo), workers, ALIGN_BATCH)))
     with _bar(len(todo), "aligning") as bar:
-        for (ja, en, target), result in stream(workers, jobs()):
+        for (ja, en, target), result in _each(stream(workers, jobs)):
             bar.update()
             if "error" in result:
                 skipped.append({"file": f"ja/{ja.name}", "reason": _reason(result["error"], ja)
@@ -513,6 +563,12 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                 target.unlink(missing_ok=True)
                 continue
             write_atomic(target, result["json"].encode("utf-8"))
+
+
+def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
+    """A batch's results one by one, with their keys."""
+    for keys, values in results:
+        yield from zip(keys, values)
 
 
 def _done(target: Path, meta: dict) -> bool:

@@ -170,13 +170,20 @@ def command_pairing(docs, seed: int = 0) -> dict:
 # -- throughput -------------------------------------------------------------------------
 
 class PeakMemory:
-    """Peak resident memory of each process under ``pids`` (and their
-    children), sampled every 0.1 s."""
+    """Peak resident memory and CPU seconds of each process under ``pids``
+    (and their children), sampled every 0.1 s."""
 
     def __init__(self, pids: list[int]):
         import psutil
         self.roots = [psutil.Process(p) for p in pids]
         self.peak: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}  # user + system seconds, last seen
+        self.cpu0 = {}  # a process already running (a Dask worker): its CPU before the run
+        for root in self.roots:
+            try:
+                self.cpu0[root.pid] = sum(root.cpu_times()[:2])
+            except psutil.Error:
+                pass
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -188,6 +195,8 @@ class PeakMemory:
                 try:
                     for p in [root] + root.children(recursive=True):
                         self.peak[p.pid] = max(self.peak.get(p.pid, 0), p.memory_info().rss)
+                        times = p.cpu_times()
+                        self.cpu[p.pid] = times.user + times.system
                 except psutil.Error:
                     pass
             self.stop.wait(0.1)
@@ -208,14 +217,19 @@ def run_corpus(root: Path, out: Path, extra: list[str], watch: list[int] = ()) -
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "align", "corpus", str(root / "ja"), str(root / "en"),
                              "-o", str(out), *extra], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    memory = PeakMemory(list(watch) or [proc.pid])
+    memory = PeakMemory([proc.pid, *watch])
     _, stderr = proc.communicate()
     seconds = time.perf_counter() - started
     peak = memory.done()
     if proc.returncode:
         raise RuntimeError(stderr.decode())
-    workers = [v for pid, v in peak.items() if pid != proc.pid]
-    return {"seconds": round(seconds, 1), "worker_peak_mb": round(max(workers, default=0) / 2**20)}
+    # the command's own process is the client; every other one a worker (the spawn
+    # helper of a process pool, a few MB and no CPU, counts for nothing)
+    workers = {pid: v for pid, v in peak.items() if pid != proc.pid and v > 100 << 20}
+    cpu = sum(memory.cpu.get(pid, 0.0) - memory.cpu0.get(pid, 0.0) for pid in workers)
+    return {"seconds": round(seconds, 1), "worker_peak_mb": round(max(workers.values(), default=0) / 2**20),
+            "workers": len(workers), "worker_cpu_s": round(cpu, 1),
+            "client_cpu_s": round(memory.cpu.get(proc.pid, 0.0), 1)}
 
 
 def free_port() -> int:
