@@ -120,6 +120,8 @@ def _run_corpus(args) -> int:
     from .corpus import Options, run_corpus
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give at least 1")
+    if not 0 <= args.min_confidence <= 1:
+        raise InputError(f"--min-confidence {args.min_confidence}: give a number from 0 to 1")
     run_corpus(args.ja_dir, args.en_dir, args.output, Options(
         mode=args.mode, model=args.model, presegmented=args.presegmented, workers=args.workers,
         scheduler=args.scheduler, pairs=args.pairs, confirmed_only=args.confirmed_only,

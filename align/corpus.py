@@ -329,15 +329,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+_TSV_UNSAFE = re.compile(r"[\t\n\r]")  # a name documents.tsv could not hold
+
+
 def list_documents(folder: Path, side: str) -> list[Doc]:
-    """Every supported file under the folder (recursively, hidden ones left
-    out), in a stable order."""
+    """Every supported file under the folder (recursively; hidden ones, and
+    names with a tab or line break, left out), in a stable order."""
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
-        if path.suffix.lower() in SUFFIXES:
+        if path.suffix.lower() in SUFFIXES and not _TSV_UNSAFE.search(rel.as_posix()):
             found.append(Doc(side, path, rel.as_posix()))
     return sorted(found, key=lambda d: d.name)
 

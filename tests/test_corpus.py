@@ -198,12 +198,17 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     assert code == 0, stderr
     after = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
     assert after == before
-    # one English file changes: its pair is aligned again, the others are not
+    # one English file changes, and an alignment file is damaged: those two
+    # pairs are aligned again, the others are not
     (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "She did not give a date.\n", encoding="utf-8")
+    damaged = out / "alignments/b__news.txt.json"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    before[damaged.name] = damaged.stat().st_mtime_ns
     code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
     assert code == 0, stderr
     again = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
-    assert [n for n in again if again[n] != before[n]] == ["a__news.txt.json"]
+    assert sorted(n for n in again if again[n] != before[n]) == ["a__news.txt.json", "b__news.txt.json"]
+    Alignment.loads(damaged.read_text(encoding="utf-8"))
     assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 5
 
 
@@ -227,6 +232,7 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     pairs.write_text("rates.txt\tmissing.txt\n", encoding="utf-8")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--pairs", pairs), "pairs.tsv:1")
     assert_clean_error(*cli("corpus", ja, tmp_path / "nowhere", "-o", tmp_path / "o"), "not a folder")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--min-confidence", "2"), "from 0 to 1")
     started = time.monotonic()
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
                             f"tcp://127.0.0.1:{free_port()}"), "cannot reach the Dask scheduler")
