@@ -301,10 +301,12 @@ def batched(items: Iterable[tuple[Any, Any, int]], count: int, limit: int = 8 <<
         yield keys, payloads
 
 
-def batch_size(todo: int, workers, largest: int) -> int:
-    """Batches big enough to make a task's overhead small, small enough that
-    every worker gets several."""
-    return max(1, min(largest, todo // (4 * workers.slots)))
+def batch_size(todo: int, largest: int) -> int:
+    """Batches big enough to make a task's overhead small, and a small corpus
+    still cut into many. From the amount of work only, not the number of
+    workers: the model sees the same batches, so every setup gives the same
+    output."""
+    return max(1, min(largest, todo // 16))
 
 
 # -- files ------------------------------------------------------------------------------
@@ -445,7 +447,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                 yield doc, (doc.side, doc.name, data), len(data)
 
     jobs = ((docs, embed_task, (batch, opts.presegmented, opts.model))
-            for docs, batch in batched(readable(), batch_size(len(todo), workers, EMBED_BATCH)))
+            for docs, batch in batched(readable(), batch_size(len(todo), EMBED_BATCH)))
     with _bar(len(todo), "embedding") as bar:
         for doc, result in _each(stream(workers, jobs)):
             bar.update()
@@ -556,7 +558,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                 yield (ja, en, target), (ja.name, ja_data, en.name, en_data, meta), len(ja_data) + len(en_data)
 
     jobs = ((keys, align_task, (batch, task_opts))
-            for keys, batch in batched(readable(), batch_size(len(todo), workers, ALIGN_BATCH)))
+            for keys, batch in batched(readable(), batch_size(len(todo), ALIGN_BATCH)))
     with _bar(len(todo), "aligning") as bar:
         for (ja, en, target), result in _each(stream(workers, jobs)):
             bar.update()
