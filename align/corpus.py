@@ -30,6 +30,7 @@ import multiprocessing as mp
 import os
 import re
 import secrets
+import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -106,7 +107,14 @@ def _forget(encoder) -> None:
         cache.clear()
 
 
+def _load_model(model: str | None) -> None:
+    _encoder(model)
+
+
 def _init_worker(model: str | None) -> None:
+    # Ctrl-C is the client's to handle (it stops the pool); a worker would
+    # only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _encoder(model)
 
 
@@ -246,7 +254,7 @@ class DaskWorkers:
             raise InputError(f"the Dask scheduler at {address} has no workers")
         self.slots = 2 * threads
         try:  # every worker loads the model now, all at once
-            self.client.run(_init_worker, model)
+            self.client.run(_load_model, model)
         except (ImportError, InputError) as exc:
             self.client.close()
             raise InputError(f"the Dask workers at {address} cannot load the aligner "
