@@ -666,7 +666,6 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                           "warning": al.meta.get("warning", "")})
 
     # pass 2: the units, each identical one once, in document order
-    written: set[bytes] = set()
     tuid = 0
     with atomic_file(out / "corpus.tmx") as tmx_file, atomic_file(out / "corpus.tsv") as tsv_file, \
             etree.xmlfile(tmx_file, encoding="UTF-8") as xf:
@@ -683,14 +682,15 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                             continue
                         ja, en = al.ja_text(p), al.en_text(p)
                         key = _unit_key(ja, en)
-                        if key in written:
+                        count = counts[key]
+                        if count < 0:  # written already
                             continue
-                        written.add(key)
+                        counts[key] = -count
                         tuid += 1
-                        xf.write(_tu(etree, tuid, ja, en, p, row["ja_file"], counts[key], _xml_text),
+                        xf.write(_tu(etree, tuid, ja, en, p, row["ja_file"], count, _xml_text),
                                  pretty_print=True)
                         tsv_file.write(("\t".join([_tsv_field(ja), _tsv_field(en), f"{p.score:g}",
-                                                   str(counts[key]), _tsv_field(row["ja_file"])])
+                                                   str(count), _tsv_field(row["ja_file"])])
                                         + "\n").encode("utf-8"))
 
     methods: dict[str, int] = {}
@@ -705,7 +705,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                            "en": sum(1 for r in rows if r["en_file"] and not r["ja_file"])},
               "aligned": len(documents),
               "links_by_confidence": bands, "unaligned_sentences": unaligned,
-              "units": {"written": tuid, "merged": sum(counts.values()) - tuid,
+              "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
                         "confirmed_only": confirmed_only, "min_confidence": min_confidence},
               "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
                                if d["needs_review"] or d["warning"]][:REVIEW_LIST],

@@ -185,6 +185,8 @@ def test_corpus_tmx_merges_identical_units_with_a_count(corpus):
     follow = [p for u, p in zip(units, props) if u.findtext("tuv[2]/seg") == "More details to follow."]
     assert len(follow) == 1 and follow[0]["x-taiyaku-count"] == "2"
     assert follow[0]["x-taiyaku-document"] == "a/news.txt"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["units"]["written"] == len(units) and report["units"]["merged"] == 1
     tsv = (out / "corpus.tsv").read_text(encoding="utf-8").splitlines()
     assert len(tsv) == len(units)
     assert "詳細は後ほどお伝えします。\tMore details to follow.\t" in "\n".join(tsv)
