@@ -45,7 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from align.corpus import read_document  # noqa: E402
+from align.workers import read_document  # noqa: E402
 from align.evaluate import bench_documents  # noqa: E402
 from align.pairing import baseline_pairs, pair_documents, pairing_scores, title_keys  # noqa: E402
 
