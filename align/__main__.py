@@ -75,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(run=_run_evaluate)
 
+    c = sub.add_parser("corpus", help="pair and align two folders of articles (see README: Corpus mode)")
+    c.add_argument("ja_dir")
+    c.add_argument("en_dir")
+    c.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
+    c.add_argument("--mode", choices=("auto", "document", "headlines"), default="auto")
+    c.add_argument("--model")
+    c.add_argument("--presegmented", action="store_true", help="one segment per line, taken as is")
+    c.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    c.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    c.add_argument("--pairs", metavar="FILE", help="TSV ja_file<TAB>en_file: the pairs, not searched")
+    c.add_argument("--confirmed-only", action="store_true", help="corpus.tmx/tsv: confirmed pairs only")
+    c.add_argument("--min-confidence", type=float, default=0.0, help="corpus.tmx/tsv: pairs scored at least this")
+    c.set_defaults(run=_run_corpus)
+
     x = sub.add_parser("export", help="convert an alignment (JSON, TMX or TSV) to another format")
     x.add_argument("input")
     _output_options(x)
@@ -125,6 +139,19 @@ def _run_align(args) -> int:
         _say(f"warning: {al.meta['warning']}")
     al = replace(al, meta={**al.meta, "sources": sources})
     _emit(al, args, fmt)
+    return 0
+
+
+def _run_corpus(args) -> int:
+    from .corpus import Options, run_corpus
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: give at least 1")
+    if not 0 <= args.min_confidence <= 1:
+        raise InputError(f"--min-confidence {args.min_confidence}: give a number from 0 to 1")
+    run_corpus(args.ja_dir, args.en_dir, args.output, Options(
+        mode=args.mode, model=args.model, presegmented=args.presegmented, workers=args.workers,
+        scheduler=args.scheduler, pairs=args.pairs, confirmed_only=args.confirmed_only,
+        min_confidence=args.min_confidence))
     return 0
 
 

@@ -1,0 +1,527 @@
+"""Corpus mode: pair and align two folders of articles (``python -m align corpus``).
+
+The run, in the client (this process):
+1. list every supported file under both folders and hash its bytes;
+2. embed each document's sentences on the workers (``workers.embed_task``), unless
+   ``--pairs`` names the pairs; each result is cached in ``OUT_DIR/.taiyaku``
+   under its content hash and the parameters, as it arrives;
+3. pair the documents (``pairing``) and write ``documents.tsv``;
+4. align each pair on the workers (``workers.align_task``) as ``align`` would, and
+   write ``alignments/<ja stem>.json`` as each arrives; a pair whose file
+   already carries the same key (hashes and parameters) is not redone;
+5. ``corpus.tmx``, ``corpus.tsv`` and ``report.json`` from those files
+   (``write_exports`` reads them one at a time; the app can call it too).
+
+Workers (``workers.py``) are a local process pool (default: all cores) or an
+existing Dask cluster (``--scheduler``); at most a few tasks a worker are in
+flight, so the client never holds the corpus. Every file is written to a temporary
+name and renamed: a killed run loses only the documents in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from . import __version__
+from .errors import InputError
+from .pairing import GIVEN, DocPair, pair_documents, title_keys
+from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
+STATE = ".taiyaku"
+BANDS = ((0.9, "0.9-1"), (0.8, "0.8-0.9"), (0.5, "0.5-0.8"), (0.0, "0-0.5"))
+REVIEW_BELOW = 0.8  # a link under this needs a look (the app's green threshold)
+REVIEW_LIST = 20
+EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: str = "auto"
+    model: str | None = None
+    presegmented: bool = False
+    workers: int | None = None
+    scheduler: str | None = None
+    pairs: str | None = None
+    confirmed_only: bool = False
+    min_confidence: float = 0.0
+
+    def key(self) -> dict:
+        """What an alignment depends on besides the two files."""
+        return {"mode": self.mode, "model": self.model or "use-m3",
+                "presegmented": self.presegmented, "taiyaku": __version__}
+
+
+@dataclass
+class Doc:
+    side: str       # "ja" or "en"
+    path: Path      # the file
+    name: str       # relative to its folder, with "/"
+    sha: str = ""
+    mean: np.ndarray | None = None
+    keys: set = field(default_factory=set)
+    cache: Path | None = None
+
+
+# -- files ------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def atomic_file(path: Path):
+    """A binary file object whose content replaces ``path`` only once it is
+    complete and on disk."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+_TSV_UNSAFE = re.compile(r"[\t\n\r]")  # a name documents.tsv could not hold
+
+
+def list_documents(folder: Path, side: str) -> list[Doc]:
+    """Every supported file under the folder (recursively; hidden ones, and
+    names with a tab or line break, left out), in a stable order."""
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in SUFFIXES and not _TSV_UNSAFE.search(rel.as_posix()):
+            found.append(Doc(side, path, rel.as_posix()))
+    return sorted(found, key=lambda d: d.name)
+
+
+def unique_stems(names: list[str]) -> dict[str, str]:
+    """``alignments/<stem>.json`` for each Japanese file: its stem, or, when
+    several files share one, its relative path with ``__`` for ``/``."""
+    count = Counter(Path(n).stem for n in names)
+    return {n: Path(n).stem if count[Path(n).stem] == 1 else n.replace("/", "__") for n in names}
+
+
+def _read(doc: Doc) -> bytes | None:
+    try:
+        return doc.path.read_bytes()
+    except OSError:
+        return None
+
+
+# -- the run ----------------------------------------------------------------------------
+
+def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.stderr) -> dict:
+    """Pair and align the two folders into ``out_dir``; the report."""
+    ja_root, en_root, out = Path(ja_dir), Path(en_dir), Path(out_dir)
+    for folder in (ja_root, en_root):
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file; give a folder for the outputs")
+    ja_docs, en_docs = list_documents(ja_root, "ja"), list_documents(en_root, "en")
+    if not ja_docs or not en_docs:
+        empty = ja_root if not ja_docs else en_root
+        raise InputError(f"{empty}: no .txt, .md, .html or .docx files")
+    given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
+    workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
+        LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
+    (out / "alignments").mkdir(parents=True, exist_ok=True)
+    (out / STATE / "embeddings").mkdir(parents=True, exist_ok=True)
+    skipped: list[dict] = []
+    try:
+        _hash_all(ja_docs + en_docs, skipped)
+        if given is None:
+            _embed_all(workers, ja_docs + en_docs, out, opts, skipped, log)
+            ja_docs = [d for d in ja_docs if d.mean is not None]
+            en_docs = [d for d in en_docs if d.mean is not None]
+            pairs = _pair(ja_docs, en_docs)
+        else:
+            bad = {s["file"] for s in skipped}
+            ja_docs = [d for d in ja_docs if f"ja/{d.name}" not in bad]
+            en_docs = [d for d in en_docs if f"en/{d.name}" not in bad]
+            pairs = given(ja_docs, en_docs)
+        _write_documents(out, ja_docs, en_docs, pairs)
+        stems = unique_stems([d.name for d in ja_docs])
+        _align_all(workers, ja_docs, en_docs, pairs, stems, out, opts, skipped, log)
+    finally:
+        workers.close()
+    report = write_exports(out, confirmed_only=opts.confirmed_only,
+                           min_confidence=opts.min_confidence,
+                           extra={"documents_read": {"ja": len(ja_docs), "en": len(en_docs)},
+                                  "skipped": skipped, "options": opts.key()})
+    print(summary(report, out), file=log)
+    return report
+
+
+def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
+    for doc in docs:
+        data = _read(doc)
+        if data is None:
+            skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
+        else:
+            doc.sha = hashlib.sha256(data).hexdigest()
+
+
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit="doc", delay=2.0, file=sys.stderr, leave=False)
+
+
+def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list[dict], log) -> None:
+    """Each readable document's mean embedding and title keys, from the cache
+    or from the workers (then cached as it arrives)."""
+    params = json.dumps({"model": opts.model or "use-m3", "presegmented": opts.presegmented})
+    todo = []
+    for doc in docs:
+        if not doc.sha:
+            continue
+        key = hashlib.sha256(f"{doc.side}\n{doc.sha}\n{params}".encode()).hexdigest()[:32]
+        doc.cache = out / STATE / "embeddings" / f"{doc.side}-{key}.npz"
+        if doc.cache.exists():
+            try:
+                _load_cached(doc)
+                continue
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged cache entry is computed again
+        todo.append(doc)
+
+    def readable():
+        for doc in todo:
+            data = _read(doc)
+            if data is None:
+                skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
+            else:
+                yield doc, (doc.side, doc.name, data), len(data)
+
+    jobs = ((docs, embed_task, (batch, opts.presegmented, opts.model))
+            for docs, batch in batched(readable(), batch_size(len(todo), EMBED_BATCH)))
+    with _bar(len(todo), "embedding") as bar:
+        for doc, result in _each(stream(workers, jobs)):
+            bar.update()
+            if "error" in result:
+                skipped.append({"file": f"{doc.side}/{doc.name}", "reason": _reason(result["error"], doc)})
+                continue
+            buf = io.BytesIO()
+            np.savez(buf, mean=result["mean"], sentences=result["sentences"],
+                     titles=np.array(json.dumps(result["titles"], ensure_ascii=False)))
+            write_atomic(doc.cache, buf.getvalue())
+            doc.mean, doc.keys = result["mean"], title_keys(result["titles"])
+
+
+def _load_cached(doc: Doc) -> None:
+    with np.load(doc.cache) as z:
+        doc.mean = z["mean"]
+        doc.keys = title_keys(json.loads(str(z["titles"])))
+
+
+@lru_cache(maxsize=4096)
+def _sentences(path: Path) -> np.ndarray:
+    with np.load(path) as z:
+        return z["sentences"].astype(np.float32)
+
+
+class _Lazy:
+    """Sentence embeddings of a side's documents, read from the cache when a
+    candidate needs them."""
+
+    def __init__(self, docs: list[Doc]):
+        self.docs = docs
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return _sentences(self.docs[i].cache)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+def _pair(ja_docs: list[Doc], en_docs: list[Doc]) -> list[DocPair]:
+    dim = len(ja_docs[0].mean) if ja_docs else len(en_docs[0].mean) if en_docs else 1
+    ja_means = np.stack([d.mean for d in ja_docs]) if ja_docs else np.zeros((0, dim), np.float32)
+    en_means = np.stack([d.mean for d in en_docs]) if en_docs else np.zeros((0, dim), np.float32)
+    return pair_documents([d.keys for d in ja_docs], [d.keys for d in en_docs], ja_means, en_means,
+                          _Lazy(ja_docs), _Lazy(en_docs))
+
+
+def _read_pairs(path: str, ja_docs: list[Doc], en_docs: list[Doc]):
+    """``--pairs``: ``ja_file<TAB>en_file`` rows, relative to the folders (a
+    header row is allowed). Returns a function of the readable documents."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the pairs file ({exc})") from None
+    ja_names, en_names = {d.name for d in ja_docs}, {d.name for d in en_docs}
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or (number == 1 and line.split("\t")[:2] == ["ja_file", "en_file"]):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2 or fields[0] not in ja_names or fields[1] not in en_names:
+            raise InputError(f"{path}:{number}: not ja_file<TAB>en_file naming files in the two folders")
+        rows.append((fields[0], fields[1]))
+    if len({r[0] for r in rows}) < len(rows) or len({r[1] for r in rows}) < len(rows):
+        raise InputError(f"{path}: a file appears in two pairs")
+
+    def pairs(ja: list[Doc], en: list[Doc]) -> list[DocPair]:
+        ja_at = {d.name: i for i, d in enumerate(ja)}
+        en_at = {d.name: i for i, d in enumerate(en)}
+        return sorted(DocPair(ja_at[a], en_at[b], 1.0, GIVEN) for a, b in rows
+                      if a in ja_at and b in en_at)
+    return pairs
+
+
+def _write_documents(out: Path, ja_docs: list[Doc], en_docs: list[Doc], pairs: list[DocPair]) -> None:
+    """``documents.tsv``: each Japanese document with its counterpart (or an
+    empty field), then the English documents left unpaired."""
+    by_ja = {p.ja: p for p in pairs}
+    paired_en = {p.en for p in pairs}
+    rows = ["ja_file\ten_file\tscore\tmethod"]
+    for i, doc in enumerate(ja_docs):
+        p = by_ja.get(i)
+        rows.append(f"{doc.name}\t{en_docs[p.en].name}\t{p.score:.4f}\t{p.method}" if p else f"{doc.name}\t\t\t")
+    rows += [f"\t{doc.name}\t\t" for j, doc in enumerate(en_docs) if j not in paired_en]
+    write_atomic(out / "documents.tsv", ("\n".join(rows) + "\n").encode("utf-8"))
+
+
+def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options,
+               skipped: list[dict], log) -> None:
+    todo = []
+    for p in pairs:
+        ja, en = ja_docs[p.ja], en_docs[p.en]
+        meta = {"ja_file": ja.name, "en_file": en.name, "pairing_score": p.score,
+                "pairing_method": p.method,
+                "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
+        target = out / "alignments" / f"{stems[ja.name]}.json"
+        if _done(target, meta):
+            continue
+        todo.append((ja, en, meta, target))
+    task_opts = {"mode": opts.mode, "model": opts.model, "presegmented": opts.presegmented}
+
+    def readable():
+        for ja, en, meta, target in todo:
+            ja_data, en_data = _read(ja), _read(en)
+            if ja_data is None or en_data is None:
+                skipped.append({"file": f"ja/{ja.name}", "reason": f"cannot read it or en/{en.name}"})
+            else:
+                yield (ja, en, target), (ja.name, ja_data, en.name, en_data, meta), len(ja_data) + len(en_data)
+
+    jobs = ((keys, align_task, (batch, task_opts))
+            for keys, batch in batched(readable(), batch_size(len(todo), ALIGN_BATCH)))
+    with _bar(len(todo), "aligning") as bar:
+        for (ja, en, target), result in _each(stream(workers, jobs)):
+            bar.update()
+            if "error" in result:
+                skipped.append({"file": f"ja/{ja.name}", "reason": _reason(result["error"], ja)
+                                + f" (aligning with en/{en.name})"})
+                target.unlink(missing_ok=True)
+                continue
+            write_atomic(target, result["json"].encode("utf-8"))
+
+
+def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
+    """A batch's results one by one, with their keys."""
+    for keys, values in results:
+        yield from zip(keys, values)
+
+
+def _done(target: Path, meta: dict) -> bool:
+    """Whether the alignment file exists for the same files, pairing and
+    parameters (a reviewer's edits in it are then kept)."""
+    try:
+        old = json.loads(target.read_text(encoding="utf-8"))["meta"]["corpus"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return {k: old.get(k) for k in meta} == meta
+
+
+def _reason(error: str, doc: Doc) -> str:
+    """The error without the file name it starts with (the report names it)."""
+    return error[len(doc.name) + 2:] if error.startswith(doc.name + ": ") else error
+
+
+# -- outputs ----------------------------------------------------------------------------
+
+def read_documents_tsv(out: Path) -> list[dict]:
+    lines = (Path(out) / "documents.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    rows = []
+    for line in lines:
+        ja, en, score, method = line.split("\t")
+        rows.append({"ja_file": ja, "en_file": en, "score": float(score) if score else None,
+                     "method": method})
+    return rows
+
+
+def _band(score: float) -> str:
+    return next(name for floor, name in BANDS if score >= floor)
+
+
+def _kept(pair, confirmed_only: bool, min_confidence: float) -> bool:
+    return bool(pair.ja and pair.en) and (pair.status == "confirmed" or not confirmed_only) \
+        and pair.score >= min_confidence
+
+
+def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_confidence: float = 0.0,
+                  extra: dict | None = None) -> dict:
+    """``corpus.tmx``, ``corpus.tsv`` and ``report.json`` from ``documents.tsv``
+    and ``alignments/``. Identical units are merged (the first document
+    named, with a count). Returns the report."""
+    from lxml import etree
+    from .export import _tsv_field, _xml_text
+    from .model import Alignment
+
+    out = Path(out_dir)
+    rows = read_documents_tsv(out)
+    stems = unique_stems([r["ja_file"] for r in rows if r["ja_file"]])
+
+    def alignments() -> Iterator[tuple[dict, Alignment]]:
+        for row in rows:
+            if not (row["ja_file"] and row["en_file"]):
+                continue
+            path = out / "alignments" / f"{stems[row['ja_file']]}.json"
+            try:
+                yield row, Alignment.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a pair that failed to align
+
+    # pass 1: counts of identical units, per-document summaries
+    counts: dict[bytes, int] = {}
+    documents, bands = [], {name: 0 for _, name in BANDS}
+    unaligned = 0
+    for row, al in alignments():
+        links = [p for p in al.pairs if p.ja and p.en]
+        unaligned += len(al.pairs) - len(links)
+        doc_bands = {name: 0 for _, name in BANDS}
+        for p in links:
+            doc_bands[_band(p.score)] += 1
+            bands[_band(p.score)] += 1
+            if _kept(p, confirmed_only, min_confidence):
+                key = _unit_key(al.ja_text(p), al.en_text(p))
+                counts[key] = counts.get(key, 0) + 1
+        review = sum(p.score < REVIEW_BELOW and p.status != "confirmed" for p in links)
+        documents.append({**row, "alignment": f"alignments/{stems[row['ja_file']]}.json",
+                          "mode": al.mode, "links": len(links), "bands": doc_bands,
+                          "confirmed": sum(p.status == "confirmed" for p in al.pairs),
+                          "needs_review": review,
+                          "review_share": round(review / len(links), 4) if links else 1.0,
+                          "warning": al.meta.get("warning", "")})
+
+    # pass 2: the units, each identical one once, in document order
+    tuid = 0
+    with atomic_file(out / "corpus.tmx") as tmx_file, atomic_file(out / "corpus.tsv") as tsv_file, \
+            etree.xmlfile(tmx_file, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element("tmx", version="1.4"):
+            xf.write(etree.Element("header", {
+                "creationtool": "Taiyaku", "creationtoolversion": __version__,
+                "segtype": "sentence", "o-tmf": "Taiyaku", "adminlang": "en-US",
+                "srclang": "ja-JP", "datatype": "plaintext"}), pretty_print=True)
+            with xf.element("body"):
+                for row, al in alignments():
+                    for p in al.pairs:
+                        if not _kept(p, confirmed_only, min_confidence):
+                            continue
+                        ja, en = al.ja_text(p), al.en_text(p)
+                        key = _unit_key(ja, en)
+                        count = counts[key]
+                        if count < 0:  # written already
+                            continue
+                        counts[key] = -count
+                        tuid += 1
+                        xf.write(_tu(etree, tuid, ja, en, p, row["ja_file"], count, _xml_text),
+                                 pretty_print=True)
+                        tsv_file.write(("\t".join([_tsv_field(ja), _tsv_field(en), f"{p.score:g}",
+                                                   str(count), _tsv_field(row["ja_file"])])
+                                        + "\n").encode("utf-8"))
+
+    methods: dict[str, int] = {}
+    for r in rows:
+        if r["ja_file"] and r["en_file"]:
+            methods[r["method"]] = methods.get(r["method"], 0) + 1
+    old = _old_report(out)
+    extra = extra or {k: old[k] for k in ("documents_read", "skipped", "options") if k in old}
+    report = {**extra,
+              "paired": methods,
+              "unpaired": {"ja": sum(1 for r in rows if r["ja_file"] and not r["en_file"]),
+                           "en": sum(1 for r in rows if r["en_file"] and not r["ja_file"])},
+              "aligned": len(documents),
+              "links_by_confidence": bands, "unaligned_sentences": unaligned,
+              "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
+                        "confirmed_only": confirmed_only, "min_confidence": min_confidence},
+              "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
+                               if d["needs_review"] or d["warning"]][:REVIEW_LIST],
+              "documents": documents}
+    write_atomic(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
+    return report
+
+
+def _old_report(out: Path) -> dict:
+    try:
+        return json.loads((out / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _need(doc: dict) -> tuple:
+    """Most in need of review first: a not-a-translation warning, then the
+    share of links under 0.8, then a weak pairing."""
+    return (not doc["warning"], -doc["review_share"], doc["score"] if doc["score"] is not None else 1.0,
+            doc["ja_file"])
+
+
+def _unit_key(ja: str, en: str) -> bytes:
+    return hashlib.blake2b(f"{ja}\t{en}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _tu(etree, tuid: int, ja: str, en: str, pair, document: str, count: int, clean):
+    tu = etree.Element("tu", tuid=str(tuid))
+    for kind, value in (("x-taiyaku-document", document), ("x-taiyaku-score", f"{pair.score:g}"),
+                        ("x-taiyaku-status", pair.status), ("x-taiyaku-count", str(count))):
+        etree.SubElement(tu, "prop", type=kind).text = clean(value)
+    for lang, text in (("ja-JP", ja), ("en-US", en)):
+        tuv = etree.SubElement(tu, "tuv", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
+        etree.SubElement(tuv, "seg").text = clean(text)
+    return tu
+
+
+def summary(report: dict, out: Path) -> str:
+    """The short human summary for standard error."""
+    read, skipped = report.get("documents_read", {}), report.get("skipped", [])
+    lines = [f"taiyaku: corpus: {read.get('ja', 0)} Japanese and {read.get('en', 0)} English documents read,"
+             f" {len(skipped)} skipped",
+             "  paired: " + (", ".join(f"{n} by {m}" for m, n in sorted(report["paired"].items())) or "none")
+             + f"; unpaired: {report['unpaired']['ja']} Japanese, {report['unpaired']['en']} English",
+             "  links by confidence: " + ", ".join(f"{k}: {v}" for k, v in report["links_by_confidence"].items())
+             + f"; {report['unaligned_sentences']} sentences without counterpart"]
+    for s in skipped[:10]:
+        lines.append(f"  skipped {s['file']}: {s['reason']}")
+    if len(skipped) > 10:
+        lines.append(f"  … and {len(skipped) - 10} more skipped (report.json)")
+    docs = {d["ja_file"]: d for d in report["documents"]}
+    if report["review_first"]:
+        lines.append("  most in need of review:")
+        for name in report["review_first"]:
+            d = docs[name]
+            lines.append(f"    {name}: {d['needs_review']} of {d['links']} links under {REVIEW_BELOW}"
+                         + (f"; {d['warning']}" if d["warning"] else ""))
+    lines.append(f"  {report['units']['written']} units written to {out / 'corpus.tmx'} and corpus.tsv")
+    return "\n".join(lines)

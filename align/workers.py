@@ -1,0 +1,259 @@
+"""The worker side of corpus mode: the two tasks (read and embed documents,
+align pairs) and where they run, a local process pool or a Dask cluster.
+
+The tasks are plain functions of bytes and options returning plain data, so
+the same ones run on either; each worker process loads the model once and
+uses one BLAS thread (the parallelism is across processes). The client sends
+the files' bytes: a cluster needs no shared file system, only this package.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import io
+import multiprocessing as mp
+import re
+import signal
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from .errors import InputError
+
+# -- worker side: the two tasks ---------------------------------------------------------
+
+_READY: set = set()
+
+
+def _encoder(model: str | None):
+    """The model, loaded once per worker process; one thread each, since the
+    parallelism is across processes."""
+    from .encoders import load_encoder
+    encoder = load_encoder(model)
+    if model not in _READY:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+        if hasattr(encoder.inner, "workers"):
+            encoder.inner.workers = 1
+        _READY.add(model)
+    return encoder
+
+
+def _forget(encoder) -> None:
+    """Empty the encoder's embedding cache: a worker sees each text once, and
+    over a million documents the cache would outgrow the memory."""
+    cache = getattr(encoder, "_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _load_model(model: str | None) -> None:
+    _encoder(model)
+
+
+def _init_worker(model: str | None) -> None:
+    # Ctrl-C is the client's to handle (it stops the pool); a worker would
+    # only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _encoder(model)
+
+
+def read_document(name: str, data: bytes, side: str, presegmented: bool) -> tuple[str, list, list[str]]:
+    """A document's text, its sentences (as ``align`` splits them) and its
+    titles: the 原題 headlines of a Japanese article, the first line and the
+    ``<title>`` or docx title of an English one."""
+    from .segment import split, split_lines
+    from .sources import detect_language, parse_article, read_bytes_source
+
+    text = read_bytes_source(data, name)
+    language = detect_language(text)
+    if language != side:
+        raise InputError(f"{name}: does not look {'Japanese' if side == 'ja' else 'English'}")
+    if side == "ja":
+        article = parse_article(text)
+        sentences = split_lines(text) if presegmented else article.ja
+        return text, sentences, [h.text for h in article.headlines]
+    sentences = split_lines(text) if presegmented else split(text, "en")
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    return text, sentences, [first] + _embedded_title(name, data)
+
+
+def _embedded_title(name: str, data: bytes) -> list[str]:
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix in (".html", ".htm"):
+            from .sources import decode
+            m = re.search(r"<title[^>]*>(.*?)</title>", decode(data, name), re.I | re.S)
+            if m:
+                import html
+                return [html.unescape(" ".join(m.group(1).split()))]
+        if suffix == ".docx":
+            import docx
+            title = docx.Document(io.BytesIO(data)).core_properties.title
+            return [title] if title else []
+    except Exception:  # a title is a bonus: the text was read, so pairing goes on by content
+        return []
+    return []
+
+
+def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: str | None) -> list[dict]:
+    """Read and embed documents ``(side, name, bytes)`` for pairing: each one's
+    mean sentence embedding, sentence embeddings (float16) and titles, or the
+    reason it was skipped. The sentences of the batch go through the model
+    together."""
+    encoder = _encoder(model)
+    results, texts, spans = [], [], []
+    for side, name, data in docs:
+        try:
+            _, sentences, titles = read_document(name, data, side, presegmented)
+        except InputError as exc:
+            results.append({"error": str(exc)})
+            continue
+        if not sentences:
+            results.append({"error": f"{name}: no sentences"})
+            continue
+        spans.append((len(results), len(texts), len(sentences)))
+        results.append({"titles": titles})
+        texts += [s.text for s in sentences]
+    vecs = encoder.encode(texts) if texts else None
+    _forget(encoder)
+    for k, start, n in spans:
+        results[k].update(mean=vecs[start:start + n].mean(axis=0),
+                          sentences=vecs[start:start + n].astype(np.float16))
+    return results
+
+
+def align_task(pairs: list[tuple[str, bytes, str, bytes, dict]], opts: dict) -> list[dict]:
+    """Align pairs ``(ja name, ja bytes, en name, en bytes, meta)`` as ``align``
+    would: each one's alignment model as JSON text, with ``meta`` (pairing,
+    run key) added, or the reason it failed."""
+    from .export import to_json
+    from .pipeline import align_texts
+    from .sources import read_bytes_source
+
+    encoder = _encoder(opts["model"])
+    out = []
+    for ja_name, ja_data, en_name, en_data, meta in pairs:
+        try:
+            ja_text = read_bytes_source(ja_data, ja_name)
+            en_text = read_bytes_source(en_data, en_name)
+            al = align_texts(ja_text, en_text, mode=opts["mode"], model=opts["model"],
+                             presegmented=opts["presegmented"])
+        except InputError as exc:
+            out.append({"error": str(exc)})
+            continue
+        finally:
+            _forget(encoder)
+        al = replace(al, meta={**al.meta, "sources": [ja_name, en_name], "corpus": meta})
+        out.append({"json": to_json(al)})
+    return out
+
+
+# -- where tasks run --------------------------------------------------------------------
+
+class LocalWorkers:
+    """A process pool; each process loads the model once, when it starts."""
+
+    def __init__(self, workers: int, model: str | None):
+        self.workers, self.model, self.pool = workers, model, None
+        self.slots = 2 * workers
+
+    def submit(self, fn, *args):
+        if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
+            # spawned, not forked: the client may have started OpenMP threads (faiss) by then
+            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                               initializer=_init_worker, initargs=(self.model,))
+        return self.pool.submit(fn, *args)
+
+    @staticmethod
+    def wait_any(futures):
+        return cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskWorkers:
+    """The same tasks on an existing Dask distributed cluster."""
+
+    CONNECT_TIMEOUT = "3s"
+
+    def __init__(self, address: str, model: str | None):
+        import dask
+        from distributed import Client
+        try:
+            with dask.config.set({"distributed.comm.timeouts.connect": self.CONNECT_TIMEOUT}):
+                self.client = Client(address, timeout=self.CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {address} "
+                             f"({type(exc).__name__})") from None
+        threads = sum(self.client.nthreads().values())
+        if not threads:
+            self.client.close()
+            raise InputError(f"the Dask scheduler at {address} has no workers")
+        self.slots = 2 * threads
+        try:  # every worker loads the model now, all at once
+            self.client.run(_load_model, model)
+        except (ImportError, InputError) as exc:
+            self.client.close()
+            raise InputError(f"the Dask workers at {address} cannot load the aligner "
+                             f"(install Taiyaku and its requirements on them): {exc}") from None
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False)
+
+    def wait_any(self, futures):
+        from distributed import wait
+        with self.client.as_current():
+            return wait(list(futures), return_when="FIRST_COMPLETED")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def stream(workers, jobs: Iterable[tuple[Any, Callable, tuple]]) -> Iterator[tuple[Any, Any]]:
+    """Run ``(key, fn, args)`` jobs, at most ``workers.slots`` in flight,
+    yielding ``(key, result)`` as each finishes."""
+    jobs = iter(jobs)
+    pending: dict = {}
+
+    def refill() -> None:
+        for key, fn, args in jobs:
+            pending[workers.submit(fn, *args)] = key
+            if len(pending) >= workers.slots:
+                return
+
+    refill()
+    while pending:
+        done, _ = workers.wait_any(pending.keys())
+        for future in done:
+            key = pending.pop(future)
+            yield key, future.result()
+        refill()
+
+
+def batched(items: Iterable[tuple[Any, Any, int]], count: int, limit: int = 8 << 20
+            ) -> Iterator[tuple[list, list]]:
+    """``(key, payload, bytes)`` items in batches of at most ``count`` items
+    and about ``limit`` bytes: (keys, payloads)."""
+    keys, payloads, size = [], [], 0
+    for key, payload, nbytes in items:
+        keys.append(key)
+        payloads.append(payload)
+        size += nbytes
+        if len(keys) >= count or size >= limit:
+            yield keys, payloads
+            keys, payloads, size = [], [], 0
+    if keys:
+        yield keys, payloads
+
+
+def batch_size(todo: int, largest: int) -> int:
+    """Batches big enough to make a task's overhead small, and a small corpus
+    still cut into many. From the amount of work only, not the number of
+    workers: the model sees the same batches, so every setup gives the same
+    output."""
+    return max(1, min(largest, todo // 16))

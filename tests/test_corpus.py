@@ -1,0 +1,291 @@
+"""Corpus mode: document pairing (titles, content, a threshold for documents
+without counterpart), the outputs in OUT_DIR, resuming, and the same run on a
+real Dask cluster (a scheduler and two workers on 127.0.0.1)."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from lxml import etree
+
+from align.model import Alignment
+from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, match_titles, nearest,
+                           pair_documents, title_key, title_keys, translation_share,
+                           translation_shares)
+from conftest import REPO, SAMPLE
+from test_cli import assert_clean_error, cli
+
+# -- pairing --------------------------------------------------------------------------
+
+
+def test_title_key_ignores_marks_case_and_quote_styles():
+    ja = title_key("*Ukraine and US Make ‘Real Progress’ as European Leaders Meet (2)")
+    assert ja == title_key('UKRAINE AND US MAKE "REAL PROGRESS" AS EUROPEAN LEADERS MEET')
+    assert ja == title_key("ukraine and us make 'real progress' as european leaders meet")
+    assert ja != title_key("Ukraine and US Make Progress as European Leaders Meet")
+    # a <title> with the site's name after a dash matches the bare headline
+    assert title_key("Markets Rally on Rate Cut") in title_keys(["Markets Rally on Rate Cut - Bloomberg"])
+
+
+def test_titles_pair_only_when_one_document_on_each_side_has_the_key():
+    ja = [{"a"}, {"b"}, {"c"}, {"c"}, set()]
+    en = [{"b"}, {"a"}, {"c"}, {"x"}]
+    assert match_titles(ja, en) == [DocPair(0, 1, 1.0, TITLE), DocPair(1, 0, 1.0, TITLE)]
+    assert match_titles([{"a"}], [{"a"}, {"a"}]) == []
+
+
+def test_nearest_is_exact_on_small_sides_and_finds_near_duplicates_with_the_inverted_file():
+    rng = np.random.default_rng(0)
+    q, b = rng.normal(size=(50, 8)), rng.normal(size=(70, 8))
+    idx, sims = nearest(q, b, 3)
+    full = q @ b.T
+    assert (idx == np.argsort(-full, axis=1)[:, :3]).all()
+    assert np.allclose(sims, np.sort(full, axis=1)[:, ::-1][:, :3], atol=1e-5)
+    base = rng.normal(size=(3000, 32)).astype(np.float32)
+    idx, _ = nearest(base + 0.1 * rng.normal(size=base.shape), base, 1, exact_up_to=0)
+    assert (idx[:, 0] == np.arange(3000)).mean() > 0.95
+
+
+def _corpus(n_docs, sentences, dim=32, seed=0):
+    """Documents of unit sentence vectors; English = Japanese plus a little noise."""
+    rng = np.random.default_rng(seed)
+    ja = [rng.normal(size=(sentences, dim)) for _ in range(n_docs)]
+    en = [x + 0.05 * rng.normal(size=x.shape) for x in ja]
+    norm = lambda x: (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return [norm(x) for x in ja], [norm(x) for x in en]
+
+
+def test_content_pairing_is_one_to_one_and_leaves_documents_without_counterpart_unpaired():
+    ja, en = _corpus(12, 6)
+    ja_kept, en_kept = ja[:10] + [ja[10]], en[:10] + [en[11]]  # 10 and 11 have no counterpart
+    means = lambda docs: np.stack([d.mean(axis=0) for d in docs])
+    pairs = pair_documents([set()] * 11, [set()] * 11, means(ja_kept), means(en_kept), ja_kept, en_kept)
+    assert [(p.ja, p.en) for p in pairs] == [(i, i) for i in range(10)]
+    assert all(p.method == CONTENT and p.score > 0.9 for p in pairs)
+    assert translation_share(ja[10], en[11]) < THRESHOLD
+
+
+def test_competitive_linking_takes_the_best_candidate_first():
+    e = np.eye(8, dtype=np.float32)  # sentences: identical (a translation) or unrelated
+    ja = [e[[0, 1, 2]], e[[0, 1, 6]]]
+    en = [e[[0, 1, 5]], e[[0, 1, 2]]]
+    assert translation_share(ja[0], en[1]) > 0.99
+    assert translation_share(ja[1], en[1]) == pytest.approx(2 / 3, abs=0.01)
+    vecs = lambda docs: np.stack([d.mean(axis=0) for d in docs])
+    pairs = content_pairs(vecs(ja), vecs(en), ja, en, k=2)
+    assert [(p.ja, p.en) for p in pairs] == [(0, 1), (1, 0)]
+
+
+def test_the_share_is_computed_alike_for_one_candidate_or_several():
+    rng = np.random.default_rng(1)
+    ja = rng.normal(size=(5, 6)).astype(np.float32)
+    cands = [rng.normal(size=(n, 6)).astype(np.float32) for n in (3, 0, 7)]
+    cands[2][4] = cands[2][1]  # a repeated sentence: a tie
+    assert np.allclose(translation_shares(ja, cands), [translation_share(ja, c) for c in cands])
+
+
+# -- the command ----------------------------------------------------------------------
+
+DOCS = {
+    "ja/a/news.txt": "ウォレン上院議員が大統領選への出馬を真剣に検討すると述べた。\n"
+                     "エリザベス・ウォレン氏は11月の中間選挙の後に決断すると語った。\n"
+                     "マサチューセッツ州西部で開かれた対話集会で、彼女は自らの将来について話した。\n"
+                     "詳細は後ほどお伝えします。\n",
+    "en/warren.txt": "Senator Warren says she will take a hard look at running for president.\n"
+                     "Elizabeth Warren said she would decide after the November midterm elections.\n"
+                     "She spoke about her future at a town hall meeting in western Massachusetts.\n"
+                     "More details to follow.\n",
+    "ja/b/news.txt": "大型の台風が週末に九州に上陸する見込みだ。\n"
+                     "気象庁は住民に早めの避難を呼びかけている。\n"
+                     "航空各社はすでに数百便の欠航を決めた。\n"
+                     "詳細は後ほどお伝えします。\n",
+    "en/storm.md": "# A powerful typhoon is expected to make landfall in Kyushu over the weekend.\n\n"
+                   "The Japan Meteorological Agency urged residents to evacuate early.\n"
+                   "Airlines have already cancelled hundreds of flights.\n"
+                   "More details to follow.\n",
+    "ja/rates.txt": "日本銀行は金利を据え置いた。\n市場関係者の多くは今回の決定を予想していた。\n"
+                    "円相場は発表の後にやや下落した。\n",
+    "en/football.txt": "The football club announced the signing of a new striker on Tuesday.\n"
+                       "The player joins from a Spanish team on a four-year contract.\n"
+                       "Fans gathered outside the stadium to welcome him.\n",
+    # the headlines of the sample article's 原題 line, in another case and quote style
+    "en/ukraine.txt": "UKRAINE AND US MAKE “REAL PROGRESS” AS EUROPEAN LEADERS MEET\n"
+                      "Ukraine Says Its Drones Hit Russian Submarine in Novorossiysk\n",
+}
+
+
+def make_corpus(root):
+    for name, text in DOCS.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "ja/ukraine.txt").write_bytes(SAMPLE.read_bytes())
+    (root / "ja/broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    return root / "ja", root / "en"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    ja, en = make_corpus(root)
+    out = root / "out"
+    code, stdout, stderr = cli("corpus", ja, en, "-o", out, "--workers", "2", timeout=300)
+    assert code == 0, stderr
+    return root, ja, en, out, stderr
+
+
+def rows(out):
+    lines = (out / "documents.tsv").read_text(encoding="utf-8").splitlines()
+    return lines[0], [line.split("\t") for line in lines[1:]]
+
+
+def test_documents_are_paired_by_title_and_by_content_and_a_bad_file_is_skipped(corpus):
+    _, _, _, out, stderr = corpus
+    header, table = rows(out)
+    assert header == "ja_file\ten_file\tscore\tmethod"
+    by_ja = {r[0]: r for r in table if r[0]}
+    assert by_ja["ukraine.txt"][1:] == ["ukraine.txt", "1.0000", "title"]
+    assert by_ja["a/news.txt"][1] == "warren.txt" and by_ja["a/news.txt"][3] == "content"
+    assert by_ja["b/news.txt"][1] == "storm.md" and float(by_ja["b/news.txt"][2]) >= 0.5
+    assert by_ja["rates.txt"][1:] == ["", "", ""]
+    assert ["", "football.txt", "", ""] in table
+    assert "broken.txt" not in by_ja
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["skipped"] == [{"file": "ja/broken.txt", "reason": "binary file (PNG image), not text"}]
+    assert report["paired"] == {"content": 2, "title": 1}
+    assert report["unpaired"] == {"ja": 1, "en": 1}
+    assert "ja/broken.txt" in stderr and "Traceback" not in stderr
+
+
+def test_each_pair_has_its_alignment_under_a_unique_stem(corpus):
+    _, _, _, out, _ = corpus
+    names = sorted(p.name for p in (out / "alignments").iterdir())
+    assert names == ["a__news.txt.json", "b__news.txt.json", "ukraine.json"]
+    headlines = Alignment.loads((out / "alignments/ukraine.json").read_text(encoding="utf-8"))
+    assert headlines.mode == "headlines" and len(headlines.pairs) == 2
+    doc = Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8"))
+    assert doc.mode == "document" and [(p.ja, p.en) for p in doc.pairs] == [((i,), (i,)) for i in range(4)]
+    assert doc.meta["corpus"]["ja_file"] == "a/news.txt"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {d["ja_file"]: d["alignment"] for d in report["documents"]}["b/news.txt"] == \
+        "alignments/b__news.txt.json"
+
+
+def test_corpus_tmx_merges_identical_units_with_a_count(corpus):
+    _, _, _, out, _ = corpus
+    tmx = etree.parse(str(out / "corpus.tmx"))
+    units = tmx.findall(".//tu")
+    assert [u.get("tuid") for u in units] == [str(i) for i in range(1, len(units) + 1)]
+    props = [{p.get("type"): p.text for p in u.findall("prop")} for u in units]
+    follow = [p for u, p in zip(units, props) if u.findtext("tuv[2]/seg") == "More details to follow."]
+    assert len(follow) == 1 and follow[0]["x-taiyaku-count"] == "2"
+    assert follow[0]["x-taiyaku-document"] == "a/news.txt"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["units"]["written"] == len(units) and report["units"]["merged"] == 1
+    tsv = (out / "corpus.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(tsv) == len(units)
+    assert "詳細は後ほどお伝えします。\tMore details to follow.\t" in "\n".join(tsv)
+
+
+def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")  # copy2 keeps the times
+    ja, en, out = root / "ja", root / "en", root / "out"
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
+    assert after == before
+    # one English file changes, and an alignment file is damaged: those two
+    # pairs are aligned again, the others are not
+    (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "She did not give a date.\n", encoding="utf-8")
+    damaged = out / "alignments/b__news.txt.json"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    before[damaged.name] = damaged.stat().st_mtime_ns
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    again = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
+    assert sorted(n for n in again if again[n] != before[n]) == ["a__news.txt.json", "b__news.txt.json"]
+    Alignment.loads(damaged.read_text(encoding="utf-8"))
+    assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 5
+
+
+def test_given_pairs_and_a_minimum_confidence(corpus, tmp_path):
+    _, ja, en, _, _ = corpus
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("ja_file\ten_file\nrates.txt\tfootball.txt\n", encoding="utf-8")
+    out = tmp_path / "given"
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--pairs", pairs, "--workers", "1",
+                          "--min-confidence", "0.5")
+    assert code == 0, stderr
+    header, table = rows(out)
+    assert ["rates.txt", "football.txt", "1.0000", "given"] in table
+    assert "most pairs are unlikely translations" in stderr  # named as a document to review
+    assert (out / "corpus.tsv").read_text(encoding="utf-8") == ""  # nothing ≥ 0.5
+
+
+def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
+    _, ja, en, _, _ = corpus
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("rates.txt\tmissing.txt\n", encoding="utf-8")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--pairs", pairs), "pairs.tsv:1")
+    assert_clean_error(*cli("corpus", ja, tmp_path / "nowhere", "-o", tmp_path / "o"), "not a folder")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--min-confidence", "2"), "from 0 to 1")
+    started = time.monotonic()
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
+                            f"tcp://127.0.0.1:{free_port()}"), "cannot reach the Dask scheduler")
+    assert time.monotonic() - started < 30
+
+
+# -- the same on a Dask cluster -------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A scheduler and two single-threaded workers on 127.0.0.1, stopped by pid."""
+    from distributed import Client
+    address = f"tcp://127.0.0.1:{free_port()}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    dask = [sys.executable, "-m", "dask"]  # the `dask` command of this interpreter
+    log = open(tmp_path / "dask.log", "wb")
+    procs = [subprocess.Popen(dask + ["scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                      "--no-dashboard"], env=env, stdout=log, stderr=log, cwd=tmp_path)]
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen(dask + ["worker", address, "--nthreads", "1", "--no-nanny",
+                                                  "--no-dashboard", "--local-directory", str(tmp_path)],
+                                          env=env, stdout=log, stderr=log, cwd=tmp_path))
+        with Client(address, timeout="60s") as client:  # retries until the scheduler listens
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):  # workers first, then the scheduler they report to
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+
+
+def test_a_dask_cluster_gives_the_local_run_s_output(corpus, dask_cluster, tmp_path):
+    _, ja, en, local, _ = corpus
+    out = tmp_path / "dask"
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--scheduler", dask_cluster, timeout=300)
+    assert code == 0, stderr
+    for name in ("documents.tsv", "corpus.tsv", "corpus.tmx"):
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+    for path in (local / "alignments").iterdir():
+        a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (path, out / "alignments" / path.name))
+        a["meta"].pop("seconds"), b["meta"].pop("seconds")
+        assert a == b, path.name
