@@ -1,0 +1,67 @@
+"""Scoring the document aligner on a benchmark folder (``evaluate``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .document import DocumentParams
+from .encoders import load_encoder
+from .evaluate import BenchmarkError, format_beads, load_bench, score
+from .model import Segment
+from .pipeline import align_segments
+
+
+@dataclass
+class EvalResult:
+    scores: dict
+    signature: dict
+    documents: int = 0
+    beads: int = 0
+    seconds: float = 0.0
+
+    def table(self) -> str:
+        s = self.scores
+        lines = [f"{'':12}{'strict':>9}{'lax':>9}",
+                 f"{'precision':12}{s['strict_precision']:9.4f}{s['lax_precision']:9.4f}",
+                 f"{'recall':12}{s['strict_recall']:9.4f}{s['lax_recall']:9.4f}",
+                 f"{'F1':12}{s['strict_f1']:9.4f}{s['lax_f1']:9.4f}",
+                 f"{self.documents} documents, {self.beads} gold beads, {self.seconds:.1f} s",
+                 "signature: " + "|".join(f"{k}:{v}" for k, v in self.signature.items()
+                                          if k != "params")]
+        return "\n".join(lines)
+
+    def summary(self) -> dict:
+        return {**{k: round(v, 4) for k, v in self.scores.items()}, "documents": self.documents,
+                "beads": self.beads, "seconds": round(self.seconds, 2), "signature": self.signature}
+
+
+def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: str | Path | None = None,
+                    noise: float = 0.0, seed: int = 0,
+                    params: DocumentParams = DocumentParams()) -> EvalResult:
+    """Align every document of the folder (presegmented, document mode) with
+    one loaded model, write the hypotheses, score them against the gold."""
+    docs = load_bench(folder, noise, seed)
+    if not docs:
+        raise BenchmarkError("no ID.gold files")
+    encoder = load_encoder(model)
+    out = Path(hyp_out) if hyp_out else None
+    if out:
+        if out.exists() and not out.is_dir():
+            raise BenchmarkError(f"--hyp-out {out} is a file, not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+    tests = []
+    started = time.perf_counter()
+    for doc in docs:
+        al = align_segments([Segment(t) for t in doc.src], [Segment(t) for t in doc.tgt],
+                            mode="document", encoder=encoder, joiner=doc.joiner, params=params)
+        beads = [(p.ja, p.en) for p in al.pairs]
+        if out:
+            (out / f"{doc.id}.align").write_text(format_beads(beads), encoding="utf-8")
+        tests.append(beads)
+    golds = [doc.gold for doc in docs]
+    signature = {"model": encoder.name, "version": getattr(encoder.inner, "version", ""),
+                 "aligner": "document", "noise": noise, "seed": seed, "params": asdict(params)}
+    return EvalResult(score(golds, tests), signature, len(docs), sum(map(len, golds)),
+                      time.perf_counter() - started)

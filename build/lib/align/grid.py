@@ -1,0 +1,153 @@
+"""The review grid's protocol: what the browser is sent, and the operations
+it sends back.
+
+The grid (``align/review_grid/``) holds the pairs in the browser and applies
+every key at once. Each operation goes to Python as ``{"seq", "op", "args"}``,
+numbered per browser tab; every message carries all of the tab's operations
+not yet acknowledged, because a message can be overtaken by the next one
+before Python sees it, and after a reconnect the tab sends them again.
+``apply_ops`` applies those it has not applied yet, in order, each through
+the store in one transaction that also records the tab's number (so a resent
+operation is never applied twice), stops at the first refusal, and says how
+far it got; ``payload`` carries that acknowledgement back with the state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from . import edits, review
+from .edits import EditError
+from .model import Alignment
+from .store import ConflictError, Project
+
+OPS = frozenset(edits.OPS) | {"undo", "redo"}
+MAX_OPS = 500             # per message; a tab never has that many unacknowledged
+MAX_MESSAGE_BYTES = 4 * 2**20
+_CLIENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Ack:
+    """How far a tab's operations got: every one up to ``seq`` is dealt
+    with; ``error`` says why operation ``failed`` was refused (it and the
+    ones queued after it were dropped: they were made on a state that is not
+    the server's). ``focus`` is the pair the last applied one was about."""
+
+    client: str
+    seq: int
+    error: str | None = None
+    failed: int | None = None
+    focus: int | None = None
+
+    def to_json(self) -> dict:
+        return {"client": self.client, "seq": self.seq, "error": self.error,
+                "failed": self.failed, "focus": self.focus}
+
+
+class BadMessage(EditError):
+    """A message from the browser that is not the grid's protocol."""
+
+
+def parse(message: Any) -> tuple[str, list[dict], dict | None]:
+    """(client, operations sorted by number, view state) from a message;
+    ``have`` (the segment fingerprints the grid keeps) is read by ``have``."""
+    if not isinstance(message, dict):
+        raise BadMessage("not a grid message")
+    if len(json.dumps(message, default=str)) > MAX_MESSAGE_BYTES:
+        raise BadMessage("the message is too large")
+    client = message.get("client")
+    if not isinstance(client, str) or not _CLIENT.fullmatch(client):
+        raise BadMessage("the message names no valid client")
+    ops = message.get("ops") or []
+    if not isinstance(ops, list) or len(ops) > MAX_OPS:
+        raise BadMessage("the message's operations are not a list of at most %d" % MAX_OPS)
+    clean = []
+    for o in ops:
+        if not (isinstance(o, dict) and type(o.get("seq")) is int and 0 < o["seq"] < 2**53
+                and o.get("op") in OPS and isinstance(o.get("args", []), list)):
+            raise BadMessage(f"not a grid operation: {str(o)[:80]}")
+        clean.append({"seq": o["seq"], "op": o["op"], "args": o.get("args", [])})
+    view = message.get("view")
+    return client, sorted(clean, key=lambda o: o["seq"]), view if isinstance(view, dict) else None
+
+
+def have(message: Any) -> dict:
+    """The segment fingerprints a grid message says the browser keeps."""
+    value = message.get("have") if isinstance(message, dict) else None
+    if not isinstance(value, dict):
+        return {}
+    return {side: value[side] for side in ("ja", "en") if isinstance(value.get(side), str)}
+
+
+def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
+    """Apply the operations not yet applied for this tab; None when there
+    were none to apply."""
+    store = project.store
+    done = store.client_seq(project.id, client)
+    todo = [o for o in ops if o["seq"] > done]
+    if not todo:
+        return Ack(client, done) if ops else None
+    focus = None
+    for o in todo:
+        token = (client, o["seq"])
+        try:
+            if o["op"] in ("undo", "redo"):
+                before = project.cursor
+                al = project.undo(client=token) if o["op"] == "undo" else project.redo(client=token)
+                step = project.steps[before - 1 if o["op"] == "undo" else before]
+                focus = review.focus_of(al, step.op, step.args, focus or 0)
+            else:
+                al = project.apply(o["op"], *o["args"], client=token)
+                focus = review.focus_of(al, o["op"], o["args"], focus or 0)
+        except (EditError, TypeError, ValueError) as e:
+            # ConflictError has reloaded the project: the tab takes that state.
+            last = todo[-1]["seq"]
+            store.skip_client_ops(project.id, client, last)
+            message = str(e) if isinstance(e, (EditError, ConflictError)) else "that operation is not possible here"
+            return Ack(client, last, message, o["seq"], focus)
+    return Ack(client, todo[-1]["seq"], focus=focus)
+
+
+def _segments(al: Alignment, side: str) -> list[list]:
+    cuttable = not (al.mode == "headlines" and side == "en")
+    return [[s.text, s.start, s.end, list(review.cut_offers(s.text, side)) if cuttable else []]
+            for s in getattr(al, side)]
+
+
+def segments_rev(al: Alignment, side: str) -> str:
+    """A fingerprint of one side's segments: the grid keeps the segments it
+    has by it, and they are sent again only when they change."""
+    segs = getattr(al, side)
+    text = "\x00".join(f"{s.text}\x01{s.start}\x01{s.end}" for s in segs)
+    return f"{len(segs)}-{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
+
+
+def payload(project: Project, *, ack: Ack | None = None, view: dict | None = None,
+            notice: str | None = None, have: dict | None = None) -> dict:
+    """Everything the grid shows: the segments (text, offsets into the source,
+    cut offers; left out for a side whose fingerprint the grid says it
+    ``have``s), the pairs (ids, score, status, why they need review, ranked
+    candidates), the acknowledgement of the tab's last operations, and the
+    view to open at (first mount only)."""
+    al = project.current
+    have = have or {}
+    revs = {side: segments_rev(al, side) for side in ("ja", "en")}
+    pairs = []
+    for p in al.pairs:
+        row = {"ja": list(p.ja), "en": list(p.en), "score": round(float(p.score), 4),
+               "status": p.status, "edited": p.edited, "reasons": list(review.reasons(p))}
+        if p.candidates:
+            row["cands"] = [[list(c.ja), round(float(c.score), 4)] for c in p.candidates]
+        pairs.append(row)
+    return {"project": project.id, "mode": al.mode, "rev": f"{project.id}.{project.cursor}",
+            "ja_rev": revs["ja"], "en_rev": revs["en"],
+            "ja": None if have.get("ja") == revs["ja"] else _segments(al, "ja"),
+            "en": None if have.get("en") == revs["en"] else _segments(al, "en"), "pairs": pairs,
+            "can_undo": project.can_undo, "can_redo": project.can_redo,
+            "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
+            "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

@@ -1,0 +1,195 @@
+"""Read an alignment back: our JSON, a TMX, or a two-column TSV.
+
+TMX and TSV give a document-mode ``Alignment`` with one segment per side per
+pair (1-1, or 1-0 / 0-1 where a side is empty). Anything unreadable raises
+``InputError`` with one line that names the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import InputError
+from .model import STATUSES, Alignment, Pair, Segment
+
+_BY_EXTENSION = {".json": "json", ".tmx": "tmx", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# First-row cells that mark a TSV header rather than a pair.
+_HEADER_JA = {"ja", "ja-jp", "japanese", "source", "日本語", "原文"}
+_HEADER_EN = {"en", "en-us", "en-gb", "english", "target", "英語", "訳文"}
+
+
+def load_alignment(path_or_bytes: str | os.PathLike | bytes, name: str | None = None) -> Alignment:
+    """Load a file (a path, or its bytes plus ``name`` for messages and the
+    extension). The format comes from the extension, else from the content."""
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        data, name = bytes(path_or_bytes), name or "<input>"
+    else:
+        name = name or str(path_or_bytes)
+        try:
+            data = Path(path_or_bytes).read_bytes()
+        except OSError as e:
+            raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+    if not data.strip():
+        raise InputError(f"{name}: empty file")
+    fmt = _BY_EXTENSION.get(Path(name).suffix.lower()) or _sniff(data)
+    return {"json": _load_json, "tmx": _load_tmx, "tsv": _load_tsv}[fmt](data, name)
+
+
+def _sniff(data: bytes) -> str:
+    encoding = "utf-16" if data[:2] in _UTF16_BOMS else "utf-8"
+    head = data[:64].decode(encoding, "ignore").lstrip("\ufeff \t\r\n")[:1]
+    return {"{": "json", "<": "tmx"}.get(head, "tsv")
+
+
+def _fail(name: str, what: str) -> InputError:
+    return InputError(f"{name}: " + " ".join(what.split()))
+
+
+def _decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 with a BOM (Excel's "Unicode text")."""
+    try:
+        if data[:2] in _UTF16_BOMS:
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _fail(name, f"not UTF-8 or UTF-16 text (bad byte at {e.start})") from None
+
+
+def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
+    """One segment per non-empty side; rows with both sides empty carry nothing."""
+    ja: list[Segment] = []
+    en: list[Segment] = []
+    pairs = []
+    for ja_text, en_text, score, status in rows:
+        if not (ja_text or en_text):
+            continue
+        ja_ids = (len(ja),) if ja_text else ()
+        en_ids = (len(en),) if en_text else ()
+        ja += [Segment(ja_text)] if ja_text else []
+        en += [Segment(en_text)] if en_text else []
+        pairs.append(Pair(ja_ids, en_ids, score, status))
+    if not pairs:
+        raise _fail(name, "no pairs: every row is empty")
+    return Alignment(tuple(ja), tuple(en), tuple(pairs))
+
+
+# -- JSON ---------------------------------------------------------------------
+def _load_json(data: bytes, name: str) -> Alignment:
+    try:
+        value = json.loads(_decode(data, name))
+    except json.JSONDecodeError as e:
+        raise _fail(name, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+    try:
+        return Alignment.from_json(value)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+        if not what.startswith("not a Taiyaku alignment"):
+            what = f"not a Taiyaku alignment: {what}"
+        raise _fail(name, what) from None
+
+
+# -- TMX ----------------------------------------------------------------------
+def _load_tmx(data: bytes, name: str) -> Alignment:
+    # defusedxml: a TMX comes from anywhere; no entity expansion, no external fetches.
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    try:
+        root = fromstring(data)
+    except ParseError as e:
+        raise _fail(name, f"malformed XML: {e}") from None
+    except DefusedXmlException as e:
+        raise _fail(name, f"XML refused for safety: {e}") from None
+    if root.tag != "tmx":
+        raise _fail(name, f"not a TMX file (root element <{root.tag}>)")
+    tus = root.findall("body/tu")
+    if not tus:
+        raise _fail(name, "no <tu> in the TMX")
+    rows, langs = [], set()
+    for tu in tus:
+        sides = {}
+        for tuv in tu.findall("tuv"):
+            # TMX 1.4 uses xml:lang, 1.1 plain lang; ja, ja-JP, JA_jp all count.
+            lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""
+            langs.add(lang)
+            seg = tuv.find("seg")
+            primary = lang.replace("_", "-").split("-")[0].lower()
+            if seg is not None:
+                sides.setdefault(primary, _seg_text(seg))
+        if "ja" in sides or "en" in sides:
+            props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
+            rows.append((sides.get("ja", ""), sides.get("en", ""),
+                         _prop_score(props.get("x-taiyaku-score")),
+                         _prop_status(props.get("x-taiyaku-status"))))
+    if not rows:
+        found = ", ".join(sorted(langs)) or "none"
+        raise _fail(name, f"no Japanese or English <tuv> in the TMX (languages: {found})")
+    return _build(rows, name)
+
+
+def _seg_text(elem) -> str:
+    """The text of a <seg>: inline codes (<bpt>, <ph>, ...) hold native markup,
+    not text, so only <hi> content is kept with the text around them."""
+    parts = [elem.text or ""]
+    for child in elem:
+        if child.tag == "hi":
+            parts.append(_seg_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _prop_score(value: str | None) -> float:
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return score if 0.0 <= score <= 1.0 else 0.0
+
+
+def _prop_status(value: str | None) -> str:
+    return value if value in STATUSES else "auto"
+
+
+# -- TSV ----------------------------------------------------------------------
+def _load_tsv(data: bytes, name: str) -> Alignment:
+    # Split on \n only: text may hold characters str.splitlines() would break on.
+    lines = [line.removesuffix("\r") for line in _decode(data, name).split("\n")]
+    numbered = [(n, line.split("\t")) for n, line in enumerate(lines, 1) if line]
+    if not numbered:
+        raise _fail(name, "empty file")
+    first_n, first_fields = numbered[0]
+    width = len(first_fields)
+    if not 2 <= width <= 4:
+        raise _fail(name, f"not JSON, TMX or a TSV of 2 to 4 columns (ja, en, score, "
+                          f"status): line {first_n} has {width} field(s)")
+    first = [cell.strip().lower() for cell in first_fields]
+    if first[0] in _HEADER_JA and first[1] in _HEADER_EN:
+        numbered = numbered[1:]
+    rows = []
+    for n, fields in numbered:
+        if len(fields) != width:
+            raise _fail(name, f"line {n} has {len(fields)} fields, expected {width}")
+        ja, en, score, status = (fields + ["", ""])[:4]
+        rows.append((ja, en, _tsv_score(score, n, name), _tsv_status(status, n, name)))
+    return _build(rows, name)
+
+
+def _tsv_score(value: str, n: int, name: str) -> float:
+    try:
+        score = float(value) if value.strip() else 0.0
+    except ValueError:
+        raise _fail(name, f"line {n}: score {value[:20]!r} is not a number") from None
+    if not 0.0 <= score <= 1.0:
+        raise _fail(name, f"line {n}: score {value[:20]!r} is not in [0, 1]")
+    return score
+
+
+def _tsv_status(value: str, n: int, name: str) -> str:
+    value = value.strip() or "auto"
+    if value not in STATUSES:
+        raise _fail(name, f"line {n}: status {value[:20]!r} is not one of {', '.join(STATUSES)}")
+    return value

@@ -1,0 +1,185 @@
+"""From texts to an ``Alignment``: segment, embed, align, calibrate.
+
+The one entry point that the command line, the app and the benchmarks share.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import __version__, confidence
+from .document import DocumentParams, align_document, search_band
+from .encoders import CachedEncoder, load_encoder
+from .errors import InputError
+from .headlines import HeadlineParams, match_headlines, score_matrix
+from .model import Alignment, Candidate, Pair, Segment
+from .segment import inner_sentence_ends, split, split_lines
+from .sources import detect_language, has_headline_block, headline_key, parse_article
+
+# progress(stage, done, total): stage is "embedding" or "aligning"
+Progress = Callable[[str, int, int], None]
+MODES = ("auto", "document", "headlines")
+
+
+def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
+                model: str | None = None, presegmented: bool = False,
+                src_lang: str = "ja", tgt_lang: str = "en",
+                progress: Progress | None = None) -> Alignment:
+    """Align a Japanese text with its English counterpart, or, without one,
+    the body of a Japanese article with the English headlines of its 原題 line."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: choose auto, document or headlines")
+    if en_text is None:
+        if presegmented:
+            raise InputError("--presegmented needs both texts: one segment a line on each side")
+        if not has_headline_block(ja_text):
+            raise InputError("only one text and no 原題: line with English headlines: "
+                             "give the English text as a second file")
+        article = parse_article(ja_text)
+        if mode == "document":
+            raise InputError("document mode needs the full English text as a second file")
+        ja, en = article.ja, article.headlines
+        mode = "headlines"
+    else:
+        _check_languages(ja_text, en_text, src_lang, tgt_lang)
+        if presegmented:
+            ja, en = split_lines(ja_text), split_lines(en_text)
+        else:
+            # an article's boilerplate (photo credits, ©, 原題…) is not aligned
+            ja = parse_article(ja_text).ja if src_lang == "ja" else split(ja_text, src_lang)
+            headline_list = mode == "headlines" or (mode == "auto" and _is_headline_list(en_text, len(ja)))
+            en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
+    if not ja or not en:
+        side = "Japanese" if not ja else "English"
+        raise InputError(f"the {side} side has no sentences to align")
+    if mode == "auto":
+        mode = choose_mode([s.text for s in ja], [s.text for s in en])
+    return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
+                          progress=progress)
+
+
+# headlines: at most this many English lines, each this short, against at
+# least three Japanese sentences a line
+MAX_HEADLINES, MAX_HEADLINE_CHARS = 10, 160
+
+
+def _few_short_lines(lines: Sequence[str], ja_count: int) -> bool:
+    return (1 <= len(lines) <= MAX_HEADLINES and len(lines) * 3 <= ja_count
+            and max(len(line) for line in lines) <= MAX_HEADLINE_CHARS)
+
+
+def _is_headline_list(text: str, ja_count: int) -> bool:
+    """A few short lines without sentence ends: headlines, one a line, which
+    the sentence splitter would take for a hard-wrapped paragraph."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return _few_short_lines(lines, ja_count) and not any(line.endswith((".", "!", "?")) for line in lines)
+
+
+def choose_mode(ja: Sequence[str], en: Sequence[str]) -> str:
+    """Headlines when the English side is a few short lines against many
+    Japanese sentences; otherwise the texts are taken as translations."""
+    return "headlines" if _few_short_lines(en, len(ja)) else "document"
+
+
+def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = "document",
+                   model: str | None = None, joiner: str = "",
+                   params: DocumentParams | HeadlineParams | None = None,
+                   encoder: CachedEncoder | None = None,
+                   progress: Progress | None = None) -> Alignment:
+    encoder = encoder or load_encoder(model)
+    started = time.perf_counter()
+    if mode == "headlines":
+        pairs, used = _headline_pairs(ja, en, encoder, params or HeadlineParams(), progress)
+    else:
+        pairs, used = _document_pairs(ja, en, encoder, params or DocumentParams(), joiner, progress)
+    meta = {"model": encoder.name, "model_version": getattr(encoder.inner, "version", ""),
+            "aligner": mode, "params": asdict(used), "taiyaku": __version__,
+            "seconds": round(time.perf_counter() - started, 3)}
+    links = [p for p in pairs if p.ja and p.en]
+    if mode == "document" and links and sum(p.score < 0.5 for p in links) > 0.5 * len(links):
+        meta["warning"] = ("most pairs are unlikely translations of each other: "
+                           "are these two texts really a translation pair?")
+    return Alignment(tuple(ja), tuple(en), tuple(pairs), mode, meta)
+
+
+def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
+    # compound beads need English groups of up to 12 sentences: free with the
+    # bundled encoder's token sums, 12 passes of the model with any other
+    fast_groups = hasattr(encoder.inner, "embed_groups")
+    compound = np.array([fast_groups and inner_sentence_ends(s.text) > 0 for s in ja], bool)
+    en_max = max([params.max_group] + [b for _, b in params.compound_beads] * bool(compound.any()))
+    embed = _stage(progress, "embedding", len(ja) + len(en))
+    ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
+                                     progress=embed(0, len(ja)))
+    en_groups = encoder.embed_groups([s.text for s in en], en_max, " ",
+                                     progress=embed(len(ja), len(en)))
+    embed(len(ja) + len(en), 0)
+    if progress:
+        progress("aligning", 0, 1)
+    ja_lens = np.array([len(s.text) for s in ja], np.float64)
+    en_lens = np.array([len(s.text) for s in en], np.float64)
+    band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
+    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band, compound)
+    if progress:
+        progress("aligning", 1, 1)
+    pairs = []
+    for (src, tgt), sim, cos in zip(result.beads, result.bead_scores, result.bead_cosines):
+        if src and tgt:
+            conf = confidence.link_confidence(sim, len(src) + len(tgt) > 2, cos)
+        else:
+            conf = confidence.skip_confidence(sim)
+        pairs.append(Pair(src, tgt, round(conf, 4)))
+    return pairs, params
+
+
+def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, progress):
+    keys = [headline_key(s.text) for s in en]
+    texts = [s.text for s in ja]
+    embed = _stage(progress, "embedding", len(ja) + len(en))
+    ja_vecs = encoder.encode(texts, progress=embed(0, len(ja)))
+    en_vecs = encoder.encode(keys, progress=embed(len(ja), len(en)))
+    embed(len(ja) + len(en), 0)
+    scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
+    pairs = []
+    for h, found in enumerate(match_headlines(scores, params)):
+        cands = tuple(Candidate((j,), round(confidence.headline_confidence(s, found.lead(j)), 4))
+                      for j, s in found.ranked)
+        pairs.append(Pair((found.best,), (h,), cands[0].score, candidates=cands))
+    return pairs, params
+
+
+def _stage(progress: Progress | None, stage: str, total: int):
+    """A per-side callback that reports progress over both sides together.
+    The encoder reports over the sentences it still has to embed (a cached
+    one costs nothing), so its counts are scaled to the side's size."""
+    def side(offset: int, size: int):
+        """Report the side's start; size 0 reports the end of both sides."""
+        if progress is None:
+            return None
+        progress(stage, offset, total)
+
+        def report(done: int, todo: int) -> None:
+            progress(stage, offset + (size * done // todo if todo else size), total)
+        return report
+    return side
+
+
+def _joiner(lang: str) -> str:
+    """Merged Japanese (and Chinese) sentences are joined without a space."""
+    return "" if lang in ("ja", "zh") else " "
+
+
+def _check_languages(ja_text: str, en_text: str, src_lang: str, tgt_lang: str) -> None:
+    if src_lang != "ja" or tgt_lang != "en":
+        return
+    ja_is, en_is = detect_language(ja_text), detect_language(en_text)
+    if ja_is == "en" and en_is == "ja":
+        raise InputError("the files look swapped: give the Japanese text first, then the English")
+    if ja_is != "ja":
+        raise InputError("the first text does not look Japanese")
+    if en_is == "ja":
+        raise InputError("both texts look Japanese: the second must be the English counterpart")

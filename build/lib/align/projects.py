@@ -1,0 +1,137 @@
+"""Review projects made from inputs: uploaded or pasted texts, an exported
+alignment, the bundled sample. Shared by the app and the command line; every
+function takes the ``Store`` and returns the new project's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import InputError
+from .model import Alignment
+from .pipeline import Progress, align_texts
+from .sources import MAX_BYTES, detect_language, read_bytes_source
+from .store import Store
+
+def data_file(name: str) -> Path:
+    """A bundled file: ``align/data`` when installed (package data), ``data/``
+    beside the package in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "data" / name
+    return installed if installed.exists() else here.parent / "data" / name
+
+
+SAMPLE = data_file("ukraine_talks_bloomberg_ja.txt")
+SAMPLE_NAME = "Sample: Ukraine talks (Bloomberg) — Japanese article vs. its English headlines"
+_SAMPLE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the browser or the command line gave it."""
+
+    name: str
+    data: bytes
+
+
+def sample_project(store: Store, progress: Progress | None = None) -> int:
+    """The sample article aligned against its headlines: created once, then
+    the same project every time (found by the file's hash)."""
+    data = SAMPLE.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    with _SAMPLE_LOCK:
+        for info in store.list_projects():
+            if info.name == SAMPLE_NAME and [s.sha256 for s in info.sources] == [digest]:
+                return info.id
+        al = align_texts(read_bytes_source(data, SAMPLE.name), mode="auto", progress=progress)
+        return store.create_project(SAMPLE_NAME, al, sources=[(SAMPLE.name, data)],
+                                    model=al.meta.get("model", ""))
+
+
+def looks_swapped(ja: str | None, en: str | None) -> bool:
+    """The English text given as Japanese and the Japanese as English: the
+    app offers a Swap button instead of an error."""
+    return bool(ja and en) and detect_language(ja) == "en" and detect_language(en) == "ja"
+
+
+def read_upload(upload: Upload) -> str:
+    if len(upload.data) > MAX_BYTES:
+        raise InputError(f"{upload.name}: too large (the limit is {MAX_BYTES // 2**20} MB)")
+    return read_bytes_source(upload.data, upload.name)
+
+
+def create_project(store: Store, *, ja: Upload | None = None, en: Upload | None = None,
+                   pasted_ja: str = "", pasted_en: str = "", name: str = "", mode: str = "auto",
+                   model: str | None = None,
+                   progress: Progress | None = None) -> tuple[int, Alignment]:
+    """Align uploaded files, or else pasted text, and save the result as a
+    project named ``name`` (or after the inputs)."""
+    if ja is not None:
+        ja_text = read_upload(ja)
+        sources = [(ja.name, ja.data)]
+        en_text = None
+        if en is not None:
+            en_text = read_upload(en)
+            sources.append((en.name, en.data))
+        default = " + ".join(Path(u.name).stem for u in (ja, en) if u)
+    elif en is not None:
+        raise InputError("give the Japanese file too (the English alone has nothing to align to)")
+    else:
+        for text in (pasted_ja, pasted_en):
+            if len(text.encode("utf-8")) > MAX_BYTES:
+                raise InputError(f"the pasted text is too large (the limit is {MAX_BYTES // 2**20} MB)")
+        if not pasted_ja.strip():
+            raise InputError("nothing to align: upload a Japanese file or paste its text")
+        ja_text, en_text = pasted_ja, (pasted_en if pasted_en.strip() else None)
+        sources = [("pasted Japanese", ja_text.encode("utf-8"))]
+        if en_text:
+            sources.append(("pasted English", en_text.encode("utf-8")))
+        default = "Pasted text " + " ".join(ja_text.split())[:20]
+    al = align_texts(ja_text, en_text, mode=mode, model=model, progress=progress)
+    pid = store.create_project(name.strip() or default, al, sources=sources,
+                               model=al.meta.get("model", model or ""))
+    return pid, al
+
+
+def import_project(store: Store, upload: Upload) -> tuple[int, Alignment]:
+    """An exported alignment (Taiyaku JSON, TMX, a ja/en TSV) as a new project."""
+    from .imports import load_alignment
+
+    if len(upload.data) > MAX_BYTES:
+        raise InputError(f"{upload.name}: too large (the limit is {MAX_BYTES // 2**20} MB)")
+    al = load_alignment(upload.data, upload.name)
+    pid = store.create_project(Path(upload.name).stem or "imported", al,
+                               sources=[(upload.name, upload.data)], model=str(al.meta.get("model", "")))
+    return pid, al
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """A line of the project list."""
+
+    id: int
+    name: str
+    mode: str
+    confirmed: int
+    total: int
+    opened: datetime | None
+    updated: datetime
+
+    @property
+    def progress(self) -> str:
+        return f"{self.confirmed} / {self.total} confirmed"
+
+
+def project_rows(store: Store) -> list[ProjectRow]:
+    """Every project with its review progress, the most recently opened first."""
+    rows = []
+    for info in store.list_projects():
+        confirmed, total = store.progress(info.id)
+        rows.append(ProjectRow(info.id, info.name, info.mode, confirmed, total,
+                               store.opened(info.id), info.updated))
+    rows.sort(key=lambda r: (r.opened or r.updated).timestamp(), reverse=True)
+    return rows

@@ -1,0 +1,1086 @@
+// Taiyaku's review grid: a Streamlit custom component (components v2).
+//
+// The browser holds the pairs and answers every key at once: an operation
+// changes what is shown first (optimistically), then goes to Python, which
+// applies it through align.edits / align.store and acknowledges it. Python's
+// state is the truth: once every operation sent is acknowledged the grid
+// shows exactly what Python sent; a refused one brings the server's state
+// back with the reason.
+//
+// Operations are numbered per browser tab and kept (in sessionStorage too)
+// until acknowledged; every message carries all of them, since Streamlit
+// keeps only the last trigger value of a burst and a server restart forgets
+// the rest. Python records each tab's last number with the edit, so a resent
+// operation is not applied twice.
+//
+// The contract other programs rely on (ARIA grid): role="grid"; a row per
+// pair, role="row", data-pair = its 0-based position in the list as shown,
+// data-status; the current row aria-selected="true"; cells data-side="ja"/"en".
+
+const G = (window.__taiyakuGrid = window.__taiyakuGrid || { instances: {}, keyLog: [], ackLog: [] });
+
+const SIDES = ["ja", "en"];
+const LANG = { ja: "Japanese", en: "English" };
+const OVERSCAN = 600; // px of rows rendered above and below the viewport
+
+// ---------------------------------------------------------------- helpers
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function scoreText(s) {
+  return (Math.floor(s * 100 + 1e-9) / 100).toFixed(2);
+}
+
+class Refused extends Error {}
+const refuse = (msg) => { throw new Refused(msg); };
+
+function storage() {
+  try { return window.sessionStorage; } catch (e) { return null; }
+}
+
+function clientId() {
+  const ss = storage();
+  let id = ss && ss.getItem("taiyaku.client");
+  if (!id) {
+    id = "t" + Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+    if (ss) ss.setItem("taiyaku.client", id);
+  }
+  return id;
+}
+
+// ------------------------------------------------- the optimistic edits
+// Each mirrors the op of the same name in align/edits.py closely enough to
+// show its effect at once; Python's result replaces it at the acknowledgement.
+
+const sortNum = (a) => a.slice().sort((x, y) => x - y);
+
+function reasonsOf(p, green) { // mirror of review.reasons, for the instant view
+  if (p.status === "confirmed") return [];
+  const out = p.status === "edited" ? ["edited"] : p.score < green ? ["low"] : [];
+  if (!p.ja.length || !p.en.length) out.push("orphan");
+  else if (p.ja.length > 1 || p.en.length > 1) out.push("m-n");
+  return out;
+}
+
+function ordered(pairs) {
+  const groups = [];
+  for (const p of pairs) {
+    if (p.ja.length || !groups.length) groups.push([p.ja.length ? p.ja[0] : -1, [p]]);
+    else groups[groups.length - 1][1].push(p);
+  }
+  groups.sort((a, b) => a[0] - b[0]);
+  return groups.flatMap((g) => g[1]);
+}
+
+function makeOps(green) {
+  const edited = (p, ch) => {
+    const q = Object.assign({}, p, ch, { status: "edited", edited: true });
+    delete q.cands;
+    q.reasons = reasonsOf(q, green);
+    return q;
+  };
+  const withStatus = (p, status) => {
+    const q = Object.assign({}, p, { status });
+    q.reasons = reasonsOf(q, green);
+    return q;
+  };
+  const unlocked = (p, which) => { if (p.status === "confirmed") refuse(`${which || "this pair"} is confirmed; unconfirm it first`); };
+  const doc = (s, what) => { if (s.mode !== "document") refuse(`${what} is for full texts; in headline mode link the headline instead`); };
+  const pair = (s, k) => { if (!(k >= 0 && k < s.pairs.length)) refuse(`no pair ${k}`); return s.pairs[k]; };
+  const put = (s, k, n, items) => {
+    let pairs = s.pairs.slice(0, k).concat(items, s.pairs.slice(k + n));
+    if (s.mode === "document") pairs = ordered(pairs);
+    return Object.assign({}, s, { pairs });
+  };
+  const renumberSide = (s, side, fn) => s.pairs.map((p) => {
+    const q = Object.assign({}, p, { [side]: [...new Set(p[side].flatMap(fn))] });
+    if (side === "ja" && p.cands) q.cands = p.cands.map(([ids, sc]) => [[...new Set(ids.flatMap(fn))], sc]);
+    return q;
+  });
+  const touching = (s, side, seg) => {
+    const ks = [];
+    s.pairs.forEach((p, k) => { if (p[side].includes(seg)) { unlocked(p, "the pair holding this segment"); ks.push(k); } });
+    return ks;
+  };
+
+  const ops = {
+    confirm(s, k) {
+      const p = pair(s, k);
+      if (p.status === "confirmed") refuse("this pair is already confirmed");
+      return put(s, k, 1, [withStatus(p, "confirmed")]);
+    },
+    unconfirm(s, k) {
+      const p = pair(s, k);
+      if (p.status !== "confirmed") refuse("this pair is not confirmed");
+      return put(s, k, 1, [withStatus(p, p.edited ? "edited" : "auto")]);
+    },
+    confirm_many(s, ks) {
+      const todo = ks.filter((k) => pair(s, k).status !== "confirmed");
+      if (!todo.length) refuse("every one of these pairs is already confirmed");
+      const pairs = s.pairs.slice();
+      for (const k of todo) pairs[k] = withStatus(pairs[k], "confirmed");
+      return Object.assign({}, s, { pairs });
+    },
+    merge_next(s, k) {
+      doc(s, "merging");
+      pair(s, k);
+      if (k === s.pairs.length - 1) refuse("the last pair has no next pair to merge with");
+      return merge(s, k);
+    },
+    merge_prev(s, k) {
+      doc(s, "merging");
+      pair(s, k);
+      if (k === 0) refuse("the first pair has no previous pair to merge with");
+      return merge(s, k - 1);
+    },
+    split_pair(s, k) {
+      doc(s, "splitting a pair");
+      const p = pair(s, k);
+      unlocked(p);
+      const a = Math.ceil(p.ja.length / 2), b = Math.ceil(p.en.length / 2);
+      const first = edited(p, { ja: p.ja.slice(0, a), en: p.en.slice(0, b) });
+      const second = edited(p, { ja: p.ja.slice(a), en: p.en.slice(b) });
+      if (!(first.ja.length || first.en.length) || !(second.ja.length || second.en.length))
+        refuse("a split must leave at least one segment in each part");
+      return put(s, k, 1, [first, second]);
+    },
+    shift(s, k, side, dir) {
+      doc(s, "shifting");
+      const p = pair(s, k);
+      const ids = p[side];
+      if (!ids.length) refuse(`this pair has no ${LANG[side]} segment to shift`);
+      const j = dir === "up" ? k - 1 : k + 1;
+      if (j < 0) refuse("the first pair has no pair above it");
+      if (j >= s.pairs.length) refuse("the last pair has no pair below it");
+      unlocked(p);
+      unlocked(s.pairs[j], "the pair it would move into");
+      const moved = dir === "up" ? ids[0] : ids[ids.length - 1];
+      const source = edited(p, { [side]: ids.filter((i) => i !== moved) });
+      const target = edited(s.pairs[j], { [side]: sortNum(s.pairs[j][side].concat([moved])) });
+      const both = (j < k ? [target, source] : [source, target]).filter((q) => q.ja.length || q.en.length);
+      return put(s, Math.min(j, k), 2, both);
+    },
+    insert_empty(s, k, side) {
+      doc(s, "inserting an empty segment");
+      const p = pair(s, k);
+      unlocked(p);
+      if (!p.ja.length || !p.en.length) refuse("this pair already has an empty side");
+      const other = side === "ja" ? "en" : "ja";
+      return put(s, k, 1, [edited(p, { [other]: [] }), edited(p, { [side]: [] })]);
+    },
+    delete_pair(s, k) {
+      doc(s, "deleting a pair");
+      const p = pair(s, k);
+      unlocked(p);
+      if (p.ja.length + p.en.length === 1) refuse("this pair holds a single segment; it is already unlinked");
+      const singles = p.ja.map((i) => edited(p, { ja: [i], en: [] })).concat(p.en.map((i) => edited(p, { ja: [], en: [i] })));
+      return put(s, k, 1, singles);
+    },
+    detach(s, side, seg) {
+      doc(s, "detaching a segment");
+      const k = s.pairs.findIndex((p) => p[side].includes(seg));
+      if (k < 0) refuse("no such segment");
+      const p = s.pairs[k];
+      unlocked(p);
+      if (p.ja.length + p.en.length === 1) refuse("this segment is alone in its pair already");
+      const other = side === "ja" ? "en" : "ja";
+      return put(s, k, 1, [edited(p, { [side]: p[side].filter((i) => i !== seg) }), edited(p, { [side]: [seg], [other]: [] })]);
+    },
+    link(s, ja, en) {
+      if (s.mode === "headlines") {
+        if (en.length !== 1) refuse("pick one headline to link the sentences to");
+        return ops.relink(s, s.pairs.findIndex((p) => p.en.includes(en[0])), ja);
+      }
+      if (!ja.length && !en.length) refuse("pick the segments to link first");
+      const cj = new Set(ja), ce = new Set(en);
+      const touched = [];
+      s.pairs.forEach((p, k) => { if (p.ja.some((i) => cj.has(i)) || p.en.some((i) => ce.has(i))) touched.push(k); });
+      touched.forEach((k) => unlocked(s.pairs[k], "a pair holding these segments"));
+      const score = Math.min(...touched.map((k) => s.pairs[k].score));
+      const fresh = edited({ ja: sortNum(ja), en: sortNum(en), score }, {});
+      const pairs = [];
+      s.pairs.forEach((p, k) => {
+        if (k === touched[0]) pairs.push(fresh);
+        if (touched.includes(k)) {
+          const rest = { ja: p.ja.filter((i) => !cj.has(i)), en: p.en.filter((i) => !ce.has(i)) };
+          if (rest.ja.length || rest.en.length) pairs.push(edited(p, rest));
+        } else pairs.push(p);
+      });
+      return Object.assign({}, s, { pairs: ordered(pairs) });
+    },
+    relink(s, k, ids) {
+      if (s.mode !== "headlines") refuse("relinking is for headlines; in a full text merge, split or shift");
+      const p = pair(s, k);
+      unlocked(p);
+      const sorted = sortNum([...new Set(ids)]);
+      if (sorted.join() === sortNum(p.ja).join()) refuse("the headline already links exactly these sentences");
+      const q = edited(p, { ja: sorted });
+      q.cands = p.cands;
+      return put(s, k, 1, [q]);
+    },
+    edit_text(s, side, seg, text) {
+      text = String(text).trim();
+      if (!text) refuse("a segment cannot be empty; to drop it, unlink it from its pair");
+      if (!s[side][seg]) refuse("no such segment");
+      if (text === s[side][seg][0]) refuse("the text is unchanged");
+      const ks = touching(s, side, seg);
+      const segs = s[side].slice();
+      segs[seg] = [text, null, null, []];
+      const pairs = s.pairs.map((p, k) => (ks.includes(k) ? edited(p, {}) : p));
+      return Object.assign({}, s, { [side]: segs, pairs });
+    },
+    split_segment(s, side, seg, at) {
+      const t = s[side][seg] && s[side][seg][0];
+      if (!t) refuse("no such segment");
+      if (!(at > 0 && at < t.length)) refuse("split inside the text, not at its start or end");
+      const head = t.slice(0, at).trimEnd(), tail = t.slice(at).trimStart();
+      if (!head || !tail) refuse("both parts of a split must contain text");
+      const ks = touching(s, side, seg);
+      const segs = s[side].slice(0, seg).concat([[head, null, null, []], [tail, null, null, []]], s[side].slice(seg + 1));
+      const pairs = renumberSide(s, side, (i) => (i === seg ? [i, i + 1] : [i + (i > seg ? 1 : 0)]))
+        .map((p, k) => (ks.includes(k) ? edited(p, {}) : p));
+      return Object.assign({}, s, { [side]: segs, pairs });
+    },
+    join_segments(s, side, ids) {
+      ids = sortNum(ids);
+      if (ids.length < 2) refuse("pick at least two segments to join");
+      const first = ids[0], last = ids[ids.length - 1], n = ids.length - 1;
+      if (last - first !== n) refuse("only neighbouring segments can be joined");
+      const holders = ids.map((i) => s.pairs.map((p, k) => (p[side].includes(i) ? k : -1)).filter((k) => k >= 0).join());
+      if (new Set(holders).size !== 1) refuse("these segments are in different pairs; link them into one pair first");
+      const ks = holders[0].split(",").map(Number);
+      ks.forEach((k) => unlocked(s.pairs[k], "the pair holding these segments"));
+      const text = ids.map((i) => s[side][i][0]).join(side === "ja" ? "" : " ");
+      const segs = s[side].slice(0, first).concat([[text, null, null, []]], s[side].slice(last + 1));
+      const pairs = renumberSide(s, side, (i) => [i >= first && i <= last ? first : i - (i > last ? n : 0)])
+        .map((p, k) => (ks.includes(k) ? edited(p, {}) : p));
+      return Object.assign({}, s, { [side]: segs, pairs });
+    },
+  };
+
+  function merge(s, k) {
+    const a = s.pairs[k], b = s.pairs[k + 1];
+    if (a.status === "confirmed" || b.status === "confirmed") refuse("a confirmed pair cannot be merged; unconfirm it first");
+    return put(s, k, 2, [edited(a, { ja: sortNum(a.ja.concat(b.ja)), en: sortNum(a.en.concat(b.en)), score: Math.min(a.score, b.score) })]);
+  }
+  return ops;
+}
+
+// ------------------------------------------------------------ the grid
+class Grid {
+  constructor(root, args) {
+    this.root = root;
+    this.project = args.data.project;
+    this.client = clientId();
+    this.storeKey = `taiyaku.pending.${this.project}`;
+    this.seq = Number((storage() && storage().getItem("taiyaku.seq")) || 0);
+    this.pending = this.loadPending();
+    this.undoStack = [];
+    this.redoStack = [];
+    this.cur = 0;             // index into this.state.pairs
+    this.filter = { status: "all", kind: "all", review: false, query: "" };
+    this.sel = { ja: new Set(), en: new Set() };
+    this.editing = null;      // {k} while the current pair's text is edited
+    this.heights = new Map(); // measured row heights by pair signature
+    this.sentAt = new Map();
+    this.notice = "";
+    this.lastAckSeen = null;
+    this.resends = 0;
+    this.build();
+  }
+
+  // -- state from Python ------------------------------------------------
+  update(args) {
+    this.args = args;
+    const d = args.data;
+    this.ops = this.ops || makeOps(d.green);
+    this.reasonNames = d.reasons;
+    // Segments come only when they changed; the grid keeps them by fingerprint.
+    const segs = (G.segs = G.segs || new Map());
+    for (const side of SIDES) {
+      if (d[side]) segs.set(d[`${side}_rev`], d[side]);
+      if (segs.size > 8) segs.delete(segs.keys().next().value);
+    }
+    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev);
+    if (!ja || !en) { // not kept (evicted): ask for them
+      this.have = {};
+      this.flush();
+      return;
+    }
+    this.have = { ja: d.ja_rev, en: d.en_rev };
+    const server = { ja, en, pairs: d.pairs, mode: d.mode };
+    const first = !this.server;
+    this.server = server;
+    this.canUndo = d.can_undo;
+    this.canRedo = d.can_redo;
+    if (first) {
+      const v = d.view || {};
+      if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
+      this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(d.pairs.length - 1, 0));
+      this.syncControls();
+    }
+    const ack = d.ack;
+    if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
+      this.lastAckSeen = ack;
+      const now = performance.now();
+      for (const o of this.pending) if (o.seq <= ack.seq && this.sentAt.has(o.seq)) {
+        G.ackLog.push({ seq: o.seq, op: o.op, ms: now - this.sentAt.get(o.seq) });
+        this.sentAt.delete(o.seq);
+      }
+      this.pending = this.pending.filter((o) => o.seq > ack.seq);
+      if (ack.error) {
+        this.pending = [];
+        this.say(`Not applied: ${ack.error}`, "error");
+        this.undoStack = [];
+        this.redoStack = [];
+      }
+      this.savePending();
+    }
+    if (d.notice) this.say(d.notice, "warn");
+    if (!this.pending.length) {
+      // Every operation is acknowledged: show exactly the server's state.
+      this.state = server;
+      this.resends = 0;
+    } else if (!this.state) {
+      this.state = server; // reload with unacknowledged operations: replay them
+      for (const o of this.pending) {
+        try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
+      }
+    }
+    if (this.pending.length && this.resends < 5) { // a lost or overtaken message: send again
+      this.resends += 1;
+      this.flush();
+    }
+    this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
+    this.refresh();
+  }
+
+  loadPending() {
+    try { return JSON.parse(storage().getItem(this.storeKey) || "[]"); } catch (e) { return []; }
+  }
+
+  savePending() {
+    const ss = storage();
+    if (!ss) return;
+    if (this.pending.length) ss.setItem(this.storeKey, JSON.stringify(this.pending));
+    else ss.removeItem(this.storeKey);
+    ss.setItem("taiyaku.seq", String(this.seq));
+  }
+
+  flush() {
+    const view = { pair: this.cur, filter: this.filter };
+    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view, have: this.have || {} });
+  }
+
+  // -- applying an operation --------------------------------------------
+  run(state, o) {
+    if (o.op === "undo" || o.op === "redo") return state; // shown from the stacks
+    return this.ops[o.op](state, ...o.args);
+  }
+
+  /** Apply at once, queue for Python. Returns false (and says why) if refused here. */
+  act(op, args, cursor) {
+    let next;
+    try {
+      next = this.run(this.state, { op, args });
+    } catch (e) {
+      if (e instanceof Refused) { this.say(e.message, "warn"); return false; }
+      throw e;
+    }
+    this.undoStack.push({ state: this.state, cur: this.cur });
+    this.redoStack = [];
+    this.state = next;
+    if (cursor !== undefined) this.cur = cursor;
+    this.enqueue(op, args);
+    this.refresh();
+    return true;
+  }
+
+  history(which) {
+    const from = which === "undo" ? this.undoStack : this.redoStack;
+    const to = which === "undo" ? this.redoStack : this.undoStack;
+    if (!from.length && !(which === "undo" ? this.canUndo : this.canRedo)) {
+      this.say(`nothing to ${which}`, "warn");
+      return;
+    }
+    if (from.length) {
+      to.push({ state: this.state, cur: this.cur });
+      const back = from.pop();
+      this.state = back.state;
+      this.cur = back.cur;
+    }
+    this.enqueue(which, []);
+    this.say(which === "undo" ? "Undone" : "Redone", "info");
+    this.refresh();
+  }
+
+  enqueue(op, args) {
+    this.seq += 1;
+    const o = { seq: this.seq, op, args };
+    this.pending.push(o);
+    this.savePending(); // before anything else: a closed tab or dead server loses nothing
+    this.sentAt.set(o.seq, performance.now());
+    this.resends = 0;
+    this.flush();
+  }
+
+  // -- the list as shown ------------------------------------------------
+  shown() {
+    if (this._shown && this._shownFor === this.state && this._shownFilter === JSON.stringify(this.filter)) return this._shown;
+    const f = this.filter, q = f.query.trim().toLowerCase();
+    const st = this.state;
+    const out = [];
+    st.pairs.forEach((p, k) => {
+      if (f.status !== "all" && p.status !== f.status) return;
+      if (f.review && !p.reasons.length) return;
+      if (f.kind !== "all") {
+        const kind = !p.ja.length || !p.en.length ? "orphan" : p.ja.length === 1 && p.en.length === 1 ? "1-1" : "m-n";
+        if (kind !== f.kind) return;
+      }
+      if (q) {
+        const text = p.ja.map((i) => st.ja[i][0]).join("") + "\n" + p.en.map((i) => st.en[i][0]).join(" ");
+        if (!text.toLowerCase().includes(q)) return;
+      }
+      out.push(k);
+    });
+    this._shown = out;
+    this._shownFor = st;
+    this._shownFilter = JSON.stringify(this.filter);
+    this._pos = new Map(out.map((k, i) => [k, i]));
+    return out;
+  }
+
+  position(k) { this.shown(); return this._pos.has(k) ? this._pos.get(k) : -1; }
+
+  /** The shown pair `delta` places from the current one (which may be hidden). */
+  step(delta) {
+    const shown = this.shown();
+    if (!shown.length) return this.cur;
+    let i = this.position(this.cur);
+    if (i < 0) { // the current pair is hidden: the next shown one after it
+      i = shown.findIndex((k) => k > this.cur);
+      if (i < 0) i = shown.length;
+      if (delta > 0) delta -= 1;
+    }
+    return shown[Math.min(Math.max(i + delta, 0), shown.length - 1)];
+  }
+
+  go(k, center) {
+    if (k === undefined || k === null) return;
+    this.leaveEditor();
+    this.cur = Math.min(Math.max(k, 0), Math.max(this.state.pairs.length - 1, 0));
+    this.refresh(center);
+    this.viewChanged();
+  }
+
+  viewChanged() {
+    clearTimeout(this.viewTimer);
+    this.viewTimer = setTimeout(() => this.flush(), 700); // where the reviewer is: saved, not urgent
+  }
+
+  // -- building the page ------------------------------------------------
+  build() {
+    const r = this.root;
+    r.innerHTML = "";
+    const statusSel = el("select", { class: "f-status", "aria-label": "Status" },
+      ...[["all", "any status"], ["auto", "auto"], ["edited", "edited"], ["confirmed", "confirmed"]].map(([v, t]) => el("option", { value: v, text: t })));
+    const kindSel = el("select", { class: "f-kind", "aria-label": "Kind" },
+      ...[["all", "any kind"], ["1-1", "1-1"], ["m-n", "m-n"], ["orphan", "1-0 / 0-1"]].map(([v, t]) => el("option", { value: v, text: t })));
+    const review = el("label", { class: "f-review-l" }, el("input", { type: "checkbox", class: "f-review" }), " needs review");
+    const search = el("input", { type: "search", class: "f-query", placeholder: "Search both languages", "aria-label": "Search" });
+    const goto = el("input", { type: "text", inputmode: "numeric", class: "f-goto", placeholder: "Go to #", "aria-label": "Go to pair" });
+    this.counts = el("span", { class: "counts", "aria-live": "polite" });
+    this.msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
+    const bar = el("div", { class: "bar" }, review, statusSel, kindSel, search, goto, this.counts);
+    this.scroller = el("div", { class: "scroller", tabindex: "0" });
+    this.grid = el("div", { role: "grid", class: "grid", "aria-label": "Aligned pairs", "aria-multiselectable": "false" });
+    this.top = el("div", { class: "spacer", role: "presentation" });
+    this.bottom = el("div", { class: "spacer", role: "presentation" });
+    this.rows = el("div", { class: "rows", role: "rowgroup" });
+    this.grid.append(this.top, this.rows, this.bottom);
+    this.scroller.append(this.grid);
+    this.panel = el("div", { class: "panel" });
+    this.srcJa = el("div", { class: "source", lang: "ja", "aria-label": "Japanese source" });
+    this.srcEn = el("div", { class: "source", lang: "en", "aria-label": "English source" });
+    const side = el("div", { class: "side" }, this.panel, this.srcJa, this.srcEn);
+    r.append(el("div", { class: "tg" }, bar, this.msg, el("div", { class: "main" }, this.scroller, side)));
+    this.controls = { statusSel, kindSel, review: review.querySelector("input"), search, goto };
+
+    // After a filter is chosen the keys go back to the list.
+    const back = () => this.scroller.focus({ preventScroll: true });
+    statusSel.addEventListener("change", () => { this.setFilter({ status: statusSel.value }); back(); });
+    kindSel.addEventListener("change", () => { this.setFilter({ kind: kindSel.value }); back(); });
+    this.controls.review.addEventListener("change", () => { this.setFilter({ review: this.controls.review.checked }); back(); });
+    search.addEventListener("input", () => this.setFilter({ query: search.value }));
+    goto.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      const n = parseInt(goto.value, 10);
+      if (!(n >= 1 && n <= this.state.pairs.length)) { this.say(`there is no pair ${goto.value}`, "warn"); return; }
+      if (this.position(n - 1) < 0) { // hidden by the filter: show everything
+        Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" });
+        this.syncControls();
+      }
+      goto.value = "";
+      this.go(n - 1, true);
+      this.scroller.focus();
+    });
+    this.scroller.addEventListener("scroll", () => {
+      if (!this.scrollQueued) {
+        this.scrollQueued = true;
+        requestAnimationFrame(() => { this.scrollQueued = false; this.renderWindow(); });
+      }
+    });
+    this.rows.addEventListener("mousedown", (e) => this.onRowPress(e));
+    this.rows.addEventListener("click", (e) => this.onRowClick(e));
+    this.panel.addEventListener("click", (e) => this.onPanelClick(e));
+    for (const src of [this.srcJa, this.srcEn]) src.addEventListener("click", (e) => this.onSourceClick(e));
+    this.keyHandler = (e) => this.onKey(e);
+    window.addEventListener("keydown", this.keyHandler, true);
+  }
+
+  destroy() {
+    window.removeEventListener("keydown", this.keyHandler, true);
+    clearTimeout(this.viewTimer);
+  }
+
+  syncControls() {
+    const c = this.controls;
+    c.statusSel.value = this.filter.status;
+    c.kindSel.value = this.filter.kind;
+    c.review.checked = !!this.filter.review;
+    c.search.value = this.filter.query;
+  }
+
+  setFilter(change) {
+    Object.assign(this.filter, change);
+    const shown = this.shown();
+    if (shown.length && this.position(this.cur) < 0) {
+      const next = shown.find((k) => k > this.cur);
+      this.cur = next === undefined ? shown[shown.length - 1] : next;
+    }
+    this.scroller.scrollTop = 0;
+    this.refresh(true);
+    this.viewChanged();
+  }
+
+  say(text, kind) {
+    this.msg.textContent = text;
+    this.msg.className = `msg ${kind || ""}`;
+    clearTimeout(this.msgTimer);
+    if (kind === "info") this.msgTimer = setTimeout(() => { this.msg.textContent = ""; }, 2500);
+  }
+
+  // -- rows -------------------------------------------------------------
+  estimate(p) {
+    const st = this.state;
+    const ja = p.ja.reduce((n, i) => n + st.ja[i][0].length, 0);
+    const en = p.en.reduce((n, i) => n + st.en[i][0].length, 0);
+    return 34 + 21 * Math.max(Math.ceil(ja / 34), Math.ceil(en / 70), 1) + 4 * Math.max(p.ja.length, p.en.length);
+  }
+
+  sig(p) { // a row's identity for its measured height
+    const st = this.state;
+    return p.ja.map((i) => st.ja[i][0].length).join(",") + "|" + p.en.map((i) => st.en[i][0].length).join(",");
+  }
+
+  height(k) {
+    const p = this.state.pairs[k];
+    const h = this.heights.get(this.sig(p));
+    return h === undefined ? this.estimate(p) : h;
+  }
+
+  offsets() {
+    const shown = this.shown();
+    if (this._off && this._offFor === shown && this._offState === this.state && !this._offDirty) return this._off;
+    const off = new Float64Array(shown.length + 1);
+    for (let i = 0; i < shown.length; i++) off[i + 1] = off[i] + this.height(shown[i]);
+    this._off = off; this._offFor = shown; this._offState = this.state; this._offDirty = false;
+    return off;
+  }
+
+  refresh(center) {
+    const t0 = performance.now();
+    this.shown();
+    this.ensureVisible(center);
+    this.renderWindow(true);
+    this.renderPanel();
+    this.renderCounts();
+    // The source pane follows a frame later: the row the key changed is painted first.
+    if (!this.sourceQueued) {
+      this.sourceQueued = true;
+      requestAnimationFrame(() => { this.sourceQueued = false; this.renderSource(); });
+    }
+    G.lastRenderMs = performance.now() - t0;
+    if (G.firstPaint === undefined && this.rows.children.length) { // for scripts/bench_app.py
+      G.firstPaint = null;
+      requestAnimationFrame(() => { G.firstPaint = performance.now(); });
+    }
+  }
+
+  ensureVisible(center) {
+    const i = this.position(this.cur);
+    if (i < 0) return;
+    const off = this.offsets();
+    const top = off[i], bottom = off[i + 1];
+    const view = this.scroller.clientHeight || 600;
+    const st = this.scroller.scrollTop;
+    if (center && (top < st || bottom > st + view)) this.scroller.scrollTop = Math.max(0, top - view / 3);
+    else if (top < st) this.scroller.scrollTop = Math.max(0, top - 8);
+    else if (bottom > st + view) this.scroller.scrollTop = bottom - view + 8;
+  }
+
+  renderWindow(force) {
+    const shown = this.shown();
+    const off = this.offsets();
+    const st = this.scroller.scrollTop, view = this.scroller.clientHeight || 600;
+    let lo = 0, hi = shown.length;
+    const from = Math.max(0, st - OVERSCAN);
+    while (lo < hi) { const m = (lo + hi) >> 1; if (off[m + 1] <= from) lo = m + 1; else hi = m; }
+    const start = lo;
+    let end = start;
+    while (end < shown.length && off[end] < st + view + OVERSCAN) end++;
+    const drawn = this.drawn || {};
+    const same = drawn.state === this.state && drawn.shown === shown && drawn.start === start
+      && drawn.end === end && drawn.sel === this.selVersion && !this.editing;
+    if (same && drawn.cur === this.cur) return;
+    if (same) { // only the cursor moved: redraw the two rows it left and reached
+      for (const k of [drawn.cur, this.cur]) {
+        const old = this.rows.querySelector(`.row[data-k="${k}"]`);
+        if (old) old.replaceWith(this.row(k, this.position(k)));
+      }
+      drawn.cur = this.cur;
+      return;
+    }
+    this.drawn = { state: this.state, shown, start, end, cur: this.cur, sel: this.selVersion };
+    this.winStart = start; this.winEnd = end;
+    const keep = this.editing ? this.rows.querySelector(".row.editing") : null;
+    const frag = document.createDocumentFragment();
+    for (let i = start; i < end; i++) {
+      const k = shown[i];
+      frag.append(keep && this.editing.k === k ? keep : this.row(k, i));
+    }
+    this.rows.replaceChildren(frag);
+    this.grid.setAttribute("aria-rowcount", String(shown.length));
+    // Measure what was drawn; spacers hold the rest.
+    let changed = false;
+    for (const r of this.rows.children) {
+      const k = Number(r.dataset.k);
+      const p = this.state.pairs[k];
+      if (!p) continue;
+      const key = this.sig(p), h = r.offsetHeight;
+      if (h && this.heights.get(key) !== h) { this.heights.set(key, h); changed = true; }
+    }
+    if (changed) this._offDirty = true;
+    const off2 = this.offsets();
+    this.top.style.height = `${off2[start]}px`;
+    this.bottom.style.height = `${off2[shown.length] - off2[end]}px`;
+  }
+
+  segSpans(side, ids, current) {
+    const st = this.state;
+    if (!ids.length) return [el("span", { class: "empty", text: `— no ${LANG[side]} —` })];
+    return ids.map((i) => {
+      const [text, , , cuts] = st[side][i];
+      const span = el("span", { class: "seg" + (this.sel[side].has(i) ? " picked" : ""), "data-seg": i, "data-segside": side });
+      if (current && cuts && cuts.length && !this.editing) {
+        let at = 0;
+        for (const c of cuts) {
+          span.append(text.slice(at, c), el("button", { class: "cut", "data-cut": c, "data-seg": i, "data-segside": side, title: "Cut the segment here", "aria-label": `cut after character ${c}`, text: "✂" }));
+          at = c;
+        }
+        span.append(text.slice(at));
+      } else span.textContent = text;
+      return span;
+    });
+  }
+
+  row(k, i) {
+    const p = this.state.pairs[k];
+    const current = k === this.cur;
+    const level = p.score >= this.args.data.green ? "high" : p.score >= this.args.data.amber ? "medium" : "low";
+    const kind = `${p.ja.length}-${p.en.length}`;
+    const chips = p.reasons.map((r) => el("span", { class: `chip r-${r}`, title: this.reasonNames[r] || r, text: r === "orphan" ? kind : r }));
+    const score = el("span", { class: `chip score ${level}` + (p.status === "edited" ? " stale" : ""),
+      title: p.status === "edited" ? "the aligner's confidence, from before the edit" : `confidence: ${level}`, text: scoreText(p.score) });
+    const status = el("span", { class: `chip status s-${p.status}`, text: p.status === "confirmed" ? "✓ confirmed" : p.status });
+    return el("div", {
+      role: "row", class: "row" + (current ? " current" : ""), "data-pair": i, "data-k": k, "data-status": p.status,
+      "data-kind": kind, "aria-selected": current ? "true" : "false", "aria-rowindex": i + 1,
+    },
+    el("div", { role: "gridcell", class: "num", text: String(k + 1) }),
+    el("div", { role: "gridcell", class: "cell", "data-side": "ja", lang: "ja" }, ...this.segSpans("ja", p.ja, current)),
+    el("div", { role: "gridcell", class: "cell", "data-side": "en", lang: "en" }, ...this.segSpans("en", p.en, current)),
+    el("div", { role: "gridcell", class: "meta" }, score, status, el("span", { class: "kind", text: kind }), ...chips));
+  }
+
+  currentRow() { return this.rows.querySelector(`.row[data-k="${this.cur}"]`); }
+
+  renderCounts() {
+    const st = this.state, shown = this.shown();
+    let confirmed = 0, review = 0;
+    for (const p of st.pairs) { if (p.status === "confirmed") confirmed++; if (p.reasons.length) review++; }
+    const pend = this.pending.length ? ` · saving ${this.pending.length}…` : "";
+    this.counts.textContent = `${shown.length} of ${st.pairs.length} shown · ${review} need review · ${confirmed} confirmed${pend}`;
+    this.counts.dataset.pending = String(this.pending.length);
+  }
+
+  // -- the side: current pair, candidates, selection, sources ------------
+  renderPanel() {
+    const st = this.state, p = st.pairs[this.cur];
+    const parts = [];
+    const picked = SIDES.map((s) => [...this.sel[s]].sort((a, b) => a - b));
+    if (picked[0].length || picked[1].length) {
+      parts.push(el("div", { class: "picking" },
+        el("b", { text: "Link: " }), `Japanese ${picked[0].map((i) => i + 1).join(", ") || "—"} ↔ English ${picked[1].map((i) => i + 1).join(", ") || (st.mode === "headlines" ? "(this headline)" : "—")}`,
+        el("span", { class: "hint", text: "  L links them · Esc clears" })));
+    }
+    if (!p) { this.panel.replaceChildren(...parts, el("div", { class: "hint", text: "No pairs." })); return; }
+    parts.push(el("div", { class: "ptitle", text: `Pair ${this.cur + 1} of ${st.pairs.length} · ${p.ja.length}-${p.en.length} · ${p.status}` }));
+    if (p.reasons.length) parts.push(el("div", { class: "why" }, ...p.reasons.map((r) => el("div", { text: "• " + (this.reasonNames[r] || r) }))));
+    if (st.mode === "headlines") {
+      const linked = new Set(p.ja);
+      const list = el("ol", { class: "cands" });
+      (p.cands || []).slice(0, 5).forEach(([ids, sc], n) => {
+        const on = ids.length && ids.every((i) => linked.has(i));
+        list.append(el("li", { class: "cand" + (on ? " linked" : ""), "data-cand": n },
+          el("span", { class: "ckey", text: String(n + 1) }),
+          el("span", { class: "cpos", text: `sentence ${ids.map((i) => i + 1).join("+")} of ${st.ja.length} · ${scoreText(sc)}` }),
+          el("div", { class: "ctext", lang: "ja", text: ids.map((i) => st.ja[i][0]).join("") })));
+      });
+      parts.push(el("div", { class: "hint", text: "Candidates (press 1–5, or click; Ctrl+click sentences in the article and press L for several):" }), list);
+    } else {
+      parts.push(el("div", { class: "hint", text: "E edit in place · ✂ cut at a sentence end · Ctrl+click or [ ] pick segments, L link · ? all keys" }));
+    }
+    this.panel.replaceChildren(...parts);
+  }
+
+  renderSource() {
+    const st = this.state;
+    for (const [side, box] of [["ja", this.srcJa], ["en", this.srcEn]]) {
+      const show = side === "ja" || st.mode === "document";
+      box.hidden = !show;
+      if (!show) continue;
+      if (box._segs !== st[side]) { // rebuild only when the text changed
+        box._segs = st[side];
+        const frag = document.createDocumentFragment();
+        let prevEnd = null, para = el("p");
+        st[side].forEach(([text, start, end], i) => {
+          // A paragraph break where the source had more than a space between sentences,
+          // and around a segment that does not come from a file (pasted, edited, one a line).
+          const gap = start !== null && prevEnd !== null ? start - prevEnd : 2;
+          if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) { frag.append(para); para = el("p"); }
+          else if (i > 0 && side === "en") para.append(" ");
+          para.append(el("span", { class: "sseg", "data-seg": i, "data-segside": side, "data-start": start, text }));
+          if (end !== null) prevEnd = end;
+        });
+        frag.append(para);
+        box.replaceChildren(el("div", { class: "stitle", text: side === "ja" ? "Japanese article" : "English text" }), frag);
+        box._spans = box.querySelectorAll(".sseg");
+        box._lit = [];
+      }
+      const p = st.pairs[this.cur];
+      for (const s of box._lit || []) s.classList.remove("on", "picked");
+      box._lit = [];
+      let firstOn = null;
+      for (const i of p ? p[side] : []) {
+        const s = box._spans[i];
+        if (s) { s.classList.add("on"); box._lit.push(s); if (!firstOn || i < Number(firstOn.dataset.seg)) firstOn = s; }
+      }
+      for (const i of this.sel[side]) { const s = box._spans[i]; if (s) { s.classList.add("picked"); box._lit.push(s); } }
+      if (firstOn && box._scrolledTo !== firstOn) { // scroll only when the pair changed: reading positions costs a layout
+        box._scrolledTo = firstOn;
+        const top = firstOn.offsetTop - box.offsetTop;
+        if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+      }
+    }
+  }
+
+  // -- pointer ------------------------------------------------------------
+  onRowClick(e) {
+    const cut = e.target.closest(".cut");
+    const row = e.target.closest(".row");
+    if (!row) return;
+    const k = Number(row.dataset.k);
+    if (cut) {
+      e.preventDefault();
+      this.act("split_segment", [cut.dataset.segside, Number(cut.dataset.seg), Number(cut.dataset.cut)], k);
+      return;
+    }
+    const seg = e.target.closest(".seg");
+    if (seg && (e.ctrlKey || e.metaKey || e.shiftKey)) this.toggle(seg.dataset.segside, Number(seg.dataset.seg));
+  }
+
+  /** A row is chosen on the press, before the editor it leaves redraws the list. */
+  onRowPress(e) {
+    const row = e.target.closest(".row");
+    if (!row || e.target.closest(".cut, textarea") || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const k = Number(row.dataset.k);
+    if (k !== this.cur) this.go(k);
+  }
+
+  onPanelClick(e) {
+    const c = e.target.closest(".cand");
+    if (c) this.pickCandidate(Number(c.dataset.cand));
+  }
+
+  onSourceClick(e) {
+    const s = e.target.closest(".sseg");
+    if (!s) return;
+    const side = s.dataset.segside, i = Number(s.dataset.seg);
+    if (e.ctrlKey || e.metaKey || e.shiftKey) { this.toggle(side, i); return; }
+    // A plain click goes to the pair holding the sentence, and picks it for linking.
+    const k = this.state.pairs.findIndex((p) => p[side].includes(i));
+    if (this.state.mode === "headlines" && side === "ja") { this.toggle(side, i); return; }
+    if (k >= 0) {
+      if (this.position(k) < 0) { Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" }); this.syncControls(); }
+      this.go(k, true);
+    }
+  }
+
+  toggle(side, i) {
+    const s = this.sel[side];
+    if (s.has(i)) s.delete(i); else s.add(i);
+    this.selVersion = (this.selVersion || 0) + 1;
+    this.refresh();
+  }
+
+  pickCurrent(side) {
+    const p = this.state.pairs[this.cur];
+    if (!p) return;
+    const s = this.sel[side];
+    const all = p[side].length && p[side].every((i) => s.has(i));
+    for (const i of p[side]) { if (all) s.delete(i); else s.add(i); }
+    this.selVersion = (this.selVersion || 0) + 1;
+    this.refresh();
+  }
+
+  clearSelection() {
+    this.sel = { ja: new Set(), en: new Set() };
+    this.selVersion = (this.selVersion || 0) + 1;
+  }
+
+  linkSelection() {
+    const st = this.state;
+    let ja = [...this.sel.ja], en = [...this.sel.en];
+    if (st.mode === "headlines") {
+      if (!en.length && st.pairs[this.cur]) en = st.pairs[this.cur].en.slice();
+      if (!ja.length) { this.say("pick the sentences first: Ctrl+click them in the article", "warn"); return; }
+    } else if (!ja.length || !en.length) {
+      this.say("pick Japanese and English segments first (Ctrl+click, or [ and ] for the current pair's)", "warn");
+      return;
+    }
+    const firstJa = Math.min(...ja);
+    this.clearSelection();
+    if (this.act("link", [ja, en])) {
+      const k = this.state.pairs.findIndex((p) => (st.mode === "headlines" ? p.en.includes(en[0]) : p.ja.includes(firstJa)));
+      if (k >= 0) { this.cur = k; this.refresh(true); }
+    }
+  }
+
+  pickCandidate(n) {
+    const p = this.state.pairs[this.cur];
+    if (!p || this.state.mode !== "headlines") return;
+    const c = (p.cands || [])[n];
+    if (!c) { this.say(`there is no candidate ${n + 1}`, "warn"); return; }
+    this.act("relink", [this.cur, c[0]]);
+  }
+
+  // -- editing in place ---------------------------------------------------
+  openEditor(side) {
+    const p = this.state.pairs[this.cur];
+    if (!p) return;
+    if (this.state.mode === "headlines" && side === "en" && !p.ja.length) side = "en";
+    const row = this.currentRow();
+    if (!row) return;
+    this.editing = { k: this.cur };
+    row.classList.add("editing");
+    const areas = [];
+    for (const s of SIDES) {
+      const cell = row.querySelector(`.cell[data-side="${s}"]`);
+      cell.replaceChildren(...p[s].map((i) => {
+        const ta = el("textarea", { class: "ed", "data-segside": s, "data-seg": i, lang: s, rows: 1, "aria-label": `${LANG[s]} segment ${i + 1}`, spellcheck: "true" });
+        ta.value = this.state[s][i][0];
+        ta.dataset.original = ta.value;
+        ta.addEventListener("input", () => this.fit(ta));
+        ta.addEventListener("keydown", (e) => this.onEditorKey(e, ta));
+        areas.push(ta);
+        return ta;
+      }));
+      if (!p[s].length) cell.replaceChildren(el("span", { class: "empty", text: `— no ${LANG[s]} —` }));
+    }
+    row.addEventListener("focusout", this.onFocusOut = (e) => {
+      if (!row.contains(e.relatedTarget) && this.editing) this.leaveEditor();
+    });
+    areas.forEach((ta) => this.fit(ta));
+    const first = areas.find((ta) => ta.dataset.segside === side) || areas[0];
+    if (first) { first.focus(); first.setSelectionRange(first.value.length, first.value.length); }
+  }
+
+  fit(ta) { ta.style.height = "auto"; ta.style.height = `${ta.scrollHeight + 2}px`; }
+
+  onEditorKey(e, ta) {
+    e.stopPropagation();
+    if (e.key === "Escape") { e.preventDefault(); this.leaveEditor(); this.scroller.focus(); return; }
+    if (e.key === "Tab") { // Tab moves between the pair's segments: English, then Japanese
+      e.preventDefault();
+      const areas = [...this.currentRow().querySelectorAll("textarea.ed")];
+      const order = areas.filter((a) => a.dataset.segside === "en").concat(areas.filter((a) => a.dataset.segside === "ja"));
+      const i = order.indexOf(ta);
+      const next = order[(i + (e.shiftKey ? -1 : 1) + order.length) % order.length];
+      next.focus();
+      return;
+    }
+    if (e.key === "Enter" && !e.shiftKey) { // cut the segment at the caret
+      e.preventDefault();
+      const side = ta.dataset.segside, seg = Number(ta.dataset.seg);
+      const raw = ta.value, caret = ta.selectionStart;
+      const lead = raw.length - raw.trimStart().length;
+      this.leaveEditor();
+      const text = this.state[side][seg][0];
+      const at = Math.min(Math.max(caret - lead, 0), text.length);
+      if (at > 0 && at < text.length) this.act("split_segment", [side, seg, at]);
+      this.scroller.focus();
+    }
+  }
+
+  /** Save what was typed (one edit per changed segment) and close the editor. */
+  leaveEditor() {
+    if (!this.editing) return;
+    const row = this.rows.querySelector(".row.editing");
+    this.editing = null;
+    if (!row) return;
+    row.removeEventListener("focusout", this.onFocusOut);
+    const changes = [...row.querySelectorAll("textarea.ed")]
+      .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
+    row.classList.remove("editing");
+    let any = false;
+    for (const args of changes) any = this.act("edit_text", args) || any;
+    if (!any) this.refresh();
+  }
+
+  // -- keys ---------------------------------------------------------------
+  onKey(e) {
+    // Keys belong to the grid unless the reviewer is typing somewhere (our
+    // editor handles its own keys; Streamlit's inputs keep theirs).
+    const path = e.composedPath ? e.composedPath() : [];
+    const t = path[0] || e.target;
+    const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
+      || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (typing || !this.root.isConnected) return;
+    const t0 = performance.now();
+    const handled = this.key(e);
+    if (handled) {
+      e.preventDefault();
+      e.stopPropagation();
+      const entry = { key: e.key, shift: e.shiftKey, t0, dom: performance.now() - t0 };
+      G.keyLog.push(entry);
+      requestAnimationFrame(() => { entry.frame = performance.now() - t0; });
+      if (G.keyLog.length > 2000) G.keyLog.splice(0, 1000);
+    }
+  }
+
+  key(e) {
+    const k = e.key, shift = e.shiftKey, alt = e.altKey, st = this.state;
+    if (e.ctrlKey || e.metaKey) {
+      if (k === "z" || k === "Z") { this.history(shift ? "redo" : "undo"); return true; }
+      return false;
+    }
+    const lower = k.length === 1 ? k.toLowerCase() : k;
+    const cur = this.cur;
+    switch (lower) {
+      case "j": case "ArrowDown":
+        if (k === "ArrowDown" && (shift || alt)) { this.act("shift", [cur, shift ? "ja" : "en", "down"]); return true; }
+        this.go(this.step(+1)); return true;
+      case "k": case "ArrowUp":
+        if (k === "ArrowUp" && (shift || alt)) {
+          const moved = this.act("shift", [cur, shift ? "ja" : "en", "up"]);
+          if (moved && this.state.pairs.length < st.pairs.length) this.cur = Math.max(0, cur - 1), this.refresh();
+          return true;
+        }
+        this.go(this.step(-1)); return true;
+      case "PageDown": this.go(this.step(+10)); return true;
+      case "PageUp": this.go(this.step(-10)); return true;
+      case "Home": this.go(this.shown()[0]); return true;
+      case "End": this.go(this.shown()[this.shown().length - 1]); return true;
+      case "n": {
+        const n = st.pairs.length;
+        for (let d = 1; d <= n; d++) { const j = (cur + d) % n; if (st.pairs[j].reasons.length) { this.go(j, true); return true; } }
+        this.say("No pair needs review: every pair is confirmed, or confident and simple.", "info");
+        return true;
+      }
+      case "a":
+        if (shift) { // confirm what is shown, up to here
+          const upto = this.shown().filter((j) => j <= cur);
+          this.act("confirm_many", [upto]);
+        } else if (st.pairs[cur] && st.pairs[cur].status === "confirmed") this.go(this.step(+1));
+        else this.act("confirm", [cur], this.nextAfterConfirm(cur));
+        return true;
+      case "u": this.act("unconfirm", [cur]); return true;
+      case "m": this.act(shift ? "merge_prev" : "merge_next", [cur], shift ? Math.max(cur - 1, 0) : cur); return true;
+      case "s": this.act("split_pair", [cur, null, null]); return true;
+      case "i": this.act("insert_empty", [cur, shift ? "en" : "ja"]); return true;
+      case "g": { // glue the current pair's segments of one side into one
+        const side = shift ? "en" : "ja";
+        const ids = st.pairs[cur] ? st.pairs[cur][side] : [];
+        this.act("join_segments", [side, ids]); return true;
+      }
+      case "Delete": case "Backspace": {
+        const picked = [...this.sel.ja].map((i) => ["ja", i]).concat([...this.sel.en].map((i) => ["en", i]));
+        if (picked.length === 1 && st.mode === "document") { this.clearSelection(); this.act("detach", picked[0]); }
+        else this.act("delete_pair", [cur]);
+        return true;
+      }
+      case "e": this.openEditor(shift ? "ja" : "en"); return true;
+      case "[": this.pickCurrent("ja"); return true;
+      case "]": this.pickCurrent("en"); return true;
+      case "l": this.linkSelection(); return true;
+      case "Escape": this.clearSelection(); this.refresh(); return true;
+      case "z": this.history(shift ? "redo" : "undo"); return true;
+      case "Z": this.history("redo"); return true;
+      case "1": case "2": case "3": case "4": case "5":
+        if (st.mode !== "headlines") return false;
+        this.pickCandidate(Number(k) - 1); return true;
+      default:
+        if (k === "A") { this.act("confirm_many", [this.shown().filter((j) => j <= cur)]); return true; }
+        return false;
+    }
+  }
+
+  nextAfterConfirm(k) {
+    // A: confirm, then the next shown pair (a confirmed pair may leave the list).
+    const shown = this.shown();
+    const next = shown.find((j) => j > k);
+    return next === undefined ? k : next;
+  }
+}
+
+// ------------------------------------------------------ Streamlit entry
+export default function (args) {
+  const { parentElement, data } = args;
+  let root = parentElement.querySelector(".taiyaku-root");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "taiyaku-root";
+    parentElement.appendChild(root);
+  }
+  let grid = root._grid;
+  if (!grid || grid.project !== data.project) {
+    if (grid) grid.destroy();
+    grid = root._grid = new Grid(root, args);
+    G.instances[data.project] = grid;
+  }
+  G.current = grid;
+  grid.update(args);
+  return () => { grid.destroy(); root._grid = null; };
+}
