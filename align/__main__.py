@@ -1,4 +1,4 @@
-"""The command line: ``python -m align align|evaluate|export …``.
+"""The command line: ``taiyaku align|evaluate|export|app …`` (or ``python -m align``).
 
 A thin layer over the package. Bad input ends with one line on standard
 error and exit code 2, never a traceback, and never a half-written output.
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m align",
+    p = argparse.ArgumentParser(prog="taiyaku",
                                 description="Taiyaku: align a Japanese text with its English counterpart.")
     p.add_argument("--version", action="version", version=f"taiyaku {__version__}")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--presegmented", action="store_true", help="one segment per line, taken as is")
     _output_options(a)
     a.set_defaults(run=_run_align)
+
+    r = sub.add_parser("app", help="open the review app in the browser (served on 127.0.0.1 only)")
+    r.add_argument("--port", type=int, default=8501)
+    r.set_defaults(run=_run_app)
 
     e = sub.add_parser("evaluate", help="score the document aligner on a folder of ID.ja/ID.en/ID.gold")
     e.add_argument("bench_dir")
@@ -153,6 +157,19 @@ def _run_corpus(args) -> int:
         scheduler=args.scheduler, pairs=args.pairs, confirmed_only=args.confirmed_only,
         min_confidence=args.min_confidence))
     return 0
+
+
+def _run_app(args) -> int:
+    """``streamlit run`` on the package's page, with the settings of the
+    repository's .streamlit/config.toml (local only, no usage statistics)."""
+    page = Path(__file__).resolve().parent / "app.py"
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
+                              "--server.address", "127.0.0.1", "--server.port", str(args.port),
+                              "--server.allowedHosts", "localhost,127.0.0.1,::1,[::1]",
+                              "--server.maxUploadSize", "20", "--browser.gatherUsageStats", "false",
+                              "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
+                              "--theme.base", "light"])
+    return 0  # not reached: the app replaces this process
 
 
 def _run_export(args) -> int:

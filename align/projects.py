@@ -17,7 +17,15 @@ from .pipeline import Progress, align_texts
 from .sources import MAX_BYTES, detect_language, read_bytes_source, read_pasted
 from .store import Store
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
+def data_file(name: str) -> Path:
+    """A bundled file: ``align/data`` when installed (package data), ``data/``
+    beside the package in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "data" / name
+    return installed if installed.exists() else here.parent / "data" / name
+
+
+SAMPLE = data_file("ukraine_talks_bloomberg_ja.txt")
 SAMPLE_NAME = "Sample: Ukraine talks (Bloomberg) — Japanese article vs. its English headlines"
 _SAMPLE_LOCK = threading.Lock()
 

@@ -116,7 +116,7 @@ def test_a_project_reopens_where_the_reviewer_left_it(db):
 
 
 def test_the_grid_callback_applies_operations_and_acknowledges_them(db):
-    import app as page
+    from align import app as page
 
     pid = new_doc_project(db)
     at = ok(app(pid))

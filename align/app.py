@@ -1,0 +1,412 @@
+"""Taiyaku (対訳) review app: check, correct and export what the aligner proposed.
+
+    streamlit run app.py        (from a checkout)
+    taiyaku app                 (installed)
+
+A thin shell over the ``align`` package: it lays out the views and wires
+events. The review grid runs in the browser (``align/review_grid``) and sends
+each operation to ``align.grid``, which saves it through ``align.store``
+before acknowledging; projects come from ``align.projects``, the map from
+``align.heatmap``, downloads from ``align.export``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+
+import streamlit as st
+
+# Absolute imports: Streamlit may run this file as a script (`taiyaku app`).
+from align import export, grid, heatmap, projects, review
+from align.encoders import DEFAULT_MODEL
+from align.errors import TaiyakuError
+from align.pipeline import MODES
+from align.review_grid import review_grid
+from align.store import Project, ProjectNotFound, Store, default_db_path
+
+log = logging.getLogger("taiyaku.app")
+
+MODELS = [DEFAULT_MODEL, "sentence-transformers/LaBSE", "intfloat/multilingual-e5-small"]
+VIEWS = ["Review", "Map", "Export", "New alignment"]
+VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:",
+              "Export": ":material/download:", "New alignment": ":material/add:"}
+USER_ERRORS = TaiyakuError  # every error the package raises on purpose
+
+SHORTCUTS = [
+    ("J / K, ↓ / ↑", "next / previous pair (PgDn, PgUp, Home, End)"),
+    ("N", "next pair needing review"),
+    ("A", "confirm, go to the next pair"),
+    ("Shift+A", "confirm every shown pair up to here"),
+    ("U", "unconfirm"),
+    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret)"),
+    ("✂ (click)", "cut a segment at a sentence end"),
+    ("M / Shift+M", "merge with next / previous pair"),
+    ("S", "split the pair in two"),
+    ("G / Shift+G", "join the pair's Japanese / English segments into one"),
+    ("Shift+↑ / ↓", "move a Japanese segment to the previous / next pair"),
+    ("Alt+↑ / ↓", "move an English segment to the previous / next pair"),
+    ("I / Shift+I", "Japanese / English without counterpart (1-0 / 0-1)"),
+    ("Ctrl+click, [ / ]", "pick segments (any, or the pair's Japanese / English)"),
+    ("L", "link the picked segments as one pair (may cross others)"),
+    ("Delete", "unlink the pair, or the one picked segment"),
+    ("1 … 5", "headlines: link the ranked candidate"),
+    ("Z / Shift+Z", "undo / redo"),
+]
+
+CSS = """<style>
+.block-container { padding-top: 2rem; padding-bottom: 1rem; }
+.shortcuts { font-size: 0.8rem; border-collapse: collapse; width: 100%; }
+.shortcuts td { padding: 0.1rem 0.25rem; vertical-align: top; border: none; }
+.shortcuts kbd { font-size: 0.74rem; background: #f1f3f4; border: 1px solid #dadce0; border-radius: 4px;
+  padding: 0 0.3rem; white-space: nowrap; }
+</style>"""
+
+
+def plain(text: str) -> str:
+    """Data shown inside Markdown: every punctuation mark escaped, so a file
+    name or a model name can never become a link, an image or a heading."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:\"'&$%=^;,/?@])", r"\\\1", " ".join(str(text).split()))
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    return _open_store(str(default_db_path()))
+
+
+def notice(kind: str, message: str) -> None:
+    st.session_state.setdefault("notices", []).append((kind, message))
+
+
+def show_notices() -> None:
+    for kind, message in st.session_state.pop("notices", []):
+        getattr(st, kind)(message)
+
+
+def progress_bar(text: str):
+    bar = st.progress(0.0, text=text)
+
+    def report(stage: str, done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0) if total else 1.0, text=f"{stage.capitalize()}… {done} / {total}")
+    return bar, report
+
+
+# -- which project -------------------------------------------------------------------
+
+def open_project(pid: int) -> Project:
+    store = get_store()
+    project = store.open_project(pid)
+    store.touch(pid)
+    st.session_state.project = project
+    st.query_params["project"] = str(pid)
+    return project
+
+
+def current_project() -> Project | None:
+    """The URL's project, else this session's, else the most recently opened,
+    else the sample (created on the very first run)."""
+    ss, store = st.session_state, get_store()
+    current = ss.get("project")
+    if current is not None and current.store is not store:
+        current = None  # the database moved (tests): start over
+    wanted = st.query_params.get("project")
+    if current is not None and wanted in (None, str(current.id)):
+        return current
+    if wanted is not None:
+        try:
+            return open_project(int(wanted))
+        except (ValueError, OverflowError, ProjectNotFound):
+            notice("warning", f"There is no project {plain(wanted[:40])}; showing the most recent one.")
+    rows = projects.project_rows(store)
+    if rows:
+        return open_project(rows[0].id)
+    try:
+        bar, report = progress_bar("Aligning the sample article against its English headlines…")
+        pid = projects.sample_project(store, report)
+        bar.empty()
+        return open_project(pid)
+    except Exception as e:  # no sample file, or no model: the app still opens
+        log.exception("the sample could not be prepared")
+        notice("warning", f"The sample article could not be aligned ({plain(e)}). Start with your own texts.")
+        return None
+
+
+# -- the review grid --------------------------------------------------------------------
+
+def grid_key(project: Project) -> str:
+    return f"grid_{project.id}"
+
+
+def on_grid_message() -> None:
+    """An operation (or a view change) from the grid: applied and saved
+    before the grid is drawn again with the acknowledgement."""
+    ss = st.session_state
+    project: Project = ss.project
+    result = ss.get(grid_key(project))
+    message = result.get("msg") if result is not None else None
+    if not message:
+        return
+    ss.grid_have = grid.have(message)
+    try:
+        client, ops, view = grid.parse(message)
+        ack = grid.apply_ops(project, client, ops)
+        if ack is not None:
+            ss.ack = (project.id, ack)
+        if view is not None and view != ss.get("saved_view"):
+            get_store().save_view(project.id, view)
+            ss.saved_view = view
+    except USER_ERRORS as e:
+        ss.grid_notice = str(e)
+
+
+@st.fragment
+def view_review() -> None:
+    ss = st.session_state
+    project: Project = ss.project
+    pid, ack = ss.get("ack") or (None, None)
+    data = grid.payload(project, ack=ack if pid == project.id else None, view=get_store().load_view(project.id),
+                        notice=ss.pop("grid_notice", None), have=ss.get("grid_have"))
+    review_grid(data, key=grid_key(project), on_message=on_grid_message)
+
+
+# -- map, export, new --------------------------------------------------------------------
+
+def view_map(project: Project) -> None:
+    al = project.current
+    key = (project.info.model, project.id, project.cursor)
+    cached = st.session_state.get("map_cache")
+    if not cached or cached[0] != key:
+        with st.spinner(f"Embedding {len(al.ja) + len(al.en)} segments…"):
+            cached = (key, heatmap.map_similarities(al, project.info.model or al.meta.get("model")))
+        st.session_state.map_cache = cached  # one (pooled, bounded) matrix per session
+    sims, note = cached[1]
+    if sims is None:
+        st.warning(f"No map: {plain(note)}.")
+        return
+    st.caption(f"Blue: {plain(note)}. Dots: the chosen pairs, green / amber / red by confidence. "
+               "Drag a box over part of the path to review those pairs.")
+    st.plotly_chart(heatmap.heatmap_figure(al, sims), key="map", on_select=on_map_select,
+                    selection_mode=("points", "box"), config={"displaylogo": False, "scrollZoom": True})
+
+
+def on_map_select() -> None:
+    ss = st.session_state
+    ks = heatmap.selected_pairs((ss.get("map") or {}).get("selection"))
+    ks = [k for k in ks if 0 <= k < len(ss.project.current.pairs)]
+    if ks:
+        get_store().save_view(ss.project.id, {"pair": ks[0], "filter": {}})
+        ss.pending_view = "Review"
+        notice("info", f"Pair {ks[0] + 1} of the {len(ks)} selected on the map.")
+
+
+def view_export(project: Project) -> None:
+    al = project.current
+    s = review.stats(al)
+    st.markdown("Download the current state: the edited text, as you see it in the review.")
+    c = st.columns(2)
+    confirmed = c[0].checkbox(f"Confirmed pairs only ({s.confirmed} of {s.pairs})", key="exp_confirmed")
+    excel = c[1].checkbox("TSV for Excel (header, BOM, cells starting = + - @ kept as text)", key="exp_excel")
+    options = {"confirmed_only": confirmed}
+    if al.mode == "headlines":
+        options["headlines"] = not st.checkbox(
+            "Leave out headline pairs (a headline summarises its sentence; it is not a translation)",
+            key="exp_no_headlines")
+        options["keep_marks"] = st.checkbox("Keep Bloomberg's version marks (* and (2)) in headlines",
+                                            key="exp_keep_marks")
+    base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
+    with st.container(horizontal=True, gap="small"):
+        for fmt, mime in (("tsv", "text/tab-separated-values"), ("json", "application/json"),
+                          ("tmx", "application/x-tmx+xml"),
+                          ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+            extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
+            try:
+                body = export.render(al, fmt, **options, **extra)
+            except USER_ERRORS as e:
+                st.warning(f"{fmt.upper()}: {e}")
+                continue
+            st.download_button(f"Download {fmt.upper()}", body, file_name=f"{base}.{fmt}", mime=mime,
+                               key=f"dl_{fmt}", type="primary" if fmt == "tsv" else "secondary",
+                               on_click="ignore")
+    preview = export.render(al, "tsv", **options).decode("utf-8")
+    lines = preview.split("\n")
+    st.caption(f"TSV preview ({len([x for x in lines if x])} lines)")
+    shown = "\n".join(lines[:12]).rstrip("\n") + ("\n…" if len(lines) > 13 else "")
+    st.code(shown or "(nothing to export)", language=None, wrap_lines=True)
+
+
+def view_new() -> None:
+    ss = st.session_state
+    st.markdown("Upload a Japanese file and its English counterpart, **or** one Japanese article whose "
+                "`原題:` line lists the English headlines, **or** paste text.")
+    c = st.columns(2)
+    ja_file = c[0].file_uploader("Japanese text (or an article with a 原題: line)", key="up_ja",
+                                 help=".txt, .md, .html or .docx; UTF-8, UTF-16, Shift_JIS or EUC-JP")
+    en_file = c[1].file_uploader("English text (leave empty for an article with 原題:)", key="up_en")
+    with st.expander("…or paste text", expanded=bool(ss.get("paste_ja"))):
+        p = st.columns(2)
+        p[0].text_area("Japanese", key="paste_ja", height=160, max_chars=2_000_000)
+        p[1].text_area("English (optional)", key="paste_en", height=160, max_chars=2_000_000)
+    ja = projects.Upload(ja_file.name, ja_file.getvalue()) if ja_file else None
+    en = projects.Upload(en_file.name, en_file.getvalue()) if en_file else None
+    if ss.get("swap"):
+        ja, en = en, ja
+    c = st.columns([1.7, 1.6, 2])
+    mode = c[0].segmented_control("Mode", list(MODES), key="new_mode", required=True, default="auto",
+                                  help="auto: headlines when the English is a few short lines, else document")
+    model = c[1].selectbox("Model", MODELS, key="new_model", accept_new_options=True,
+                           help="use-m3 is bundled and works offline; any sentence-transformers model "
+                                "name or folder also works")
+    name = c[2].text_input("Project name", key="new_name", placeholder="from the file names")
+    try:
+        texts = [projects.read_upload(u) if u else None for u in (ja, en)]
+    except USER_ERRORS:
+        texts = [None, None]
+    if projects.looks_swapped(*texts) or ss.get("swap"):
+        if not ss.get("swap"):
+            st.warning("The Japanese file looks English and the English one Japanese.")
+        st.button("Swap the two files back" if ss.get("swap") else "Swap them", key="new_swap",
+                  icon=":material/swap_horiz:", on_click=lambda: ss.__setitem__("swap", not ss.get("swap")))
+    if st.button("Align", type="primary", key="new_align", icon=":material/join_inner:"):
+        bar, report = progress_bar("Reading…")
+        try:
+            pid, al = projects.create_project(
+                get_store(), ja=ja, en=en, pasted_ja=ss.get("paste_ja") or "",
+                pasted_en=ss.get("paste_en") or "", name=name, mode=mode or "auto",
+                model=None if model in (None, DEFAULT_MODEL) else model, progress=report)
+        except USER_ERRORS as e:
+            bar.empty()
+            st.error(str(e))
+            return
+        except Exception as e:  # a model that will not load, a library failing: one line
+            log.exception("alignment failed")
+            bar.empty()
+            st.error(f"Alignment failed: {e}")
+            return
+        finish_new(pid, f"Aligned: {len(al.pairs)} pairs ({al.mode}). Every edit is saved as you go.",
+                   al.meta.get("warning"))
+    st.divider()
+    st.markdown("**Open an exported alignment** (Taiyaku JSON, TMX or a ja/en TSV) as a new project")
+    imp = st.file_uploader("Alignment file", key="up_import")
+    if st.button("Open as project", key="new_import", disabled=imp is None):
+        try:
+            pid, al = projects.import_project(get_store(), projects.Upload(imp.name, imp.getvalue()))
+        except USER_ERRORS as e:
+            st.error(str(e))
+            return
+        except Exception as e:
+            log.exception("import failed")
+            st.error(f"{imp.name}: cannot open ({e})")
+            return
+        finish_new(pid, f"Opened {imp.name}: {len(al.pairs)} pairs.")
+    if st.button("Open the sample article", key="new_sample"):
+        bar, report = progress_bar("Aligning the sample…")
+        finish_new(projects.sample_project(get_store(), report), "The sample article.")
+
+
+def finish_new(pid: int, message: str, warning: str | None = None) -> None:
+    open_project(pid)
+    st.session_state.pending_view = "Review"
+    notice("success", message)
+    if warning:
+        notice("warning", warning)
+    st.rerun()
+
+
+# -- the sidebar: projects and keys --------------------------------------------------------
+
+def _ago(when: datetime | None) -> str:
+    if when is None:
+        return "never opened"
+    minutes = (datetime.now(timezone.utc) - when).total_seconds() / 60
+    return ("opened just now" if minutes < 1 else f"opened {minutes:.0f} min ago" if minutes < 60
+            else f"opened {minutes / 60:.0f} h ago" if minutes < 48 * 60 else f"opened {when:%Y-%m-%d}")
+
+
+def sidebar(project: Project | None) -> None:
+    ss, store = st.session_state, get_store()
+    with st.sidebar:
+        st.markdown("### 対訳 Taiyaku")
+        rows = projects.project_rows(store)
+        labels = {r.id: f"{r.name} · {r.progress} · {_ago(r.opened)}" for r in rows}
+        if project is not None and project.id in labels:
+            ss.proj_pick = project.id
+            st.selectbox("Project (every edit is saved)", list(labels), key="proj_pick",
+                         format_func=lambda pid: labels.get(pid, str(pid)), on_change=on_pick_project,
+                         help="The most recently opened first; each reopens where you left it.")
+            with st.expander("Rename or delete"):
+                st.text_input("Name", value=project.info.name, key=f"rename_{project.id}")
+                st.button("Rename", key="act_rename", on_click=rename_project, args=(project.id,))
+                if st.checkbox("Delete this project and its history", key=f"del_ok_{project.id}"):
+                    st.button("Delete for good", key="act_delete", type="primary",
+                              on_click=delete_project, args=(project.id,))
+        st.button("New alignment…", icon=":material/add:", key="side_new", width="stretch",
+                  on_click=lambda: ss.__setitem__("pending_view", "New alignment"))
+        st.markdown("#### Keys")
+        keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{w}</td></tr>" for k, w in SHORTCUTS)
+        st.html(f'<table class="shortcuts">{keys}</table>')
+
+
+def on_pick_project() -> None:
+    pid = st.session_state.get("proj_pick")
+    if pid is not None:
+        try:
+            open_project(pid)
+        except ProjectNotFound:
+            notice("warning", f"Project {pid} no longer exists.")
+
+
+def rename_project(pid: int) -> None:
+    try:
+        get_store().rename_project(pid, st.session_state.get(f"rename_{pid}", ""))
+    except USER_ERRORS as e:
+        notice("warning", str(e))
+
+
+def delete_project(pid: int) -> None:
+    get_store().delete_project(pid)
+    st.session_state.pop("project", None)
+    st.query_params.clear()
+    notice("success", "Project deleted.")
+
+
+# -- the page --------------------------------------------------------------------------------
+
+def main() -> None:
+    st.set_page_config(page_title="Taiyaku 対訳 — review", page_icon=str(projects.data_file("favicon.png")),
+                       layout="wide")
+    st.html(CSS)
+    ss = st.session_state
+    project = current_project()
+    if "pending_view" in ss:
+        ss.view = ss.pop("pending_view")
+    ss.setdefault("view", "Review" if project else "New alignment")
+    sidebar(project)
+    view = st.segmented_control("View", VIEWS, key="view", required=True,
+                                format_func=lambda v: f"{VIEW_ICONS[v]} {v}", label_visibility="collapsed")
+    show_notices()
+    if view == "New alignment" or project is None:
+        st.markdown("#### New alignment")
+        view_new()
+        return
+    info = project.info
+    st.markdown(f"#### {plain(info.name)}")
+    st.caption(f"{plain(info.mode)} · model {plain(info.model or '—')} · "
+               + (", ".join(plain(s.filename) for s in info.sources) or "no source files"))
+    {"Map": view_map, "Export": view_export}.get(view, lambda p: view_review())(project)
+
+
+def run() -> None:
+    try:
+        main()
+    except Exception as exc:  # the last net: a message, never a traceback
+        log.exception("page failed")
+        st.error(f"Something went wrong: {exc}. Your edits are saved; reload the page to go on.")
+
+
+if __name__ == "__main__":
+    run()
