@@ -6,7 +6,7 @@ The one entry point that the command line, the app and the benchmarks share.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -112,11 +112,21 @@ def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, join
     return pairs, params
 
 
-def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
-                    params: DocumentParams = DocumentParams(), joiner: str = "",
-                    progress: Progress | None = None) -> DocumentResult:
-    """The document aligner as shipped (compound beads, band, DP), shared by the
-    pipeline and the scripts that tune, calibrate and time it."""
+@dataclass
+class Embedded:
+    """What the document aligner needs of two texts: group embeddings (as
+    ``encoders.embed_groups`` gives them), lengths in characters, and which
+    Japanese segments may take a compound bead."""
+    ja_groups: list[np.ndarray]
+    en_groups: list[np.ndarray]
+    ja_lens: np.ndarray
+    en_lens: np.ndarray
+    compound: np.ndarray
+
+
+def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
+                   params: DocumentParams = DocumentParams(), joiner: str = "",
+                   progress: Progress | None = None) -> Embedded:
     # compound beads need English groups of up to 12 sentences: free with the
     # bundled encoder's token sums, 12 passes of the model with any other
     fast_groups = hasattr(encoder.inner, "embed_groups")
@@ -126,12 +136,24 @@ def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder
     ja_groups = encoder.embed_groups(list(ja), params.max_group, joiner, progress=embed(0, len(ja)))
     en_groups = encoder.embed_groups(list(en), en_max, " ", progress=embed(len(ja), len(en)))
     embed(len(ja) + len(en), 0)
+    return Embedded(ja_groups, en_groups, np.array([len(s) for s in ja], np.float64),
+                    np.array([len(s) for s in en], np.float64), compound)
+
+
+def align_embeddings(emb: Embedded, params: DocumentParams = DocumentParams()) -> DocumentResult:
+    """The document aligner as shipped (band, DP, compound beads), shared by the
+    pipeline and the scripts that tune, calibrate and time it."""
+    band = search_band(emb.ja_groups[0], emb.en_groups[0], emb.ja_lens, emb.en_lens, params)
+    return align_document(emb.ja_groups, emb.en_groups, emb.ja_lens, emb.en_lens, params, band, emb.compound)
+
+
+def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
+                    params: DocumentParams = DocumentParams(), joiner: str = "",
+                    progress: Progress | None = None) -> DocumentResult:
+    emb = embed_document(ja, en, encoder, params, joiner, progress)
     if progress:
         progress("aligning", 0, 1)
-    ja_lens = np.array([len(s) for s in ja], np.float64)
-    en_lens = np.array([len(s) for s in en], np.float64)
-    band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
-    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band, compound)
+    result = align_embeddings(emb, params)
     if progress:
         progress("aligning", 1, 1)
     return result
