@@ -14,11 +14,14 @@ import math
 
 import numpy as np
 
+from .document import GAIN_LIMIT
+
 # fitted by scripts/calibrate.py on ntrex128_jaen_resplit (clean; 10 % omissions;
-# sentences merged and 10 % omissions) and textberg_defr_dev, USE-m3
-ONE_TO_ONE = {"bias": 1.60, "sim": 7.16, "gain": 2.99}      # a 1-1 link
+# sentences merged and 10 % omissions, also aligned with the splits missed) and
+# textberg_defr_dev, USE-m3
+ONE_TO_ONE = {"bias": -0.63, "sim": 7.33, "gain": 11.36}      # a 1-1 link
 MANY = {"bias": -0.92, "sim": 6.40, "gain": 21.57}          # an m-n link
-SKIP = {"bias": 2.24, "best": -12.79, "gain": -16.12}       # a 1-0 / 0-1 bead
+SKIP = {"bias": 1.31, "best": -6.13, "gain": -23.42, "length": 1.48}       # a 1-0 / 0-1 bead
 TRANSLATION = {"bias": -10.36, "cos": 28.61}                # translation or not (gold vs other documents)
 # on the hand-read headline dev set (benchmarks/headlines_ntrex.tsv), cross-validated scores
 HEADLINE = {"bias": -0.72, "cos": 2.11, "lead": 0.53}        # a headline's candidate
@@ -44,20 +47,23 @@ def link_confidence(sim: float, merged: bool, cos: float = 1.0, gain: float = 0.
     return aligned * _logistic(TRANSLATION["bias"] + TRANSLATION["cos"] * cos)
 
 
-def skip_confidence(best: float, gain: float = 0.0) -> float:
+def skip_confidence(best: float, gain: float = 0.0, length: float = 0.0) -> float:
     """``best`` is the best margin similarity the unaligned sentence had with
     any sentence near it: the lower, the surer that it has no counterpart.
     ``gain`` is how much it would raise the cosine of a link beside it by
     joining it (``document.shape_gains``; 0 when not known): a short sentence
-    split off its neighbour raises it, and is not a confident orphan."""
-    return _logistic(SKIP["bias"] + SKIP["best"] * best + SKIP["gain"] * gain)
+    split off its neighbour raises it, and is not a confident orphan. ``length``
+    is the log of its characters against its side's mean sentence (0 when not
+    known): a short orphan is more often such a split."""
+    return _logistic(SKIP["bias"] + SKIP["best"] * best + SKIP["gain"] * gain + SKIP["length"] * length)
 
 
-def bead_confidence(src_size: int, tgt_size: int, sim: float, cos: float, gain: float) -> float:
+def bead_confidence(src_size: int, tgt_size: int, sim: float, cos: float, gain: float,
+                    length: float = 0.0) -> float:
     """A document bead's confidence, by its kind (sizes of its two sides)."""
     if src_size and tgt_size:
         return link_confidence(sim, src_size + tgt_size > 2, cos, gain)
-    return skip_confidence(sim, gain)
+    return skip_confidence(sim, gain, length)
 
 
 def headline_confidence(cos: float, lead: float) -> float:
@@ -69,7 +75,7 @@ def headline_confidence(cos: float, lead: float) -> float:
 
 
 def rescore(ja_vec: np.ndarray | None, en_vec: np.ndarray | None, ja_near: np.ndarray,
-            en_near: np.ndarray, merged: bool = False, k: int = 4, gain: float = 0.0) -> float:
+            en_near: np.ndarray, merged: bool = False, k: int = 4, gain: float | None = None) -> float:
     """A real confidence for a pair the reviewer made or edited, from
     embeddings already computed. ``ja_vec`` / ``en_vec`` embed the pair's two
     sides (its sentences joined; None for an empty side); ``ja_near`` /
@@ -77,8 +83,10 @@ def rescore(ja_vec: np.ndarray | None, en_vec: np.ndarray | None, ja_near: np.nd
     each side (the pair's own included), from which its margin is taken as the
     aligner's: cosine less the mean of each side's ``k`` best cosines with the
     other side. An orphan's confidence comes from its best margin with the
-    other side's sentences; ``gain`` is its shape gain if the caller knows the
-    link beside it (``document.shape_gains``), neutral otherwise."""
+    other side's sentences. ``gain`` is the pair's shape gain if the caller
+    knows its neighbours (``document.shape_gains``); otherwise a link is taken
+    to have no rival shape (as the aligner's gains do) and an orphan's is
+    neutral (0)."""
     def top_mean(vec: np.ndarray, others: np.ndarray) -> float:
         if len(others) == 0:
             return 0.0
@@ -88,7 +96,8 @@ def rescore(ja_vec: np.ndarray | None, en_vec: np.ndarray | None, ja_near: np.nd
     if ja_vec is not None and en_vec is not None:
         cos = float(ja_vec @ en_vec)
         sim = cos - 0.5 * (top_mean(ja_vec, en_near) + top_mean(en_vec, ja_near))
-        return link_confidence(sim, merged, cos, gain)
+        return link_confidence(sim, merged, cos, GAIN_LIMIT if gain is None else gain)
+    gain = gain or 0.0
     vec, own, other = (ja_vec, ja_near, en_near) if ja_vec is not None else (en_vec, en_near, ja_near)
     if vec is None or len(other) == 0:
         return skip_confidence(-1.0, gain)

@@ -56,6 +56,9 @@ class DocumentResult:
     bead_cosines: list[float] = field(default_factory=list)
     # evidence for each bead's shape from the shapes next to it (``shape_gains``)
     bead_gains: list[float] = field(default_factory=list)
+    # log of a bead's length against its side's mean sentence (both sides of a
+    # link averaged): a short orphan is more often a sentence split off its neighbour
+    bead_lengths: list[float] = field(default_factory=list)
 
 
 def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.ndarray:
@@ -137,6 +140,15 @@ class BeadScorer:
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
 
+    def relative_length(self, src: tuple[int, ...], tgt: tuple[int, ...]) -> float:
+        """log of the bead's characters against the mean sentence of each side."""
+        logs = []
+        for ids, cum, count in ((src, self.src_cum, self.n), (tgt, self.tgt_cum, self.m)):
+            if ids:
+                chars = cum[ids[-1] + 1] - cum[ids[0]]
+                logs.append(np.log(max(chars, 1.0) / max(cum[-1] / max(count, 1), 1.0)))
+        return float(np.mean(logs))
+
     def cosine(self, i: int, a: int, j: int, b: int) -> float:
         return float(self.src[a - 1][i] @ self.tgt[b - 1][j])
 
@@ -217,7 +229,8 @@ def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> Docum
     sims.reverse()
     cosines.reverse()
     return DocumentResult(beads, sims, band, cosines, shape_gains(beads, scorer.cosine, len(scorer.src),
-                                                                  len(scorer.tgt)))
+                                                                  len(scorer.tgt)),
+                          [scorer.relative_length(src, tgt) for src, tgt in beads])
 
 
 GAIN_LIMIT = 0.3  # cosine differences beyond this say nothing more

@@ -161,9 +161,9 @@ def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder
 
 def bead_confidences(result: DocumentResult) -> list[float]:
     """The calibrated confidence of each bead, by its kind."""
-    return [confidence.bead_confidence(len(src), len(tgt), sim, cos, gain)
-            for (src, tgt), sim, cos, gain in zip(result.beads, result.bead_scores, result.bead_cosines,
-                                                  result.bead_gains)]
+    return [confidence.bead_confidence(len(src), len(tgt), sim, cos, gain, length)
+            for (src, tgt), sim, cos, gain, length in zip(result.beads, result.bead_scores, result.bead_cosines,
+                                                          result.bead_gains, result.bead_lengths)]
 
 
 def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, progress):

@@ -116,7 +116,7 @@ def dev_sets(shared: Path) -> dict[str, tuple[list[BenchDocument], DocumentParam
 
 
 def document_features(shared: Path, encoder):
-    """One row per output bead: (dev set, kind, sim, cos, gain, right), and the
+    """One row per output bead: (dev set, kind, sim, cos, gain, length, right), and the
     gold links' group embeddings per clean document (for the translation curve)."""
     rows, gold_vecs = [], []
     for name, (docs, params) in dev_sets(shared).items():
@@ -126,13 +126,14 @@ def document_features(shared: Path, encoder):
             # a sentence the gold leaves without counterpart (alone or in a 2-0 bead)
             alone = {(side, i) for s, t in doc.gold if not (s and t) for side, i in
                      [(0, i) for i in s] + [(1, j) for j in t]}
-            for bead, sim, cos, gain in zip(res.beads, res.bead_scores, res.bead_cosines, res.bead_gains):
+            for bead, sim, cos, gain, length in zip(res.beads, res.bead_scores, res.bead_cosines,
+                                                    res.bead_gains, res.bead_lengths):
                 if bead[0] and bead[1]:
                     kind = "1-1" if len(bead[0]) + len(bead[1]) == 2 else "m-n"
-                    rows.append((name, kind, sim, cos, gain, bead in gold))
+                    rows.append((name, kind, sim, cos, gain, length, bead in gold))
                 else:
                     orphan = (0, bead[0][0]) if bead[0] else (1, bead[1][0])
-                    rows.append((name, "skip", sim, cos, gain, orphan in alone))
+                    rows.append((name, "skip", sim, cos, gain, length, orphan in alone))
             if name in ("ntrex", "textberg"):
                 sg = encoder.embed_groups(doc.src, params.max_group, doc.joiner)
                 tg = encoder.embed_groups(doc.tgt, params.max_group, " ")
@@ -199,7 +200,7 @@ def documents(shared: Path, encoder) -> None:
 
     def select(kind, name=None):
         sel = [r for r in rows if r[1] == kind and (name is None or r[0] == name)]
-        return (np.array([r[2:5] for r in sel], float).reshape(-1, 3), np.array([r[5] for r in sel], float))
+        return (np.array([r[2:6] for r in sel], float).reshape(-1, 4), np.array([r[6] for r in sel], float))
 
     x, y = select("1-1")
     w = fit_logistic(x[:, [0, 2]], y)
@@ -208,8 +209,8 @@ def documents(shared: Path, encoder) -> None:
     w = fit_logistic(x[:, [0, 2]], y)
     print(f'MANY = {{"bias": {w[0]:.2f}, "sim": {w[1]:.2f}, "gain": {w[2]:.2f}}}')
     x, y = select("skip")
-    w = fit_logistic(x[:, [0, 2]], y)
-    print(f'SKIP = {{"bias": {w[0]:.2f}, "best": {w[1]:.2f}, "gain": {w[2]:.2f}}}')
+    w = fit_logistic(x[:, [0, 2, 3]], y)
+    print(f'SKIP = {{"bias": {w[0]:.2f}, "best": {w[1]:.2f}, "gain": {w[2]:.2f}, "length": {w[3]:.2f}}}')
     tr = translation_features(gold_vecs)
     w = fit_logistic(tr[:, :1], tr[:, 1])
     print(f'TRANSLATION = {{"bias": {w[0]:.2f}, "cos": {w[1]:.2f}}}')
@@ -221,7 +222,7 @@ def documents(shared: Path, encoder) -> None:
         columns = {}
         for name in names + [None]:
             x, y = select(kind, name)
-            p = np.array([confidence.bead_confidence(a, b, s, c, g) for s, c, g in x])
+            p = np.array([confidence.bead_confidence(a, b, s, c, g, n) for s, c, g, n in x])
             columns[name or "all"] = (p, y.astype(bool))
         _table(f"{kind} beads", columns)
     p = np.array([confidence.link_confidence(0.0, False, c) for c, _ in tr])

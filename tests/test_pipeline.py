@@ -296,6 +296,26 @@ def test_rescore_gives_an_edited_pair_a_real_confidence(use_encoder):
     # the 2-1 pair as the reviewer merges it: both Japanese sentences joined
     merged = confidence.rescore(use_encoder.encode([ja[1] + ja[2]])[0], ev[1], jv, ev, merged=True)
     assert merged > confidence.rescore(jv[2], ev[1], jv, ev)
-    # an orphan with a counterpart is not surely alone; one without is
-    assert confidence.rescore(None, ev[3], jv, ev) < 0.1
-    assert confidence.rescore(use_encoder.encode([UNTRANSLATED])[0], None, jv, ev) > 0.8
+    # an orphan with a counterpart is unlikely alone; one without is likely (not
+    # sure: rescore does not know the links beside it)
+    with_counterpart = confidence.rescore(None, ev[3], jv, ev)
+    without = confidence.rescore(use_encoder.encode([UNTRANSLATED])[0], None, jv, ev)
+    assert with_counterpart < 0.5 < 0.6 < without
+
+
+def test_an_orphan_split_off_its_sentence_is_less_sure_than_a_real_omission(use_encoder):
+    # the aligner made to miss the split (merges too dear): the orphan would
+    # raise its neighbour's cosine by joining it, and is short
+    from dataclasses import replace
+    from align.document import DocumentParams
+    from align.segment import split
+    en = [Segment(s.text) for s in split(RATES_EN, "en")]
+    no_merges = replace(DocumentParams(), merge_penalty=1.0)
+    scores = []
+    for ja_text in (RATES_JA, RATES_JA.replace("、1月以来の利上げとなった", "")):   # split, omission
+        ja = [Segment(s.text) for s in split(ja_text, "ja")]
+        pairs = align_segments(ja, en, params=no_merges).pairs
+        assert pairs[1].ja == () and pairs[1].en == (1,)
+        scores.append(pairs[1].score)
+    missed_split, omission = scores
+    assert omission > 0.95 and missed_split < omission - 0.1
