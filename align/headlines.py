@@ -86,17 +86,14 @@ def features(headline_vecs: np.ndarray, ja_vecs: np.ndarray, headlines: Sequence
     # Bloomberg 原題 line) summarise later paragraphs
     position = np.full((len(headlines), n), np.inf, np.float32)
     position[:1] = np.arange(n)
-    coverage = _coverage(headline_vecs, ja, encode)
-    coverage = np.maximum(coverage, cos)
-    anchors = _anchor_scores(headlines, ja)
+    coverage = np.maximum(_coverage(headline_vecs, ja, encode), cos)
     opens_quote = np.array([s.lstrip().startswith(("「", "『", "“", '"')) for s in ja], np.float32)
     length = np.log(np.maximum([len(s) for s in ja], 1)).astype(np.float32)
-    return {"cos": cos, "coverage": coverage, "anchors": anchors,
+    return {"cos": cos, "coverage": coverage, "anchors": _anchor_scores(headlines, ja),
             "quote": _quote_scores(headlines, ja, encode),
             "first": (position == 0).astype(np.float32), "second": (position == 1).astype(np.float32),
             "position": np.where(np.isfinite(position), np.log1p(position), 0.0),
             "opens_quote": np.broadcast_to(opens_quote, cos.shape), "length": np.broadcast_to(length, cos.shape)}
-
 
 
 def score_matrix(headline_vecs: np.ndarray, ja_vecs: np.ndarray, headlines: Sequence[str],
@@ -169,6 +166,8 @@ def _tokens(text: str) -> set[str]:
 
 
 def _token_overlap(headlines: Sequence[str], ja: Sequence[str]) -> np.ndarray:
+    """Shared Latin tokens and numbers (the matcher before the ranker; kept as
+    a baseline for scripts/headline_dev.py)."""
     ja_tokens = [_tokens(s) for s in ja]
     return np.array([[len(_tokens(h) & t) for t in ja_tokens] for h in headlines], np.float32)
 
