@@ -19,12 +19,12 @@ from .document import GAIN_LIMIT
 # fitted by scripts/calibrate.py on ntrex128_jaen_resplit (clean; 10 % omissions;
 # sentences merged and 10 % omissions, also aligned with the splits missed) and
 # textberg_defr_dev, USE-m3
-ONE_TO_ONE = {"bias": -0.63, "sim": 7.33, "gain": 11.36}      # a 1-1 link
-MANY = {"bias": -0.92, "sim": 6.40, "gain": 21.57}          # an m-n link
-SKIP = {"bias": 1.31, "best": -6.13, "gain": -23.42, "length": 1.48}       # a 1-0 / 0-1 bead
-TRANSLATION = {"bias": -10.36, "cos": 28.61}                # translation or not (gold vs other documents)
+ONE_TO_ONE = {"bias": -0.63, "sim": 7.33, "gain": 11.36}  # a 1-1 link
+MANY = {"bias": -0.92, "sim": 6.40, "gain": 21.57}  # an m-n link
+SKIP = {"bias": 1.31, "best": -6.13, "gain": -23.42, "length": 1.48}  # a 1-0 / 0-1 bead
+TRANSLATION = {"bias": -10.36, "cos": 28.61}  # translation or not (gold vs other documents)
 # on the hand-read headline dev set (benchmarks/headlines_ntrex.tsv), cross-validated scores
-HEADLINE = {"bias": -0.72, "cos": 2.11, "lead": 0.53}        # a headline's candidate
+HEADLINE = {"bias": -0.72, "cos": 2.11, "lead": 0.53}  # a headline's candidate
 
 
 def _logistic(x: float) -> float:
