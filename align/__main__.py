@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="score the document aligner on a folder of ID.ja/ID.en/ID.gold")
     e.add_argument("bench_dir")
-    e.add_argument("--hyp-out", help="write each hypothesis as ID.align (gold format) here")
+    e.add_argument("--hyp-out", help="write each hypothesis here as ID.align (gold format) and ID.json (with scores)")
     e.add_argument("--model")
     e.add_argument("--noise", type=float, default=0.0, help="delete this fraction of sentences on each side")
     e.add_argument("--seed", type=int, default=0)

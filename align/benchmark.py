@@ -59,6 +59,8 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
         beads = [(p.ja, p.en) for p in al.pairs]
         if out:
             (out / f"{doc.id}.align").write_text(format_beads(beads), encoding="utf-8")
+            # the alignment with its scores, to check each pair's confidence against the gold
+            (out / f"{doc.id}.json").write_text(al.dumps(), encoding="utf-8")
         tests.append(beads)
     golds = [doc.gold for doc in docs]
     signature = {"model": encoder.name, "version": getattr(encoder.inner, "version", ""),

@@ -54,6 +54,11 @@ class DocumentResult:
     band: Band = field(repr=False)
     # a link's plain cosine (NaN for 1-0 / 0-1): is it a translation at all?
     bead_cosines: list[float] = field(default_factory=list)
+    # evidence for each bead's shape from the shapes next to it (``shape_gains``)
+    bead_gains: list[float] = field(default_factory=list)
+    # log of a bead's length against its side's mean sentence (both sides of a
+    # link averaged): a short orphan is more often a sentence split off its neighbour
+    bead_lengths: list[float] = field(default_factory=list)
 
 
 def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.ndarray:
@@ -135,6 +140,15 @@ class BeadScorer:
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
 
+    def relative_length(self, src: tuple[int, ...], tgt: tuple[int, ...]) -> float:
+        """log of the bead's characters against the mean sentence of each side."""
+        logs = []
+        for ids, cum, count in ((src, self.src_cum, self.n), (tgt, self.tgt_cum, self.m)):
+            if ids:
+                chars = cum[ids[-1] + 1] - cum[ids[0]]
+                logs.append(np.log(max(chars, 1.0) / max(cum[-1] / max(count, 1), 1.0)))
+        return float(np.mean(logs))
+
     def cosine(self, i: int, a: int, j: int, b: int) -> float:
         return float(self.src[a - 1][i] @ self.tgt[b - 1][j])
 
@@ -214,7 +228,51 @@ def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> Docum
     beads.reverse()
     sims.reverse()
     cosines.reverse()
-    return DocumentResult(beads, sims, band, cosines)
+    return DocumentResult(beads, sims, band, cosines, shape_gains(beads, scorer.cosine, len(scorer.src),
+                                                                  len(scorer.tgt)),
+                          [scorer.relative_length(src, tgt) for src, tgt in beads])
+
+
+GAIN_LIMIT = 0.3  # cosine differences beyond this say nothing more
+
+
+def shape_gains(beads, cosine, max_src: int, max_tgt: int) -> list[float]:
+    """Per bead, evidence for its shape from the cosines of the shapes next to
+    it. A link: its cosine less the best of the same bead without one of its
+    end sentences or with a neighbouring unaligned sentence joined to it
+    (+GAIN_LIMIT with no such shape). A 1-0 / 0-1: how much its sentence would
+    raise the cosine of a link beside it by joining it (-GAIN_LIMIT with no link
+    beside it): a short sentence split off its neighbour raises it.
+    ``cosine(i, a, j, b)`` is the cosine of source sentences i..i+a-1 with
+    target sentences j..j+b-1 (groups of up to max_src / max_tgt)."""
+    def cos(src, tgt):
+        if not src or not tgt or len(src) > max_src or len(tgt) > max_tgt:
+            return None
+        return cosine(src[0], len(src), tgt[0], len(tgt))
+
+    def joined(link, orphan):
+        return tuple(sorted(link[0] + orphan[0])), tuple(sorted(link[1] + orphan[1]))
+
+    def links_beside(k):
+        return [beads[n] for n in (k - 1, k + 1) if 0 <= n < len(beads) and beads[n][0] and beads[n][1]]
+
+    def orphans_beside(k):
+        return [beads[n] for n in (k - 1, k + 1) if 0 <= n < len(beads) and not (beads[n][0] and beads[n][1])]
+
+    gains = []
+    for k, (src, tgt) in enumerate(beads):
+        if src and tgt:
+            whole = cos(src, tgt)
+            others = [(s, t) for s, t in ((src[1:], tgt), (src[:-1], tgt), (src, tgt[1:]), (src, tgt[:-1]))
+                      if s and t] + [joined((src, tgt), o) for o in orphans_beside(k)]
+            others = [c for c in (cos(*o) for o in others) if c is not None]
+            gain = whole - max(others) if others and whole is not None else GAIN_LIMIT
+        else:
+            rises = [cos(*joined(link, (src, tgt))) - cos(*link) for link in links_beside(k)
+                     if cos(*joined(link, (src, tgt))) is not None and cos(*link) is not None]
+            gain = max(rises, default=-GAIN_LIMIT)
+        gains.append(float(np.clip(gain, -GAIN_LIMIT, GAIN_LIMIT)))
+    return gains
 
 
 FULL_TABLE = 1_500_000   # cells: texts up to ~1,200 sentences a side get the whole table

@@ -6,13 +6,13 @@ The one entry point that the command line, the app and the benchmarks share.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from . import __version__, confidence
-from .document import DocumentParams, align_document, search_band
+from .document import DocumentParams, DocumentResult, align_document, search_band
 from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
@@ -107,33 +107,63 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
 
 
 def _document_pairs(ja, en, encoder: CachedEncoder, params: DocumentParams, joiner: str, progress):
+    result = embed_and_align([s.text for s in ja], [s.text for s in en], encoder, params, joiner, progress)
+    pairs = [Pair(src, tgt, round(conf, 4)) for (src, tgt), conf in zip(result.beads, bead_confidences(result))]
+    return pairs, params
+
+
+@dataclass
+class Embedded:
+    """What the document aligner needs of two texts: group embeddings (as
+    ``encoders.embed_groups`` gives them), lengths in characters, and which
+    Japanese segments may take a compound bead."""
+    ja_groups: list[np.ndarray]
+    en_groups: list[np.ndarray]
+    ja_lens: np.ndarray
+    en_lens: np.ndarray
+    compound: np.ndarray
+
+
+def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
+                   params: DocumentParams = DocumentParams(), joiner: str = "",
+                   progress: Progress | None = None) -> Embedded:
     # compound beads need English groups of up to 12 sentences: free with the
     # bundled encoder's token sums, 12 passes of the model with any other
     fast_groups = hasattr(encoder.inner, "embed_groups")
-    compound = np.array([fast_groups and inner_sentence_ends(s.text) > 0 for s in ja], bool)
+    compound = np.array([fast_groups and inner_sentence_ends(s) > 0 for s in ja], bool)
     en_max = max([params.max_group] + [b for _, b in params.compound_beads] * bool(compound.any()))
     embed = _stage(progress, "embedding", len(ja) + len(en))
-    ja_groups = encoder.embed_groups([s.text for s in ja], params.max_group, joiner,
-                                     progress=embed(0, len(ja)))
-    en_groups = encoder.embed_groups([s.text for s in en], en_max, " ",
-                                     progress=embed(len(ja), len(en)))
+    ja_groups = encoder.embed_groups(list(ja), params.max_group, joiner, progress=embed(0, len(ja)))
+    en_groups = encoder.embed_groups(list(en), en_max, " ", progress=embed(len(ja), len(en)))
     embed(len(ja) + len(en), 0)
+    return Embedded(ja_groups, en_groups, np.array([len(s) for s in ja], np.float64),
+                    np.array([len(s) for s in en], np.float64), compound)
+
+
+def align_embeddings(emb: Embedded, params: DocumentParams = DocumentParams()) -> DocumentResult:
+    """The document aligner as shipped (band, DP, compound beads), shared by the
+    pipeline and the scripts that tune, calibrate and time it."""
+    band = search_band(emb.ja_groups[0], emb.en_groups[0], emb.ja_lens, emb.en_lens, params)
+    return align_document(emb.ja_groups, emb.en_groups, emb.ja_lens, emb.en_lens, params, band, emb.compound)
+
+
+def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
+                    params: DocumentParams = DocumentParams(), joiner: str = "",
+                    progress: Progress | None = None) -> DocumentResult:
+    emb = embed_document(ja, en, encoder, params, joiner, progress)
     if progress:
         progress("aligning", 0, 1)
-    ja_lens = np.array([len(s.text) for s in ja], np.float64)
-    en_lens = np.array([len(s.text) for s in en], np.float64)
-    band = search_band(ja_groups[0], en_groups[0], ja_lens, en_lens, params)
-    result = align_document(ja_groups, en_groups, ja_lens, en_lens, params, band, compound)
+    result = align_embeddings(emb, params)
     if progress:
         progress("aligning", 1, 1)
-    pairs = []
-    for (src, tgt), sim, cos in zip(result.beads, result.bead_scores, result.bead_cosines):
-        if src and tgt:
-            conf = confidence.link_confidence(sim, len(src) + len(tgt) > 2, cos)
-        else:
-            conf = confidence.skip_confidence(sim)
-        pairs.append(Pair(src, tgt, round(conf, 4)))
-    return pairs, params
+    return result
+
+
+def bead_confidences(result: DocumentResult) -> list[float]:
+    """The calibrated confidence of each bead, by its kind."""
+    return [confidence.bead_confidence(len(src), len(tgt), sim, cos, gain, length)
+            for (src, tgt), sim, cos, gain, length in zip(result.beads, result.bead_scores, result.bead_cosines,
+                                                          result.bead_gains, result.bead_lengths)]
 
 
 def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, progress):
@@ -146,8 +176,11 @@ def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, prog
     scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
     pairs = []
     for h, found in enumerate(match_headlines(scores, params)):
-        cands = tuple(Candidate((j,), round(confidence.headline_confidence(s, found.lead(j)), 4))
-                      for j, s in found.ranked)
+        conf = [confidence.headline_confidence(float(en_vecs[h] @ ja_vecs[j]), found.lead(j))
+                for j, _ in found.ranked]
+        # the reviewer reads the candidates in the ranker's order: none below is surer
+        conf = np.minimum.accumulate(conf)
+        cands = tuple(Candidate((j,), round(float(c), 4)) for (j, _), c in zip(found.ranked, conf))
         pairs.append(Pair((found.best,), (h,), cands[0].score, candidates=cands))
     return pairs, params
 

@@ -24,15 +24,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from align.benchmark import evaluate_folder  # noqa: E402
-from align.document import DocumentParams, align_document, search_band  # noqa: E402
+from align.document import DocumentParams  # noqa: E402
 from align.encoders import CachedEncoder, load_encoder  # noqa: E402
 from align.evaluate import bench_documents  # noqa: E402
+from align.pipeline import align_embeddings, embed_document  # noqa: E402
 
 
 class _Exact:
@@ -120,13 +120,9 @@ def one_size(shared: Path, size: int) -> dict:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     params = DocumentParams()
     t0 = time.perf_counter()
-    sg = encoder.embed_groups(ja, params.max_group, "")
-    tg = encoder.embed_groups(en, params.max_group, " ")
+    emb = embed_document(ja, en, encoder, params)
     t1 = time.perf_counter()
-    sl = np.array([len(s) for s in ja], float)
-    tl = np.array([len(s) for s in en], float)
-    band = search_band(sg[0], tg[0], sl, tl, params)
-    align_document(sg, tg, sl, tl, params, band)
+    band = align_embeddings(emb, params).band
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"sentences_per_side": size, "ja": len(ja), "en": len(en), "embed_s": round(t1 - t0, 2), "align_s": round(t2 - t1, 2),

@@ -15,38 +15,29 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from align.document import DocumentParams, align_document, search_band  # noqa: E402
+from align.document import DocumentParams  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402
 from align.evaluate import load_bench, score  # noqa: E402
+from align.pipeline import align_embeddings, embed_document  # noqa: E402
 
 SETS = {"ntrex": ("ntrex128_jaen_resplit", 0.0), "ntrex_noise": ("ntrex128_jaen_resplit", 0.1),
         "textberg": ("textberg_defr_dev", 0.0)}
 GRID = {"skip": [0.08, 0.10, 0.12], "merge_penalty": [0.03, 0.05, 0.07], "length_weight": [0.15, 0.25]}
 
 
-def load(shared: Path, encoder, max_group: int) -> dict:
-    """Embed every document once; the grid only re-runs the DP."""
-    data = {}
-    for key, (folder, noise) in SETS.items():
-        data[key] = [(encoder.embed_groups(d.src, max_group, d.joiner), encoder.embed_groups(d.tgt, max_group, " "),
-                      np.array([len(s) for s in d.src], float), np.array([len(t) for t in d.tgt], float), d.gold)
-                     for d in load_bench(shared / "data/bench" / folder, noise)]
-    return data
+def load(shared: Path, encoder, params: DocumentParams) -> dict:
+    """Embed every document once; the grid only re-runs the aligner."""
+    return {key: [(embed_document(d.src, d.tgt, encoder, params, d.joiner), d.gold)
+                  for d in load_bench(shared / "data/bench" / folder, noise)]
+            for key, (folder, noise) in SETS.items()}
 
 
 def run(data: dict, params: DocumentParams) -> dict:
-    out = {}
-    for key, docs in data.items():
-        tests = []
-        for sg, tg, sl, tl, _ in docs:
-            band = search_band(sg[0], tg[0], sl, tl, params)
-            tests.append(align_document(sg, tg, sl, tl, params, band).beads)
-        out[key] = score([d[4] for d in docs], tests)["strict_f1"]
-    return out
+    return {key: score([gold for _, gold in docs],
+                       [align_embeddings(emb, params).beads for emb, _ in docs])["strict_f1"]
+            for key, docs in data.items()}
 
 
 def main() -> None:
@@ -54,7 +45,7 @@ def main() -> None:
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     args = ap.parse_args()
     base = DocumentParams()
-    data = load(Path(args.shared), load_encoder(), base.max_group)
+    data = load(Path(args.shared), load_encoder(), base)
     print("  ".join(GRID) + "  " + "  ".join(SETS) + "  mean")
     for values in itertools.product(*GRID.values()):
         params = replace(base, **dict(zip(GRID, values)))

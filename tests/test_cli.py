@@ -251,7 +251,7 @@ def test_evaluate_writes_hypotheses_in_the_gold_format(evaluations):
     runs, out = evaluations
     sizes = _doc_sizes(BENCH)
     files = sorted(p.name for p in (out / "clean").iterdir())
-    assert files == ["car.align", "frog.align", "rain.align"]
+    assert files == [f"{d}.{x}" for d in ("car", "frog", "rain") for x in ("align", "json")]
     for doc, (n, m) in sizes.items():
         text = (out / "clean" / f"{doc}.align").read_text(encoding="utf-8")
         beads = parse_beads(text)

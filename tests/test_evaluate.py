@@ -177,3 +177,16 @@ def test_bench_documents_needs_two_sides(tmp_path):
     (tmp_path / "x.ja").write_text("x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="x.gold"):
         bench_documents(tmp_path)
+
+
+def test_hyp_out_writes_the_alignment_with_scores_beside_each_align(tmp_path, use_encoder):
+    from align.benchmark import evaluate_folder
+    from align.model import Alignment
+    from conftest import FIXTURES
+    evaluate_folder(FIXTURES / "bench_small", hyp_out=tmp_path)
+    for align_file in sorted(tmp_path.glob("*.align")):
+        al = Alignment.loads(align_file.with_suffix(".json").read_text(encoding="utf-8"))
+        # the same beads as the .align, each with its confidence
+        assert [(p.ja, p.en) for p in al.pairs] == parse_beads(align_file.read_text(encoding="utf-8"))
+        assert all(0.0 <= p.score <= 1.0 for p in al.pairs)
+        assert al.mode == "document" and len(al.ja) and len(al.en)

@@ -5,7 +5,8 @@ Latin-token signals on tiny inputs."""
 import numpy as np
 import pytest
 
-from align.headlines import (HeadlineParams, _quote_scores, _token_overlap, match_headlines,
+from align.headlines import (HeadlineParams, _anchor_scores, _quote_scores, _token_overlap,
+                             english_skeleton, features, katakana_skeleton, match_headlines,
                              score_matrix)
 from conftest import SAMPLE
 
@@ -65,12 +66,14 @@ def test_the_sample_headlines_link_to_the_sentences_a_translator_would_pick(samp
         assert any(s in t for t in texts for s in _expected_for(al.en[pair.en[0]].text))
 
 
-def test_a_confident_pick_stands_above_its_runner_up(sample_alignment):
-    # the one with a near-identical headline and a quote match is the clearest
-    pair = next(p for p in sample_alignment.pairs
-                if "Real Progress" in sample_alignment.en[p.en[0]].text)
-    assert pair.score > 0.8
-    assert pair.candidates[0].score - pair.candidates[1].score > 0.5
+def test_a_pick_that_stands_out_is_surer_than_a_close_call(sample_alignment):
+    # Merz's 'remarkable' has one sentence that quotes it; the first headline's
+    # claim is spread over the lede and two later sentences
+    def pair(words):
+        return next(p for p in sample_alignment.pairs if words in sample_alignment.en[p.en[0]].text)
+    clear, close = pair("REMARKABLE"), pair("US Offers Ukraine Security Guarantee")
+    assert clear.score > close.score + 0.2
+    assert clear.candidates[0].score - clear.candidates[1].score > 0.3
 
 
 # -- the signals on tiny inputs ----------------------------------------------------
@@ -150,23 +153,46 @@ def test_token_overlap_counts_shared_latin_tokens_and_numbers():
     assert got[2].tolist() == [0, 0, 0, 1, 0]
 
 
-def test_score_matrix_adds_the_signals_with_their_weights():
+def test_score_matrix_is_the_rankers_weighted_sum_of_the_features():
     headlines = ["NATO Says 'Progress'", "Plain headline"]
-    ja = ["「進展」があったとNATOは述べた。", "関係のない文。", "もう一つの文。"]
-    encode = fake_encoder({"Progress": [1, 0], "進展": [1, 0]})
+    ja = ["「進展」があったとNATOは述べた。", "関係のない文。", "もう一つの文、長いものだ。"]
+    encode = fake_encoder({"Progress": [1, 0], "進展": [1, 0], "関係のない文。": [0.6, 0.8],
+                           "もう一つの文、": [1, 0], "長いものだ。": [0, 1]})
     h = np.array([[1.0, 0.0], [0.0, 1.0]])
     s = np.array([[0.6, 0.8], [0.0, 1.0], [1.0, 0.0]])
-    base = h @ s.T
+    feats = features(h, s, headlines, ja, encode)
+    assert set(feats) == set(HeadlineParams().weights())
+    assert np.allclose(feats["cos"], h @ s.T)
+    # a clause run of the third sentence matches the second headline better than the whole
+    assert feats["coverage"][1, 2] == pytest.approx(1.0) and feats["coverage"][0, 2] >= feats["cos"][0, 2]
+    # NATO is found, Progress (a capitalised word, a name for all it knows) is not
+    assert feats["quote"][0, 0] == pytest.approx(0.65) and feats["anchors"][0].tolist() == [0.5, 0, 0]
+    # the lede prior is the first headline's only
+    assert feats["first"][0].tolist() == [1, 0, 0] and feats["second"][0].tolist() == [0, 1, 0]
+    assert not feats["first"][1].any() and not feats["position"][1].any()
     p = HeadlineParams()
     got = score_matrix(h, s, headlines, ja, encode, p)
-    lead = p.lead_weight * np.exp(-np.arange(3) / 10.0)
-    expected = base + lead[None, :]
-    expected[0, 0] += p.quote_weight * (1.0 - 0.35) + p.token_weight * 1   # quote + NATO
-    assert np.allclose(got, expected)
-    # switching the signals off leaves the cosine
-    off = score_matrix(h, s, headlines, ja, encode,
-                       HeadlineParams(quote_weight=0, token_weight=0, lead_weight=0))
-    assert np.allclose(off, base)
+    assert np.allclose(got, sum(w * feats[k] for k, w in p.weights().items()))
+    # switching all but the cosine off leaves the cosine
+    only_cos = HeadlineParams(**{k: 0.0 for k in p.weights()} | {"cos": 1.0})
+    assert np.allclose(score_matrix(h, s, headlines, ja, encode, only_cos), h @ s.T)
+
+
+@pytest.mark.parametrize("english, katakana", [
+    ("Warren", "ウォレン"), ("Lavrov", "ラブロフ"), ("Trump", "トランプ"), ("Hamilton", "ハミルトン"),
+    ("Kavanaugh", "カバノー"), ("Sturridge", "スターリッジ"), ("Chelsea", "チェルシー"), ("Paddington", "パディントン"),
+])
+def test_names_meet_across_scripts(english, katakana):
+    assert english_skeleton(english) == katakana_skeleton(katakana)
+
+
+def test_anchors_count_names_in_katakana_and_numbers():
+    got = _anchor_scores(["Warren takes a 'hard look' at 2020", "Nothing to match here"],
+                         ["エリザベス ウォレン氏は2020年に出馬を検討する。", "ボストンの新聞が報じた。"])
+    # anchors of the first: Warren and 2020 (not a stop word, not too short)
+    assert got[0].tolist() == [1.0, 0.0]
+    assert got[1].tolist() == [0.0, 0.0]
+    assert katakana_skeleton("ボストン") != english_skeleton("Warren")
 
 
 def test_match_headlines_ranks_candidates():

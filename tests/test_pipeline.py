@@ -189,8 +189,24 @@ def test_link_confidence_rises_with_similarity():
         values = [confidence.link_confidence(s, merged) for s in sims]
         assert all(0.0 <= v <= 1.0 for v in values)
         assert all(a < b for a, b in zip(values, values[1:]))
-    # a merged bead needs more evidence than a 1-1 with the same similarity
-    assert confidence.link_confidence(0.2, True) < confidence.link_confidence(0.2, False)
+    # a merged bead needs more evidence than a 1-1 with the same similarity and shape gain
+    assert confidence.link_confidence(0.2, True, gain=0.0) < confidence.link_confidence(0.2, False, gain=0.0)
+
+
+def test_shape_gain_moves_confidence_the_right_way():
+    gains = [-0.3, -0.1, 0.0, 0.1, 0.3]
+    for merged in (False, True):
+        values = [confidence.link_confidence(0.2, merged, gain=g) for g in gains]
+        assert all(a < b for a, b in zip(values, values[1:]))
+    # an orphan that would raise its neighbour's cosine by joining it is less surely alone
+    values = [confidence.skip_confidence(0.0, g) for g in gains]
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+def test_bead_confidence_picks_the_curve_of_the_kind():
+    assert confidence.bead_confidence(1, 1, 0.2, 0.6, 0.1) == confidence.link_confidence(0.2, False, 0.6, 0.1)
+    assert confidence.bead_confidence(2, 1, 0.2, 0.6, 0.1) == confidence.link_confidence(0.2, True, 0.6, 0.1)
+    assert confidence.bead_confidence(0, 1, 0.2, float("nan"), 0.1) == confidence.skip_confidence(0.2, 0.1)
 
 
 def test_skip_confidence_falls_as_the_best_near_match_improves():
@@ -246,3 +262,60 @@ def test_unrelated_texts_get_low_confidence_and_a_warning(use_encoder):
     good = align_texts("猫が好きです。\n今日は雨です。", "I like cats.\nIt is raining today.",
                        mode="document", presegmented=True)
     assert "warning" not in good.meta and min(p.score for p in good.pairs) >= 0.5
+
+
+RATES_JA = ("日本銀行は木曜日、政策金利を0.5%に引き上げ、1月以来の利上げとなった。"
+            "植田総裁は記者会見で、物価の上昇が続いていると述べた。"
+            "円相場は発表の後、対ドルで上昇した。"
+            "市場では年内の追加利上げを予想する声が多い。")
+RATES_EN = ("The Bank of Japan raised rates to 0.5% on Thursday. It was the first hike since January. "
+            "Governor Ueda told a news conference that prices keep rising. "
+            "The yen rose against the dollar after the announcement. "
+            "Many in the market expect another hike this year.")
+
+
+def test_a_short_sentence_split_off_is_never_a_confident_orphan(use_encoder):
+    # one Japanese sentence translated as two English ones: the short second
+    # one belongs with it, and if the aligner leaves it alone it must say it is unsure
+    al = align_texts(RATES_JA, RATES_EN, mode="document")
+    hike = next(j for j, s in enumerate(al.en) if s.text.startswith("It was the first hike"))
+    pair = next(p for p in al.pairs if hike in p.en)
+    assert pair.ja == (0,) or pair.score < 0.8, (pair, al.pairs)
+    orphans = [p for p in al.pairs if not (p.ja and p.en)]
+    assert all(p.score < 0.8 for p in orphans), al.pairs
+
+
+def test_rescore_gives_an_edited_pair_a_real_confidence(use_encoder):
+    ja = [s.text for s in __import__("align.segment", fromlist=["split"]).split(JA, "ja")]
+    en = [s.text for s in __import__("align.segment", fromlist=["split"]).split(EN, "en")]
+    jv, ev = use_encoder.encode(ja), use_encoder.encode(en)
+    # Merz's sentence with its translation, and with an unrelated one
+    right = confidence.rescore(jv[3], ev[2], jv, ev)
+    wrong = confidence.rescore(jv[3], ev[4], jv, ev)
+    assert right > 0.8 > 0.5 > wrong
+    # the 2-1 pair as the reviewer merges it: both Japanese sentences joined
+    merged = confidence.rescore(use_encoder.encode([ja[1] + ja[2]])[0], ev[1], jv, ev, merged=True)
+    assert merged > confidence.rescore(jv[2], ev[1], jv, ev)
+    # an orphan with a counterpart is unlikely alone; one without is likely (not
+    # sure: rescore does not know the links beside it)
+    with_counterpart = confidence.rescore(None, ev[3], jv, ev)
+    without = confidence.rescore(use_encoder.encode([UNTRANSLATED])[0], None, jv, ev)
+    assert with_counterpart < 0.5 < 0.6 < without
+
+
+def test_an_orphan_split_off_its_sentence_is_less_sure_than_a_real_omission(use_encoder):
+    # the aligner made to miss the split (merges too dear): the orphan would
+    # raise its neighbour's cosine by joining it, and is short
+    from dataclasses import replace
+    from align.document import DocumentParams
+    from align.segment import split
+    en = [Segment(s.text) for s in split(RATES_EN, "en")]
+    no_merges = replace(DocumentParams(), merge_penalty=1.0)
+    scores = []
+    for ja_text in (RATES_JA, RATES_JA.replace("、1月以来の利上げとなった", "")):   # split, omission
+        ja = [Segment(s.text) for s in split(ja_text, "ja")]
+        pairs = align_segments(ja, en, params=no_merges).pairs
+        assert pairs[1].ja == () and pairs[1].en == (1,)
+        scores.append(pairs[1].score)
+    missed_split, omission = scores
+    assert omission > 0.95 and missed_split < omission - 0.1
