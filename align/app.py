@@ -29,9 +29,9 @@ from align.store import Project, ProjectNotFound, Store, default_db_path
 log = logging.getLogger("taiyaku.app")
 
 MODELS = [DEFAULT_MODEL, "sentence-transformers/LaBSE", "intfloat/multilingual-e5-small"]
-VIEWS = ["Review", "Map", "Export", "New alignment"]
-VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:",
-              "Export": ":material/download:", "New alignment": ":material/add:"}
+VIEWS = ["Review", "Map", "Export", "Corpus", "New alignment"]
+VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:", "Export": ":material/download:",
+              "Corpus": ":material/folder_open:", "New alignment": ":material/add:"}
 USER_ERRORS = TaiyakuError  # every error the package raises on purpose
 
 SHORTCUTS = [
@@ -308,6 +308,40 @@ def view_new() -> None:
         finish_new(projects.sample_project(get_store(), report), "The sample article.")
 
 
+def view_corpus() -> None:
+    """A corpus run (``taiyaku corpus … -o OUT_DIR``): its documents, most in
+    need of review first; one opens in the review grid; the corpus's TMX and
+    TSV are written again with the reviewed text."""
+    ss, store = st.session_state, get_store()
+    folder = st.text_input("Corpus run folder (the OUT_DIR of `taiyaku corpus`)", key="corpus_dir")
+    if not folder.strip():
+        return
+    try:
+        docs = projects.corpus_documents(folder)
+    except USER_ERRORS as e:
+        st.error(str(e))
+        return
+    progress = {tuple(s.filename for s in i.sources): f"{i.confirmed} / {i.total}" for i in store.list_projects()}
+    import pandas as pd
+
+    table = pd.DataFrame([{
+        "Japanese": d["ja_file"], "English": d["en_file"], "pairing": d["score"], "method": d["method"],
+        "links": d["links"], "under 0.8": d["needs_review"],
+        "reviewed": progress.get((projects._corpus_source(folder, d),), "not opened")} for d in docs])
+    st.caption(f"{len(docs)} aligned documents, most in need of review first. Pick one to review it.")
+    picked = st.dataframe(table, key="corpus_table", hide_index=True, on_select="rerun",
+                          selection_mode="single-row").selection.rows
+    if picked and st.button(f"Review {docs[picked[0]]['ja_file']}", key="corpus_open", type="primary"):
+        finish_new(projects.open_corpus_document(store, folder, docs[picked[0]]), "A corpus document.")
+    c = st.columns([1, 1, 2], vertical_alignment="bottom")
+    confirmed = c[0].checkbox("Confirmed pairs only", key="corpus_confirmed")
+    floor = c[1].number_input("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="corpus_min")
+    if c[2].button("Write corpus.tmx and corpus.tsv with the reviewed text", key="corpus_export"):
+        report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
+        st.success(f"{report['units']['written']} units written to {plain(folder)} "
+                   f"({report['units']['merged']} identical ones merged).")
+
+
 def finish_new(pid: int, message: str, warning: str | None = None) -> None:
     open_project(pid)
     st.session_state.pending_view = "Review"
@@ -389,6 +423,9 @@ def main() -> None:
     view = st.segmented_control("View", VIEWS, key="view", required=True,
                                 format_func=lambda v: f"{VIEW_ICONS[v]} {v}", label_visibility="collapsed")
     show_notices()
+    if view == "Corpus":
+        view_corpus()
+        return
     if view == "New alignment" or project is None:
         st.markdown("#### New alignment")
         view_new()

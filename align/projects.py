@@ -131,3 +131,53 @@ def project_rows(store: Store) -> list[ProjectRow]:
             for i in store.list_projects()]
     rows.sort(key=lambda r: (r.opened or r.updated).timestamp(), reverse=True)
     return rows
+
+
+# -- a corpus run (python -m align corpus … -o OUT_DIR) as a set of projects ----------------
+
+def corpus_documents(out_dir: str | Path) -> list[dict]:
+    """The aligned documents of a corpus run, most in need of review first
+    (``report.json``), each with its alignment file's path."""
+    import json
+
+    from .corpus import _need
+
+    out = Path(out_dir).expanduser()
+    try:
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        documents = [d for d in report["documents"] if isinstance(d, dict) and d.get("alignment")]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{out}: not a corpus run (no readable report.json; make one with "
+                         "`taiyaku corpus JA_DIR EN_DIR -o OUT_DIR`)") from None
+    return sorted(documents, key=_need)
+
+
+def _corpus_source(out_dir: str | Path, doc: dict) -> str:
+    return str((Path(out_dir).expanduser() / doc["alignment"]).resolve())
+
+
+def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
+    """The project of one corpus document: made from its alignment file the
+    first time, the same project (with its edits) afterwards."""
+    path = _corpus_source(out_dir, doc)
+    for info in store.list_projects():
+        if [s.filename for s in info.sources] == [path]:
+            return info.id
+    pid, _ = import_project(store, Upload(path, Path(path).read_bytes()))
+    store.rename_project(pid, f"{doc['ja_file']} ↔ {doc['en_file']}")
+    return pid
+
+
+def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = False,
+                  min_confidence: float = 0.0) -> dict:
+    """Write every reviewed document back into the corpus run (its alignment
+    file, atomically), then the corpus's TMX, TSV and report again."""
+    from .corpus import write_exports
+    from .export import write
+
+    paths = {_corpus_source(out_dir, d) for d in corpus_documents(out_dir)}
+    for info in store.list_projects():
+        names = [s.filename for s in info.sources]
+        if len(names) == 1 and names[0] in paths:
+            write(store.open_project(info.id).current, names[0], "json")
+    return write_exports(out_dir, confirmed_only=confirmed_only, min_confidence=min_confidence)

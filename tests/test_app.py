@@ -290,3 +290,18 @@ def test_if_the_sample_cannot_be_aligned_the_app_offers_a_new_alignment(db, monk
     assert not at.exception and not at.error
     assert "no model here" in at.warning[0].value
     assert at.button(key="new_align") is not None
+
+
+def test_the_corpus_view_lists_a_run_and_writes_its_memory_again(db, tmp_path):
+    from test_projects import corpus_run
+
+    out = corpus_run(tmp_path)
+    at = ok(app(new_doc_project(db)))
+    at.segmented_control(key="view").set_value("Corpus").run()
+    at.text_input(key="corpus_dir").set_value(str(out)).run()
+    table = ok(at).dataframe[0].value
+    assert list(table["Japanese"]) == ["a.txt", "b.txt"] and list(table["reviewed"]) == ["not opened"] * 2
+    at.button(key="corpus_export").click().run()
+    assert "units written" in ok(at).success[0].value
+    at.text_input(key="corpus_dir").set_value(str(tmp_path / "nothing")).run()
+    assert "not a corpus run" in at.error[0].value

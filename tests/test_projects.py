@@ -67,3 +67,48 @@ def test_import_and_the_project_list(store):
     rows = projects.project_rows(store)
     assert [r.id for r in rows] == [pid, other]  # the most recently opened first
     assert rows[0].progress == "1 / 2 confirmed" and rows[0].name == "old"
+
+
+# -- a corpus run as projects ---------------------------------------------------------------
+
+def corpus_run(tmp_path):
+    """A corpus run's folder as `taiyaku corpus` leaves it: documents.tsv,
+    alignments/, and the report that write_exports makes from them."""
+    from align import corpus
+
+    out = tmp_path / "run"
+    (out / "alignments").mkdir(parents=True)
+    docs = {"a.txt": (0.3, "a_en.txt"), "b.txt": (0.95, "b_en.txt")}
+    lines = ["ja_file\ten_file\tscore\tmethod"]
+    for ja_file, (score, en_file) in docs.items():
+        al = Alignment((Segment(f"{ja_file}の文です。"), Segment("二つ目。")),
+                       (Segment(f"Sentence of {ja_file}."), Segment("Second.")),
+                       (Pair((0,), (0,), score), Pair((1,), (1,), 0.9)))
+        (out / "alignments" / f"{ja_file[:-4]}.json").write_text(al.dumps(), encoding="utf-8")
+        lines.append(f"{ja_file}\t{en_file}\t0.9\tcontent")
+    (out / "documents.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus.write_exports(out)
+    return out
+
+
+def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp_path):
+    out = corpus_run(tmp_path)
+    docs = projects.corpus_documents(out)
+    assert [d["ja_file"] for d in docs] == ["a.txt", "b.txt"]  # the one with a weak link first
+    pid = projects.open_corpus_document(store, out, docs[0])
+    assert projects.open_corpus_document(store, out, docs[0]) == pid  # the same project again
+    assert store.project_info(pid).name == "a.txt ↔ a_en.txt"
+    project = store.open_project(pid)
+    project.apply("edit_text", "en", 0, "Reviewed sentence.")
+    project.apply("confirm", 0)
+    report = projects.export_corpus(store, out, confirmed_only=True)
+    assert report["units"]["written"] == 1
+    tsv = (out / "corpus.tsv").read_text(encoding="utf-8")
+    assert tsv.split("\t")[:2] == ["a.txtの文です。", "Reviewed sentence."]
+    saved = Alignment.loads((out / "alignments" / "a.json").read_text(encoding="utf-8"))
+    assert saved.pairs[0].status == "confirmed"
+
+
+def test_a_folder_that_is_not_a_corpus_run_says_so(tmp_path):
+    with pytest.raises(InputError, match="not a corpus run"):
+        projects.corpus_documents(tmp_path)
