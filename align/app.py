@@ -23,7 +23,7 @@ from align import export, grid, heatmap, projects, review
 from align.encoders import DEFAULT_MODEL
 from align.errors import TaiyakuError
 from align.pipeline import MODES
-from align.review_grid import review_grid
+from align.review_grid import KEYS, review_grid
 from align.store import Project, ProjectNotFound, Store, default_db_path
 
 log = logging.getLogger("taiyaku.app")
@@ -33,27 +33,6 @@ VIEWS = ["Review", "Map", "Export", "Corpus", "New alignment"]
 VIEW_ICONS = {"Review": ":material/fact_check:", "Map": ":material/grid_on:", "Export": ":material/download:",
               "Corpus": ":material/folder_open:", "New alignment": ":material/add:"}
 USER_ERRORS = TaiyakuError  # every error the package raises on purpose
-
-SHORTCUTS = [
-    ("J / K, ↓ / ↑", "next / previous pair (PgDn, PgUp, Home, End)"),
-    ("N", "next pair needing review"),
-    ("A", "confirm, go to the next pair"),
-    ("Shift+A", "confirm every shown pair up to here"),
-    ("U", "unconfirm"),
-    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret)"),
-    ("✂ (click)", "cut a segment at a sentence end"),
-    ("M / Shift+M", "merge with next / previous pair"),
-    ("S", "split the pair in two"),
-    ("G / Shift+G", "join the pair's Japanese / English segments into one"),
-    ("Shift+↑ / ↓", "move a Japanese segment to the previous / next pair"),
-    ("Alt+↑ / ↓", "move an English segment to the previous / next pair"),
-    ("I / Shift+I", "Japanese / English without counterpart (1-0 / 0-1)"),
-    ("Ctrl+click, [ / ]", "pick segments (any, or the pair's Japanese / English)"),
-    ("L", "link the picked segments as one pair (may cross others)"),
-    ("Delete", "unlink the pair, or the one picked segment"),
-    ("1 … 5", "headlines: link the ranked candidate"),
-    ("Z / Shift+Z", "undo / redo"),
-]
 
 CSS = """<style>
 .block-container { padding-top: 2rem; padding-bottom: 1rem; }
@@ -381,7 +360,7 @@ def sidebar(project: Project | None) -> None:
         st.button("New alignment…", icon=":material/add:", key="side_new", width="stretch",
                   on_click=lambda: ss.__setitem__("pending_view", "New alignment"))
         st.markdown("#### Keys")
-        keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{w}</td></tr>" for k, w in SHORTCUTS)
+        keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{w}</td></tr>" for k, w in KEYS)
         st.html(f'<table class="shortcuts">{keys}</table>')
 
 

@@ -16,6 +16,8 @@ from align import export
 from align.model import Alignment, Pair, Segment
 from align.store import Store
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or whole page runs
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # the first run loads the encoder and aligns the sample
 

@@ -15,6 +15,8 @@ from align import export
 from align.model import Alignment
 from conftest import FIXTURES, REPO, SAMPLE, assert_partition
 
+pytestmark = pytest.mark.slow  # the CLI as subprocesses
+
 BENCH = FIXTURES / "bench_small"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"

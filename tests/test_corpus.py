@@ -21,6 +21,8 @@ from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, ma
 from conftest import REPO, SAMPLE
 from test_cli import assert_clean_error, cli
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or whole page runs
+
 # -- pairing --------------------------------------------------------------------------
 
 

@@ -599,9 +599,9 @@ class HeadlineMachine(HistoryMachine):
 
 
 STATEFUL = settings(max_examples=200, stateful_step_count=30, deadline=None)
-TestDocumentEdits = HistoryMachine.TestCase
+TestDocumentEdits = pytest.mark.slow(HistoryMachine.TestCase)
 TestDocumentEdits.settings = STATEFUL
-TestHeadlineEdits = HeadlineMachine.TestCase
+TestHeadlineEdits = pytest.mark.slow(HeadlineMachine.TestCase)
 TestHeadlineEdits.settings = STATEFUL
 
 

@@ -305,6 +305,7 @@ def tiny_model(tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.slow
 def test_sentence_transformers_model_by_path(tiny_model):
     enc = encoders.load_encoder(str(tiny_model))
     assert isinstance(enc.inner, encoders.SentenceTransformerEncoder)
@@ -324,6 +325,7 @@ def test_sentence_transformers_model_by_path(tiny_model):
     assert np.allclose(out, direct, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pipeline_with_a_sentence_transformers_model(tiny_model):
     from align.pipeline import align_texts
     ja = ("米国はウクライナに安全の保証を提示した。ロシアはまだコメントしていない。"

@@ -251,6 +251,7 @@ def surrogate_pairs_joined(text):
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
+@pytest.mark.slow
 @FAST
 @given(alignments(), st.booleans())
 @example(HUGE, False)
@@ -271,6 +272,7 @@ def test_tmx_is_well_formed_and_round_trips(al, include_empty):
             load_alignment(data, "rt.tmx")
 
 
+@pytest.mark.slow
 @FAST
 @given(alignments(), st.booleans(), st.booleans(), st.booleans())
 @example(HUGE, True, True, False)
@@ -294,6 +296,7 @@ def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom)
             load_alignment(data, "rt.tsv")
 
 
+@pytest.mark.slow
 @FAST
 @given(alignments())
 @example(HUGE)
@@ -310,6 +313,7 @@ def test_json_round_trips_exactly(al):
 
 # -- XLSX and Excel-safe TSV over the same hostile strings ---------------------
 
+@pytest.mark.slow
 @FAST
 @given(alignments())
 def test_xlsx_holds_every_text_it_can_and_says_what_it_drops(al):
@@ -324,6 +328,7 @@ def test_xlsx_holds_every_text_it_can_and_says_what_it_drops(al):
     assert bool(export.notes(al, "xlsx")) == bool(dropped)
 
 
+@pytest.mark.slow
 @FAST
 @given(alignments())
 def test_excel_safe_tsv_starts_no_cell_with_a_formula(al):
@@ -358,6 +363,7 @@ def assert_model_or_one_line(data: bytes, name: str) -> None:
         export.render(al, fmt)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=2000)
 @given(st.dictionaries(st.sampled_from(["ja", "en", "pairs", "mode", "meta"]), JSON_VALUES),
        st.sampled_from(["a.json", "a"]))
@@ -373,6 +379,7 @@ def test_fuzz_importers_with_format_fragments(text, name, encoding):
     assert_model_or_one_line(text.encode(encoding, "surrogatepass"), name)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=2000)
 @given(alignments(), st.sampled_from(["json", "tmx", "tsv"]), st.data())
 def test_fuzz_importers_with_damaged_exports(al, fmt, data):

@@ -12,7 +12,8 @@ from align import export
 from test_export import make
 
 OMEGAT = shutil.which("omegat")
-pytestmark = pytest.mark.skipif(OMEGAT is None, reason="OmegaT is not installed (no `omegat` on PATH)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(OMEGAT is None, reason="OmegaT is not installed (no `omegat` on PATH)")]
 
 # Sentence segmentation off: each paragraph of the source is one segment, so a
 # merged pair (two sentences, one TMX entry) still meets its Japanese line.

@@ -11,6 +11,28 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 NAME = "taiyaku_review_grid"
 
+# The grid's keys (grid.js binds them), as the sidebar lists them.
+KEYS = [
+    ("J / K, ↓ / ↑", "next / previous pair (PgDn, PgUp, Home, End)"),
+    ("N", "next pair needing review"),
+    ("A", "confirm, go to the next pair"),
+    ("Shift+A", "confirm every shown pair up to here"),
+    ("U", "unconfirm"),
+    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret)"),
+    ("✂ (click)", "cut a segment at a sentence end"),
+    ("M / Shift+M", "merge with next / previous pair"),
+    ("S", "split the pair in two"),
+    ("G / Shift+G", "join the pair's Japanese / English segments into one"),
+    ("Shift+↑ / ↓", "move a Japanese segment to the previous / next pair"),
+    ("Alt+↑ / ↓", "move an English segment to the previous / next pair"),
+    ("I / Shift+I", "Japanese / English without counterpart (1-0 / 0-1)"),
+    ("Ctrl+click, [ / ]", "pick segments (any, or the pair's Japanese / English)"),
+    ("L", "link the picked segments as one pair (may cross others)"),
+    ("Delete", "unlink the pair, or the one picked segment"),
+    ("1 … 5", "headlines: link the ranked candidate"),
+    ("Z / Shift+Z", "undo / redo"),
+]
+
 _component = None
 
 
