@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import operator
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, get_args
 
 from .errors import TaiyakuError
-from .model import Alignment, Candidate, Pair, Segment
+from .model import Alignment, Candidate, Pair, Segment, Side
 
-SIDES = ("ja", "en")
+SIDES: tuple[Side, ...] = get_args(Side)
 _LANG = {"ja": "Japanese", "en": "English"}
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .errors import InputError
-from .sources import sentence_case
+from .normalise import sentence_case
 
 DEFAULT_MODEL = "use-m3"
 Progress = Callable[[int, int], None]

@@ -223,7 +223,7 @@ def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = Fals
         return al.with_pairs(())
     if keep_marks:
         return al
-    from .sources import without_marks
+    from .normalise import without_marks
 
     return replace(al, en=tuple(replace(s, text=without_marks(s.text) or s.text, start=None, end=None)
                                 if without_marks(s.text) != s.text else s for s in al.en))

@@ -205,7 +205,7 @@ def map_similarities(al: Alignment, model: str | None) -> tuple[Similarities | N
     from pathlib import Path
 
     from .encoders import DEFAULT_MODEL, is_loaded, load_encoder
-    from .sources import headline_key
+    from .normalise import headline_key
 
     model = model or DEFAULT_MODEL
     if not (model == DEFAULT_MODEL or is_loaded(model) or Path(model).is_dir()):

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, get_args
 
-STATUSES = ("auto", "edited", "confirmed")
-MODES = ("document", "headlines")
+Status = Literal["auto", "edited", "confirmed"]
+Mode = Literal["document", "headlines"]
+Side = Literal["ja", "en"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class Pair:
     ja: tuple[int, ...]
     en: tuple[int, ...]
     score: float = 0.0
-    status: str = "auto"
+    status: Status = "auto"
     candidates: tuple[Candidate, ...] = ()
     edited: bool = False
 
@@ -108,7 +111,7 @@ class Alignment:
     ja: tuple[Segment, ...]
     en: tuple[Segment, ...]
     pairs: tuple[Pair, ...]
-    mode: str = "document"
+    mode: Mode = "document"
     meta: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

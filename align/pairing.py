@@ -35,7 +35,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .confidence import TRANSLATION
-from .sources import headline_key
+from .normalise import headline_key
 
 TITLE, CONTENT, GIVEN = "title", "content", "given"
 THRESHOLD = 0.5

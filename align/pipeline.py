@@ -16,13 +16,14 @@ from .document import DocumentParams, DocumentResult, align_document, search_ban
 from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
-from .model import Alignment, Candidate, Pair, Segment
+from .model import MODES as ALIGNMENT_MODES, Alignment, Candidate, Pair, Segment
 from .segment import inner_sentence_ends, split, split_lines
-from .sources import detect_language, has_headline_block, headline_key, parse_article
+from .normalise import headline_key
+from .sources import detect_language, has_headline_block, parse_article
 
 # progress(stage, done, total): stage is "embedding" or "aligning"
 Progress = Callable[[str, int, int], None]
-MODES = ("auto", "document", "headlines")
+MODES = ("auto", *ALIGNMENT_MODES)  # what align_texts takes: the model's modes, or auto
 
 
 def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",

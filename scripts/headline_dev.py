@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from align.encoders import load_encoder  # noqa: E402
 from align.headlines import HeadlineParams, _token_overlap, features  # noqa: E402
-from align.sources import headline_key  # noqa: E402
+from align.normalise import headline_key  # noqa: E402
 
 DEV = ROOT / "benchmarks" / "headlines_ntrex.tsv"
 FOLDS = 10

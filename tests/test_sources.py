@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from align import sources
 from align.errors import InputError
+from align.normalise import headline_key
 from align.sources import (MAX_BYTES, Article, decode, detect_language, has_headline_block,
-                           headline_key, parse_article, read_bytes_source, read_source)
+                           parse_article, read_bytes_source, read_source)
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
 SAMPLE = SAMPLE_PATH.read_text(encoding="utf-8")
