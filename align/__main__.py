@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError, TaiyakuError, printable
+from .formats import by_extension
 
 EXIT_BAD_INPUT = 2
 # --presegmented: lines a side. Memory grows with the segment count (50k lines a side
@@ -186,11 +187,11 @@ def _format(args, inputs: list[str]) -> str:
         if not _LANG_TAG.fullmatch(tag):
             raise InputError(f"{option} {tag[:40]!r}: not a language code such as ja-JP or en")
     suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
-    by_suffix = {"json": "json", "tmx": "tmx", "xlsx": "xlsx", "tsv": "tsv", "tab": "tsv", "txt": "tsv", "": "tsv"}
-    if not args.format and suffix not in by_suffix:
+    known = by_extension(args.output) if args.output else None
+    if not args.format and suffix and known is None:
         raise InputError(f"{args.output}: cannot tell the format from .{suffix}; "
                          "use .tsv, .json, .tmx or .xlsx, or give --format")
-    fmt = args.format or by_suffix[suffix]
+    fmt = args.format or (known.name if known else "tsv")
     if args.output:
         folder = Path(args.output).resolve().parent
         if not folder.is_dir():

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 # Absolute imports: Streamlit may run this file as a script (`taiyaku app`).
-from align import export, grid, heatmap, projects, review
+from align import export, formats, grid, heatmap, projects, review
 from align.encoders import DEFAULT_MODEL
 from align.errors import TaiyakuError
 from align.pipeline import MODES
@@ -199,9 +199,7 @@ def view_export(project: Project) -> None:
                                             key="exp_keep_marks")
     base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
     with st.container(horizontal=True, gap="small"):
-        for fmt, mime in (("tsv", "text/tab-separated-values"), ("json", "application/json"),
-                          ("tmx", "application/x-tmx+xml"),
-                          ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        for fmt, mime in ((f.name, f.mime) for f in formats.FORMATS):
             extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
             try:
                 body = export.render(al, fmt, **options, **extra)

@@ -33,7 +33,7 @@ from . import __version__
 from .errors import InputError
 from .model import Alignment, Pair
 
-FORMATS = ("tsv", "json", "tmx", "xlsx")
+from .formats import NAMES as FORMATS
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Every character str.splitlines() breaks on, so no reader of any kind sees an

@@ -12,11 +12,11 @@ import os
 from pathlib import Path
 
 from .errors import InputError
+from .formats import by_extension
 from .model import STATUSES, Alignment, Pair, Segment
 
 # An alignment holds both texts and their offsets: a few times its 20 MB sources.
 MAX_BYTES = 100 * 1024 * 1024
-_BY_EXTENSION = {".json": "json", ".tmx": "tmx", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # First-row cells that mark a TSV header rather than a pair.
@@ -38,7 +38,8 @@ def load_alignment(path_or_bytes: str | os.PathLike | bytes, name: str | None = 
         name = name or str(path_or_bytes)
     if not data.strip():
         raise InputError(f"{name}: empty file")
-    fmt = _BY_EXTENSION.get(Path(name).suffix.lower()) or _sniff(data)
+    known = by_extension(name)
+    fmt = known.name if known and known.readable else _sniff(data)
     return {"json": _load_json, "tmx": _load_tmx, "tsv": _load_tsv}[fmt](data, name)
 
 

@@ -298,3 +298,14 @@ def test_a_crossing_link_exports_in_japanese_order():
     assert lines == ["一。\tOne.", "二。\tTwo.", "三。\tThree."]
     tmx = etree.fromstring(export.render(crossed, "tmx"))
     assert [tu.findall("tuv")[0].findtext("seg") for tu in tmx.findall("body/tu")] == ["一。", "二。", "三。"]
+
+
+def test_one_format_table_for_exports_imports_and_the_command_line():
+    from align import formats, imports
+    assert export.FORMATS == formats.NAMES == ("tsv", "json", "tmx", "xlsx")
+    assert formats.by_extension("a.TMX").name == "tmx" and formats.by_extension("a.tab").name == "tsv"
+    assert formats.by_extension("a.docx") is None
+    for f in formats.FORMATS:  # every format renders; every readable one reads back
+        data = export.render(SAMPLE, f.name)
+        if f.readable:
+            assert imports.load_alignment(data, "x" + f.extensions[0]).pairs
