@@ -59,7 +59,11 @@ def parse(message: Any) -> tuple[str, list[dict], dict | None]:
     ``have`` (the segment fingerprints the grid keeps) is read by ``have``."""
     if not isinstance(message, dict):
         raise BadMessage("not a grid message")
-    if len(json.dumps(message, default=str)) > MAX_MESSAGE_BYTES:
+    try:
+        size = len(json.dumps(message, default=str))
+    except (ValueError, RecursionError):  # nested beyond reason
+        raise BadMessage("the message is not plain JSON") from None
+    if size > MAX_MESSAGE_BYTES:
         raise BadMessage("the message is too large")
     client = message.get("client")
     if not isinstance(client, str) or not _CLIENT.fullmatch(client):

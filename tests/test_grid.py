@@ -126,6 +126,14 @@ def test_bad_messages_are_refused(message, match):
         grid.parse(message)
 
 
+def test_a_message_nested_beyond_reason_is_refused():
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(BadMessage, match="plain JSON"):
+        grid.parse({"client": "t", "ops": [], "x": deep})
+
+
 def test_parse_sorts_operations_and_keeps_the_view():
     client, parsed, view = grid.parse({"client": "tab-1", "view": {"pair": 3},
                                        "ops": [{"seq": 2, "op": "undo"}, {"seq": 1, "op": "confirm", "args": [0]}]})
