@@ -328,3 +328,20 @@ def test_the_editor_survives_a_redraw_and_closes_cleanly(server, browser, db):
     expect(page.locator("textarea.ed")).to_have_count(0)
     box = current(page).bounding_box()
     assert box and box["y"] + box["height"] <= 900  # the current row is on screen
+
+
+def test_a_refused_operation_says_why_once_and_later_keys_still_land(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    with Store(db) as store:  # meanwhile another window merges two pairs: the indices moved
+        store.open_project(pid).apply("merge_next", 4)
+    page.keyboard.press("a")
+    expect(page.locator(".msg")).to_contain_text("another window")
+    expect(page.locator('[role="row"]')).to_have_count(5)  # the saved state, with the reason
+    saved(page)
+    page.keyboard.press("Home")
+    page.keyboard.press("a")  # later keys land (the refusal is not handled again)
+    page.keyboard.press("a")
+    saved(page)
+    assert [p.status for p in stored(db, pid).pairs] == ["confirmed", "confirmed", "auto", "auto", "edited"]
+    expect(page.locator(".msg")).not_to_contain_text("another window")

@@ -340,7 +340,10 @@ class Grid {
         this.sentAt.delete(o.seq);
       }
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
-      if (ack.error) {
+      // A refusal is handled once (the same ack comes with every later render): the
+      // operations queued until then were made on a state the server never had.
+      if (ack.error && ack.failed > (this.lastFailed || 0)) {
+        this.lastFailed = ack.failed;
         this.pending = [];
         this.say(`Not applied: ${ack.error}`, "error");
         this.undoStack = [];
