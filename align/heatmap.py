@@ -139,6 +139,16 @@ def selected_pairs(selection: Any) -> list[int]:
     return sorted(ks)
 
 
+def _tick_step(n: int) -> int:
+    """A whole step giving at most about a dozen ticks: 1, 2, 5, 10, 20, 50 …"""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if n / step <= 12:
+                return step
+        scale *= 10
+
+
 def heatmap_figure(al: Alignment, sims: Similarities, current: int | None = None):
     """Plotly figure: the similarity matrix, the alignment path over it (one
     marker per pair, coloured by confidence, the pair index as customdata),
@@ -190,10 +200,13 @@ def heatmap_figure(al: Alignment, sims: Similarities, current: int | None = None
         height=max(380, min(720, 260 + 12 * rows)) if headlines else 640,
         margin=dict(l=10, r=10, t=10, b=10), dragmode="select", clickmode="event+select",
         uirevision="taiyaku-map",
+        # Ticks on whole segment numbers (a cell is centred on its number).
         xaxis=dict(title="Japanese sentence" if headlines else "English segment",
-                   range=[0.5, cols + 0.5], showgrid=False, zeroline=False),
+                   range=[0.5, cols + 0.5], showgrid=False, zeroline=False,
+                   tick0=1, dtick=_tick_step(cols)),
         yaxis=dict(title="English headline" if headlines else "Japanese segment",
-                   range=[rows + 0.5, 0.5], showgrid=False, zeroline=False))
+                   range=[rows + 0.5, 0.5], showgrid=False, zeroline=False,
+                   tick0=1, dtick=_tick_step(rows)))
     return fig
 
 

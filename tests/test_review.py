@@ -181,3 +181,9 @@ def test_headline_heatmap_puts_headlines_on_the_y_axis():
     assert fig.layout.yaxis.title.text == "English headline"
 
 
+
+
+def test_map_ticks_fall_on_whole_segment_numbers():
+    fig = heatmap.heatmap_figure(doc([0.9] * 30), heatmap.similarity_matrix(doc([0.9] * 30), fake_encode))
+    assert (fig.layout.xaxis.tick0, fig.layout.xaxis.dtick) == (1, 5)
+    assert [heatmap._tick_step(n) for n in (3, 12, 13, 100, 2000)] == [1, 1, 2, 10, 200]
