@@ -64,7 +64,7 @@ def notice(kind: str, message: str) -> None:
 
 def show_notices() -> None:
     for kind, message in st.session_state.pop("notices", []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(plain(message))  # messages name files and models: shown as text
 
 
 def progress_bar(text: str):
@@ -204,7 +204,7 @@ def view_export(project: Project) -> None:
             try:
                 body = export.render(al, fmt, **options, **extra)
             except USER_ERRORS as e:
-                st.warning(f"{fmt.upper()}: {e}")
+                st.warning(f"{fmt.upper()}: {plain(e)}")
                 continue
             st.download_button(f"Download {fmt.upper()}", body, file_name=f"{base}.{fmt}", mime=mime,
                                key=f"dl_{fmt}", type="primary" if fmt == "tsv" else "secondary",
@@ -257,12 +257,12 @@ def view_new() -> None:
                 model=None if model in (None, DEFAULT_MODEL) else model, progress=report)
         except USER_ERRORS as e:
             bar.empty()
-            st.error(str(e))
+            st.error(plain(e))
             return
         except Exception as e:  # a model that will not load, a library failing: one line
             log.exception("alignment failed")
             bar.empty()
-            st.error(f"Alignment failed: {e}")
+            st.error(f"Alignment failed: {plain(e)}")
             return
         finish_new(pid, f"Aligned: {len(al.pairs)} pairs ({al.mode}). Every edit is saved as you go.",
                    al.meta.get("warning"))
@@ -273,11 +273,11 @@ def view_new() -> None:
         try:
             pid, al = projects.import_project(get_store(), projects.Upload(imp.name, imp.getvalue()))
         except USER_ERRORS as e:
-            st.error(str(e))
+            st.error(plain(e))
             return
         except Exception as e:
             log.exception("import failed")
-            st.error(f"{imp.name}: cannot open ({e})")
+            st.error(f"{plain(imp.name)}: cannot open ({plain(e)})")
             return
         finish_new(pid, f"Opened {imp.name}: {len(al.pairs)} pairs.")
     if st.button("Open the sample article", key="new_sample"):
@@ -296,7 +296,7 @@ def view_corpus() -> None:
     try:
         docs = projects.corpus_documents(folder)
     except USER_ERRORS as e:
-        st.error(str(e))
+        st.error(plain(e))
         return
     progress = {tuple(s.filename for s in i.sources): f"{i.confirmed} / {i.total}" for i in store.list_projects()}
     import pandas as pd
@@ -419,7 +419,7 @@ def run() -> None:
         main()
     except Exception as exc:  # the last net: a message, never a traceback
         log.exception("page failed")
-        st.error(f"Something went wrong: {exc}. Your edits are saved; reload the page to go on.")
+        st.error(f"Something went wrong: {plain(exc)}. Your edits are saved; reload the page to go on.")
 
 
 if __name__ == "__main__":

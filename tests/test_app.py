@@ -7,6 +7,7 @@ test_grid.py."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,11 @@ def grid_data(at: AppTest) -> dict:
     return json.loads(element.proto.json)
 
 
+def shown(element) -> str:
+    """A message as the reader sees it (data in messages is backslash-escaped Markdown)."""
+    return re.sub(r"\\(.)", r"\1", element.value)
+
+
 def page_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -107,7 +113,7 @@ def test_the_url_opens_a_project_and_an_unknown_one_says_so(db):
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.query_params["project"] = wanted
         at.run()
-        assert not at.exception and "no project" in at.warning[0].value
+        assert not at.exception and "no project" in shown(at.warning[0])
 
 
 def test_a_project_reopens_where_the_reviewer_left_it(db):
@@ -230,7 +236,7 @@ def test_swapped_files_get_a_swap_button(db):
     at.segmented_control(key="view").set_value("New alignment").run()
     at.file_uploader(key="up_ja").upload("talks_en.txt", EN_DOC.encode(), "text/plain")
     at.file_uploader(key="up_en").upload("talks_ja.txt", JA_DOC.encode(), "text/plain").run()
-    assert "looks English" in ok(at).warning[0].value
+    assert "looks English" in shown(ok(at).warning[0])
     at.button(key="new_swap").click().run()
     at = ok(at.button(key="new_align").click().run())
     with Store(db) as store:
@@ -250,7 +256,7 @@ def test_a_bad_upload_gets_a_message_and_the_app_goes_on(db, name, data, message
     at.file_uploader(key="up_ja").upload(name, data, "text/plain").run()
     at = at.button(key="new_align").click().run()
     assert not at.exception
-    assert message in at.error[0].value and name in at.error[0].value
+    assert message in shown(at.error[0]) and name in shown(at.error[0])
     with Store(db) as store:
         assert len(store.list_projects()) == 1
 
@@ -259,10 +265,10 @@ def test_pasted_english_alone_or_nothing_gets_a_message(db):
     at = ok(app(new_doc_project(db)))
     at.segmented_control(key="view").set_value("New alignment").run()
     at = at.button(key="new_align").click().run()
-    assert "nothing to align" in at.error[0].value
+    assert "nothing to align" in shown(at.error[0])
     at.text_area(key="paste_ja").set_value("これは日本語の文です。英語はありません。").run()
     at = at.button(key="new_align").click().run()
-    assert "原題" in at.error[0].value and not at.exception
+    assert "原題" in shown(at.error[0]) and not at.exception
 
 
 def test_import_an_exported_alignment(db):
@@ -278,7 +284,7 @@ def test_import_an_exported_alignment(db):
     at.segmented_control(key="view").set_value("New alignment").run()
     at.file_uploader(key="up_import").upload("bad.json", b"{not json", "application/json").run()
     at = at.button(key="new_import").click().run()
-    assert "bad.json" in at.error[0].value and not at.exception
+    assert "bad.json" in shown(at.error[0]) and not at.exception
 
 
 def test_if_the_sample_cannot_be_aligned_the_app_offers_a_new_alignment(db, monkeypatch):
@@ -290,7 +296,7 @@ def test_if_the_sample_cannot_be_aligned_the_app_offers_a_new_alignment(db, monk
     monkeypatch.setattr(align.projects, "align_texts", broken)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error
-    assert "no model here" in at.warning[0].value
+    assert "no model here" in shown(at.warning[0])
     assert at.button(key="new_align") is not None
 
 
@@ -304,6 +310,17 @@ def test_the_corpus_view_lists_a_run_and_writes_its_memory_again(db, tmp_path):
     table = ok(at).dataframe[0].value
     assert list(table["Japanese"]) == ["a.txt", "b.txt"] and list(table["reviewed"]) == ["not opened"] * 2
     at.button(key="corpus_export").click().run()
-    assert "units written" in ok(at).success[0].value
+    assert "units written" in shown(ok(at).success[0])
     at.text_input(key="corpus_dir").set_value(str(tmp_path / "nothing")).run()
-    assert "not a corpus run" in at.error[0].value
+    assert "not a corpus run" in shown(at.error[0])
+
+
+def test_hostile_file_names_are_shown_as_text(db):
+    at = ok(app(new_doc_project(db)))
+    at.segmented_control(key="view").set_value("New alignment").run()
+    name = "![x](http://evil.example/a.png)#[link](http://evil.example).txt"
+    at.file_uploader(key="up_ja").upload(name, b"", "text/plain").run()
+    at = at.button(key="new_align").click().run()
+    raw = at.error[0].value
+    assert "empty" in raw and "](" not in raw and "\\!\\[x\\]" in raw  # escaped: text, not an image
+    assert name in shown(at.error[0])
