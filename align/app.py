@@ -289,7 +289,7 @@ def view_corpus() -> None:
     """A corpus run (``taiyaku corpus … -o OUT_DIR``): its documents, most in
     need of review first; one opens in the review grid; the corpus's TMX and
     TSV are written again with the reviewed text."""
-    ss, store = st.session_state, get_store()
+    store = get_store()
     folder = st.text_input("Corpus run folder (the OUT_DIR of `taiyaku corpus`)", key="corpus_dir")
     if not folder.strip():
         return

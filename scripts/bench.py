@@ -26,7 +26,6 @@ from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from align.benchmark import evaluate_folder  # noqa: E402
 from align.document import DocumentParams  # noqa: E402

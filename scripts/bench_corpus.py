@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from align.workers import read_document  # noqa: E402
 from align.evaluate import bench_documents  # noqa: E402

@@ -15,13 +15,11 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from align import edits  # noqa: E402
 from align.model import Alignment, Pair, Segment  # noqa: E402

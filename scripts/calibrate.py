@@ -31,13 +31,10 @@ from __future__ import annotations
 import argparse
 import random
 from dataclasses import replace
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from align import confidence  # noqa: E402
 from align.document import GAIN_LIMIT, DocumentParams  # noqa: E402

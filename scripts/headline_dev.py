@@ -16,14 +16,11 @@ Newton's method.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
 from align.encoders import load_encoder  # noqa: E402
 from align.headlines import HeadlineParams, _token_overlap, features  # noqa: E402

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from align.encoders import load_encoder  # noqa: E402
 from align.evaluate import load_bench, score  # noqa: E402

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from align.document import DocumentParams  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402

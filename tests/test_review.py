@@ -4,7 +4,6 @@ needs review, the cursor after an edit, cut offers; and the map
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
 
 from align import heatmap, review
 from align.edits import confirm, merge_next
