@@ -313,6 +313,21 @@ def _touching(al: Alignment, side: str, seg_id: int) -> set[int]:
     return ks
 
 
+def _renumbered(al: Alignment, side: str, renumber: Callable[[tuple[int, ...]], tuple[int, ...]],
+                touched: Iterable[int], **changes: Any) -> tuple[Pair, ...]:
+    """The pairs after a side's segments were renumbered (a cut, a join): ids in
+    every pair and candidate mapped by ``renumber``, the ``touched`` pairs
+    marked edited (with ``changes``)."""
+    touched = set(touched)
+    pairs = []
+    for k, p in enumerate(al.pairs):
+        p = replace(p, **{side: renumber(getattr(p, side))})
+        if side == "ja" and p.candidates:
+            p = replace(p, candidates=tuple(Candidate(renumber(c.ja), c.score) for c in p.candidates))
+        pairs.append(_edited(p, **changes) if k in touched else p)
+    return tuple(pairs)
+
+
 def split_segment(al: Alignment, side: str, seg_id: int, at: int) -> Alignment:
     """Cut one segment's text at character offset ``at``. The whitespace at
     the cut goes with neither half (the source text stays as written: each
@@ -342,14 +357,9 @@ def split_segment(al: Alignment, side: str, seg_id: int, at: int) -> Alignment:
             out.extend((i, i + 1) if i == seg_id else (i + (i > seg_id),))
         return tuple(out)
 
-    pairs = []
-    for k, p in enumerate(al.pairs):
-        p = replace(p, **{side: renumber(getattr(p, side))})
-        if side == "ja" and p.candidates:
-            p = replace(p, candidates=tuple(Candidate(renumber(c.ja), c.score) for c in p.candidates))
-        pairs.append(_edited(p) if k in touched else p)
+    pairs = _renumbered(al, side, renumber, touched)
     segs = getattr(al, side)
-    return replace(al, **{side: segs[:seg_id] + halves + segs[seg_id + 1:]}, pairs=tuple(pairs))
+    return replace(al, **{side: segs[:seg_id] + halves + segs[seg_id + 1:]}, pairs=pairs)
 
 
 def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment:
@@ -387,13 +397,8 @@ def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment
                 out.append(j)
         return tuple(out)
 
-    pairs = []
-    for k, p in enumerate(al.pairs):
-        p = replace(p, **{side: renumber(getattr(p, side))})
-        if side == "ja" and p.candidates:
-            p = replace(p, candidates=tuple(Candidate(renumber(c.ja), c.score) for c in p.candidates))
-        pairs.append(_edited(p, candidates=()) if k in holders[0] else p)
-    return replace(al, **{side: segs[:first] + (joined,) + segs[ids[-1] + 1:]}, pairs=tuple(pairs))
+    pairs = _renumbered(al, side, renumber, holders[0], candidates=())
+    return replace(al, **{side: segs[:first] + (joined,) + segs[ids[-1] + 1:]}, pairs=pairs)
 
 
 def edit_text(al: Alignment, side: str, seg_id: int, text: str) -> Alignment:

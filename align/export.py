@@ -225,8 +225,11 @@ def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = Fals
         return al
     from .normalise import without_marks
 
-    return replace(al, en=tuple(replace(s, text=without_marks(s.text) or s.text, start=None, end=None)
-                                if without_marks(s.text) != s.text else s for s in al.en))
+    def clean(seg):
+        text = without_marks(seg.text) or seg.text
+        return seg if text == seg.text else replace(seg, text=text, start=None, end=None)
+
+    return replace(al, en=tuple(clean(s) for s in al.en))
 
 
 def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,

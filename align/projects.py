@@ -59,8 +59,7 @@ def looks_swapped(ja: str | None, en: str | None) -> bool:
 
 
 def read_upload(upload: Upload) -> str:
-    if len(upload.data) > MAX_BYTES:
-        raise InputError(f"{upload.name}: too large (the limit is {MAX_BYTES // 2**20} MB)")
+    """The text of an uploaded file (the readers check its size, encoding, format)."""
     return read_bytes_source(upload.data, upload.name)
 
 
