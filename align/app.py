@@ -198,18 +198,19 @@ def view_export(project: Project) -> None:
         options["keep_marks"] = st.checkbox("Keep Bloomberg's version marks (* and (2)) in headlines",
                                             key="exp_keep_marks")
     base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
+    tsv = export.render(al, "tsv", **options)  # rendered once: the preview and, but for Excel, the download
     with st.container(horizontal=True, gap="small"):
         for fmt, mime in ((f.name, f.mime) for f in formats.FORMATS):
             extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
             try:
-                body = export.render(al, fmt, **options, **extra)
+                body = tsv if fmt == "tsv" and not excel else export.render(al, fmt, **options, **extra)
             except USER_ERRORS as e:
                 st.warning(f"{fmt.upper()}: {plain(e)}")
                 continue
             st.download_button(f"Download {fmt.upper()}", body, file_name=f"{base}.{fmt}", mime=mime,
                                key=f"dl_{fmt}", type="primary" if fmt == "tsv" else "secondary",
                                on_click="ignore")
-    preview = export.render(al, "tsv", **options).decode("utf-8")
+    preview = tsv.decode("utf-8")
     lines = preview.split("\n")
     st.caption(f"TSV preview ({len([x for x in lines if x])} lines)")
     shown = "\n".join(lines[:12]).rstrip("\n") + ("\n…" if len(lines) > 13 else "")
