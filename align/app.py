@@ -240,10 +240,7 @@ def view_new() -> None:
                            help="use-m3 is bundled and works offline; any sentence-transformers model "
                                 "name or folder also works")
     name = c[2].text_input("Project name", key="new_name", placeholder="from the file names")
-    try:
-        texts = [projects.read_upload(u) if u else None for u in (ja, en)]
-    except USER_ERRORS:
-        texts = [None, None]
+    texts = [uploaded_text(u.name, u.data) if u else None for u in (ja, en)]
     if projects.looks_swapped(*texts) or ss.get("swap"):
         if not ss.get("swap"):
             st.warning("The Japanese file looks English and the English one Japanese.")
@@ -284,6 +281,16 @@ def view_new() -> None:
     if st.button("Open the sample article", key="new_sample"):
         bar, report = progress_bar("Aligning the sample…")
         finish_new(projects.sample_project(get_store(), report), "The sample article.")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def uploaded_text(name: str, data: bytes) -> str | None:
+    """An upload's text, decoded once rather than on every rerun (None if unreadable:
+    Align then says why)."""
+    try:
+        return projects.read_upload(projects.Upload(name, data))
+    except USER_ERRORS:
+        return None
 
 
 def view_corpus() -> None:
