@@ -8,7 +8,7 @@ from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from align import edits as E
-from align.edits import EditError, History, Step, check_invariants
+from align.edits import EditError, History, MemoryLog, Step, check_invariants
 from align.model import Alignment, Candidate, Pair, Segment
 
 
@@ -538,10 +538,13 @@ def check_offsets(al: Alignment) -> None:
 
 
 class HistoryMachine(RuleBasedStateMachine):
-    """Random edits, undos and redos, checked against a plain list of states."""
+    """Random edits, undos and redos, checked against a plain list of states.
+    ``make_history`` picks the log: in memory here, SQLite in test_store. Each
+    call carries a client number, which the log must record with it (and only
+    when the call did something)."""
 
     def make_history(self, al):
-        return History(al)
+        return History(MemoryLog(al))
 
     alignments = documents()
 
@@ -550,13 +553,18 @@ class HistoryMachine(RuleBasedStateMachine):
         al = data.draw(self.alignments)
         self.h = self.make_history(al)
         self.states, self.cursor = [self.h.current], 0
+        self.sent = self.recorded = 0
+
+    def client(self):
+        self.sent += 1
+        return ("tab", self.sent)
 
     @rule(data=st.data())
     def edit(self, data):
         before = self.h.current
         name, args = data.draw(st.composite(draw_call)(before))
         try:
-            new = self.h.apply(name, *args)
+            new = self.h.apply(name, *args, client=self.client())
         except EditError:
             assert self.h.current == before and self.h.cursor == self.cursor
             return
@@ -566,22 +574,25 @@ class HistoryMachine(RuleBasedStateMachine):
         del self.states[self.cursor + 1:]
         self.states.append(new)
         self.cursor += 1
+        self.recorded = self.sent
 
     @rule()
     def undo(self):
         if self.cursor == 0:
-            refuses(self.h.undo, match="nothing to undo")
+            refuses(self.h.undo, self.client(), match="nothing to undo")
         else:
             self.cursor -= 1
-            assert self.h.undo() == self.states[self.cursor]
+            assert self.h.undo(self.client()) == self.states[self.cursor]
+            self.recorded = self.sent
 
     @rule()
     def redo(self):
         if self.cursor == len(self.states) - 1:
-            refuses(self.h.redo, match="nothing to redo")
+            refuses(self.h.redo, self.client(), match="nothing to redo")
         else:
             self.cursor += 1
-            assert self.h.redo() == self.states[self.cursor]
+            assert self.h.redo(self.client()) == self.states[self.cursor]
+            self.recorded = self.sent
 
     @invariant()
     def consistent(self):
@@ -592,6 +603,7 @@ class HistoryMachine(RuleBasedStateMachine):
         assert self.h.can_undo == (self.cursor > 0)
         assert self.h.can_redo == (self.cursor < len(self.states) - 1)
         assert len(self.h.steps) == len(self.states) - 1
+        assert self.h.client_seq("tab") == self.recorded
 
 
 class HeadlineMachine(HistoryMachine):
