@@ -7,7 +7,7 @@ Conventions shared by every operation:
 - The input is never changed; a new ``Alignment`` is returned.
 - A pair changed by an edit gets status ``"edited"`` and keeps its score (a
   merge keeps the lower of the two: the merged pair is as sure as its weaker
-  half). Candidates are dropped from a pair whose segments change by hand,
+  half) until a rescoring hook given to ``History.apply`` recomputes it. Candidates are dropped from a pair whose segments change by hand,
   because they ranked alternatives for the old grouping.
 - Confirmed pairs are locked (DESIGN §6, "confirm (lock)"): an edit that would
   change one raises ``EditError`` until it is unconfirmed.

@@ -1,9 +1,11 @@
 """Review projects in SQLite: every edit is saved before the call returns.
 
-A project keeps its whole history as states ``seq = 0..top`` (0 is the aligner's output)
-and a ``cursor`` naming the current one; undo and redo move the cursor, a new edit after
-undo deletes the states above it. So a new process opening the same file gets back the
-current state and the full undo/redo history.
+An open project (``Project``) is an ``edits.History`` over ``ProjectLog``, the ``edits.Log``
+this file keeps; the log reads and writes through the store's own history methods
+(``read_history``, ``write_step``, ``move_cursor``). A project keeps its whole history as
+states ``seq = 0..top`` (0 is the aligner's output) and a ``cursor`` naming the current one;
+undo and redo move the cursor, a new edit after undo deletes the states above it. So a new
+process opening the same file gets back the current state and the full undo/redo history.
 
 Each history row holds the edit (the ``Step``) and its *delta*: where the pairs and each
 side's segments changed, what was there before and what is there after, so the row can be

@@ -2,6 +2,7 @@
 property tests over random edit/undo/redo sequences."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import settings, strategies as st
@@ -403,6 +404,28 @@ def test_history_undo_redo_and_branch():
     a3 = h.apply("split_pair", 0)  # drops the redo branch (a2)
     assert not h.can_redo and h.current == a3 != a2
     assert h.steps == (Step("merge_next", (0,)), Step("split_pair", (0,)))
+
+
+def test_a_rescoring_hook_is_part_of_the_step():
+    seen = []
+
+    def hook(al, ks):
+        seen.append(list(ks))
+        return al.with_pairs([replace(p, score=0.99, rescored=True) if k in ks else p
+                              for k, p in enumerate(al.pairs)])
+
+    h = History(three())
+    h.apply("confirm", 2, rescore=hook)  # changes no pair by hand: nothing to rescore
+    out = h.apply("merge_next", 0, rescore=hook)
+    assert seen == [[], [0]] and out.pairs[0].score == 0.99 and out.pairs[0].rescored
+    assert len(h.steps) == 2 and h.undo().pairs[:2] == three().pairs[:2]  # one undo: both
+    assert h.redo() == out
+    # an edit undoes the rescoring of the pair it changes again
+    assert not E.split_pair(out, 0).pairs[0].rescored
+    # a hook that breaks the alignment is refused like a broken op: nothing recorded
+    with pytest.raises(ValueError):
+        h.apply("split_pair", 0, rescore=lambda al, ks: al.with_pairs(al.pairs[1:]))
+    assert h.current == out and len(h.steps) == 2
 
 
 def test_history_refusals_leave_it_unchanged():
