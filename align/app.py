@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 # Absolute imports: Streamlit may run this file as a script (`taiyaku app`).
-from align import export, formats, grid, heatmap, projects, review
+from align import export, formats, grid, heatmap, projects, rescoring, review
 from align.encoders import DEFAULT_MODEL
 from align.errors import TaiyakuError
 from align.pipeline import MODES
@@ -133,7 +133,7 @@ def on_grid_message() -> None:
     ss.grid_have = grid.have(message)
     try:
         client, ops, view = grid.parse(message)
-        ack = grid.apply_ops(project, client, ops)
+        ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited)
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):

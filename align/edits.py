@@ -7,15 +7,16 @@ Conventions shared by every operation:
 - The input is never changed; a new ``Alignment`` is returned.
 - A pair changed by an edit gets status ``"edited"`` and keeps its score (a
   merge keeps the lower of the two: the merged pair is as sure as its weaker
-  half). Candidates are dropped from a pair whose segments change by hand,
+  half) until a rescoring hook given to ``History.apply`` recomputes it. Candidates are dropped from a pair whose segments change by hand,
   because they ranked alternatives for the old grouping.
 - Confirmed pairs are locked (DESIGN §6, "confirm (lock)"): an edit that would
   change one raises ``EditError`` until it is unconfirmed.
 - An impossible edit raises ``EditError`` with a message for the translator;
   nothing is ever silently left as it was.
 
-``History`` keeps the states for undo/redo and records each step as a ``Step``
-(op name + JSON-safe args) that ``align.store`` persists.
+``History`` is the one undo/redo history: each edit is a ``Step`` (op name +
+JSON-safe args) written to a ``Log``, in memory (``MemoryLog``) or in the
+projects file (``align.store``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import operator
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, get_args
+from typing import Any, Callable, Iterable, Protocol, Sequence, get_args
 
 from .errors import TaiyakuError
 from .model import Alignment, Candidate, Pair, Segment, Side
@@ -83,7 +84,7 @@ def _unlocked(pair: Pair, which: str = "this pair") -> None:
 
 
 def _edited(pair: Pair, **changes: Any) -> Pair:
-    return replace(pair, status="edited", edited=True, **changes)
+    return replace(pair, status="edited", edited=True, rescored=False, **changes)
 
 
 def _put(al: Alignment, k: int, n: int, new: Iterable[Pair]) -> Alignment:
@@ -560,20 +561,139 @@ class Step:
         return cls.make(value["op"], value.get("args", ()))
 
 
-class History:
-    """Undo/redo over alignment states (unlimited). ``steps[i]`` is the edit
-    that turned state i into state i+1; a new edit after undo drops the redo
-    branch."""
+class ConflictError(EditError):
+    """The history changed in another session; the view has been reloaded."""
+
+
+# A client token: (browser tab id, its operation number), recorded with the step it
+# made, so that an operation sent again is recognised and not applied twice.
+Client = tuple[str, int]
+# A rescoring hook: the state after an edit and the indices of the pairs it changed
+# -> that state with those pairs' scores recomputed (``align.rescoring``).
+Rescore = Callable[[Alignment, Sequence[int]], Alignment]
+
+
+class Log(Protocol):
+    """Where a ``History`` keeps its states. State 0 is the start; step ``seq``
+    (1-based) turned state seq-1 into state seq; the cursor names the current
+    state. Each call is one atomic write; a write from a view that another
+    session has changed since ``load`` raises ``ConflictError`` and writes nothing."""
+
+    def load(self) -> tuple[Alignment, int, int]:
+        """(the state at the cursor, the cursor, the number of steps), as stored now."""
+
+    def steps(self) -> tuple[Step, ...]:
+        """Every step, the redo branch included."""
+
+    def append(self, seq: int, step: Step, before: Alignment, after: Alignment,
+               client: Client | None) -> None:
+        """Record ``step`` (before -> after) as number ``seq``, drop the steps
+        above it, move the cursor onto it, and note the client's number."""
+
+    def move(self, cursor: int, to: int, current: Alignment,
+             client: Client | None) -> tuple[Alignment, Step] | None:
+        """Move the cursor from ``cursor`` (whose state is ``current``) one step
+        to ``to``: the state there and the step crossed, or None (nothing
+        written) when there is no such state."""
+
+    def client_seq(self, client: str) -> int:
+        """The last operation number recorded for this client (0: none)."""
+
+    def skip_client_ops(self, client: str, seq: int) -> None:
+        """Mark the client's operations up to ``seq`` as dealt with (refused ones)."""
+
+
+class MemoryLog:
+    """A ``Log`` in memory (tests, scripts): the states themselves."""
 
     def __init__(self, initial: Alignment) -> None:
         check_invariants(initial)
         self._states = [initial]
         self._steps: list[Step] = []
         self._cursor = 0
+        self._clients: dict[str, int] = {}
+
+    def load(self) -> tuple[Alignment, int, int]:
+        return self._states[self._cursor], self._cursor, len(self._steps)
+
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(self._steps)
+
+    def append(self, seq: int, step: Step, before: Alignment, after: Alignment,
+               client: Client | None) -> None:
+        del self._states[seq:], self._steps[seq - 1:]
+        self._states.append(after)
+        self._steps.append(step)
+        self._cursor = seq
+        self._record(client)
+
+    def move(self, cursor: int, to: int, current: Alignment,
+             client: Client | None) -> tuple[Alignment, Step] | None:
+        if not 0 <= to < len(self._states):
+            return None
+        self._cursor = to
+        self._record(client)
+        return self._states[to], self._steps[max(cursor, to) - 1]
+
+    def client_seq(self, client: str) -> int:
+        return self._clients.get(client, 0)
+
+    def skip_client_ops(self, client: str, seq: int) -> None:
+        self._record((client, seq))
+
+    def _record(self, client: Client | None) -> None:
+        if client is not None:
+            self._clients[client[0]] = max(self._clients.get(client[0], 0), int(client[1]))
+
+
+def changed_run(old: tuple, new: tuple) -> tuple[int, tuple, tuple] | None:
+    """(start, before, after): the one run where ``old`` and ``new`` differ (None if
+    equal), found by comparing blocks (C speed; edits keep the unchanged items as the
+    same objects)."""
+    if old is new or old == new:
+        return None
+    n, m = len(old), len(new)
+    limit = min(n, m)
+    i, block = 0, 4096
+    while block:
+        while i + block <= limit and old[i:i + block] == new[i:i + block]:
+            i += block
+        block //= 8
+    j, block = 0, 4096
+    while block:
+        while j + block <= limit - i and old[n - j - block:n - j] == new[m - j - block:m - j]:
+            j += block
+        block //= 8
+    return i, old[i:n - j], new[i:m - j]
+
+
+def changed_pairs(before: Alignment, after: Alignment) -> list[int]:
+    """Indices in ``after`` of the pairs an edit changed whose score is still
+    the one from before it (status "edited", not rescored)."""
+    run = changed_run(before.pairs, after.pairs)
+    if run is None:
+        return []
+    start, _, new = run
+    return [start + i for i, p in enumerate(new) if p.status == "edited" and not p.rescored]
+
+
+class History:
+    """Undo/redo over a ``Log`` (unlimited): ``History(alignment)`` keeps it in
+    memory, ``store.Project`` in SQLite. ``steps[i]`` is the edit that turned
+    state i into state i+1; a new edit after undo drops the redo branch.
+    ``last_step``: the Step the last apply, undo or redo did or took back (None
+    before any). After a ``ConflictError`` the history shows the log's state
+    and ``seen_before_reload`` what it showed before."""
+
+    def __init__(self, start: Alignment | Log) -> None:
+        self.log: Log = MemoryLog(start) if isinstance(start, Alignment) else start
+        self.last_step: Step | None = None
+        self.seen_before_reload: Alignment | None = None
+        self.reload()
 
     @property
     def current(self) -> Alignment:
-        return self._states[self._cursor]
+        return self._current
 
     @property
     def cursor(self) -> int:
@@ -581,7 +701,7 @@ class History:
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return tuple(self._steps)
+        return self.log.steps()
 
     @property
     def can_undo(self) -> bool:
@@ -589,26 +709,53 @@ class History:
 
     @property
     def can_redo(self) -> bool:
-        return self._cursor < len(self._states) - 1
+        return self._cursor < self._top
 
-    def apply(self, op: str | Callable[..., Alignment], *args: Any) -> Alignment:
+    def reload(self) -> Alignment:
+        """Pick up changes made by another session."""
+        self._current, self._cursor, self._top = self.log.load()
+        return self._current
+
+    def apply(self, op: str | Callable[..., Alignment], *args: Any, client: Client | None = None,
+              rescore: Rescore | None = None) -> Alignment:
+        """Run and record one edit. ``rescore`` recomputes the scores of the
+        pairs it changed, in the same step (one undo takes back both);
+        ``client`` (tab, operation number) is recorded with it."""
         step = Step.make(op, args)
-        new = step.run(self.current)
+        new = step.run(self._current)  # EditError here: nothing written
+        if rescore is not None:
+            new = rescore(new, changed_pairs(self._current, new))
         check_invariants(new)  # an op bug must never become a saved state
-        del self._states[self._cursor + 1:], self._steps[self._cursor:]
-        self._states.append(new)
-        self._steps.append(step)
-        self._cursor += 1
+        seq = self._cursor + 1
+        self._write(self.log.append, seq, step, self._current, new, client)
+        self._current, self._cursor, self._top = new, seq, seq
+        self.last_step = step
         return new
 
-    def undo(self) -> Alignment:
-        if not self.can_undo:
-            raise EditError("nothing to undo")
-        self._cursor -= 1
-        return self.current
+    def undo(self, client: Client | None = None) -> Alignment:
+        return self._go(self._cursor - 1, "nothing to undo", client)
 
-    def redo(self) -> Alignment:
-        if not self.can_redo:
-            raise EditError("nothing to redo")
-        self._cursor += 1
-        return self.current
+    def redo(self, client: Client | None = None) -> Alignment:
+        return self._go(self._cursor + 1, "nothing to redo", client)
+
+    def client_seq(self, client: str) -> int:
+        return self.log.client_seq(client)
+
+    def skip_client_ops(self, client: str, seq: int) -> None:
+        self.log.skip_client_ops(client, seq)
+
+    def _go(self, to: int, empty: str, client: Client | None) -> Alignment:
+        moved = self._write(self.log.move, self._cursor, to, self._current, client)
+        if moved is None:
+            raise EditError(empty)
+        self._current, self.last_step = moved
+        self._cursor = to
+        return self._current
+
+    def _write(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except ConflictError:
+            self.seen_before_reload = self._current  # what this view showed (the grid compares)
+            self.reload()
+            raise

@@ -7,9 +7,10 @@ numbered per browser tab; every message carries all of the tab's operations
 not yet acknowledged, because a message can be overtaken by the next one
 before Python sees it, and after a reconnect the tab sends them again.
 ``apply_ops`` applies those it has not applied yet, in order, each through
-the store in one transaction that also records the tab's number (so a resent
-operation is never applied twice), stops at the first refusal, and says how
-far it got; ``payload`` carries that acknowledgement back with the state.
+the history (its log: the store) in one transaction that also records the
+tab's number (so a resent operation is never applied twice), stops at the
+first refusal, and says how far it got; ``payload`` carries that
+acknowledgement back with the state.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import edits, review
-from .edits import EditError
+from .edits import ConflictError, EditError, History, Rescore
 from .errors import TaiyakuError
 from .model import Alignment
-from .store import ConflictError, Project
+from .store import Project
 
 OPS = frozenset(edits.OPS) | {"undo", "redo"}
 MAX_OPS = 500             # per message; a tab never has that many unacknowledged
@@ -89,11 +90,12 @@ def have(message: Any) -> dict:
     return {side: value[side] for side in ("ja", "en") if isinstance(value.get(side), str)}
 
 
-def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
-    """Apply the operations not yet applied for this tab; None when there
-    were none to apply."""
-    store = project.store
-    done = store.client_seq(project.id, client)
+def apply_ops(project: History, client: str, ops: list[dict],
+              rescore: Rescore | None = None) -> Ack | None:
+    """Apply the operations not yet applied for this tab (``rescore``: the hook
+    that recomputes the scores of the pairs each one changes, in its step);
+    None when there were none to apply."""
+    done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
     if not todo:
         return Ack(client, done) if ops else None
@@ -101,7 +103,7 @@ def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
     for o in todo:
         try:
             try:
-                focus = _apply_one(project, client, o, focus)
+                focus = _apply_one(project, client, o, focus, rescore)
             except ConflictError:
                 # Another window saved a change. If it left the pairs and segments where
                 # they were (a confirm, a text edit elsewhere), this tab's operation means
@@ -110,23 +112,24 @@ def apply_ops(project: Project, client: str, ops: list[dict]) -> Ack | None:
                 seen = project.seen_before_reload
                 if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
                     raise
-                focus = _apply_one(project, client, o, focus)
+                focus = _apply_one(project, client, o, focus, rescore)
         except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
-            store.skip_client_ops(project.id, client, last)
+            project.skip_client_ops(client, last)
             message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
     return Ack(client, todo[-1]["seq"], focus=focus)
 
 
-def _apply_one(project: Project, client: str, o: dict, focus: int | None) -> int:
+def _apply_one(project: History, client: str, o: dict, focus: int | None,
+               rescore: Rescore | None) -> int:
     token = (client, o["seq"])
     if o["op"] in ("undo", "redo"):
         al = project.undo(client=token) if o["op"] == "undo" else project.redo(client=token)
         step = project.last_step
         return review.focus_of(al, step.op, step.args, focus or 0)
-    al = project.apply(o["op"], *o["args"], client=token)
+    al = project.apply(o["op"], *o["args"], client=token, rescore=rescore)
     return review.focus_of(al, o["op"], o["args"], focus or 0)
 
 
@@ -163,7 +166,7 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     pairs = []
     for p in al.pairs:
         row = {"ja": list(p.ja), "en": list(p.en), "score": round(float(p.score), 4),
-               "status": p.status, "edited": p.edited, "reasons": list(review.reasons(p))}
+               "status": p.status, "edited": p.edited, "rescored": p.rescored, "reasons": list(review.reasons(p))}
         if p.candidates:
             row["cands"] = [[list(c.ja), round(float(c.score), 4)] for c in p.candidates]
         pairs.append(row)

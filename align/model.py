@@ -67,7 +67,9 @@ class Pair:
     headline and ``ja`` the sentence(s) it summarises, in any order.
 
     ``edited`` says a person changed the pair at some point: kept through a
-    confirm, so that unconfirming returns it to "edited", not "auto"."""
+    confirm, so that unconfirming returns it to "edited", not "auto".
+    ``rescored`` says its score was computed for the pair as it now stands
+    (``align.rescoring``), not kept from before the last edit."""
 
     ja: tuple[int, ...]
     en: tuple[int, ...]
@@ -75,6 +77,7 @@ class Pair:
     status: Status = "auto"
     candidates: tuple[Candidate, ...] = ()
     edited: bool = False
+    rescored: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -94,6 +97,8 @@ class Pair:
             out["candidates"] = [c.to_json() for c in self.candidates]
         if self.edited and self.status == "confirmed":
             out["edited"] = True
+        if self.rescored:
+            out["rescored"] = True
         return out
 
     @classmethod
@@ -103,7 +108,7 @@ class Pair:
                    float(value.get("score", 0.0)),
                    value.get("status", "auto"),
                    tuple(Candidate.from_json(c) for c in value.get("candidates", ())),
-                   value.get("edited") is True)
+                   value.get("edited") is True, value.get("rescored") is True)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Review projects in SQLite: every edit is saved before the call returns.
 
-A project keeps its whole history as states ``seq = 0..top`` (0 is the aligner's output)
-and a ``cursor`` naming the current one; undo and redo move the cursor, a new edit after
-undo deletes the states above it. So a new process opening the same file gets back the
-current state and the full undo/redo history.
+An open project (``Project``) is an ``edits.History`` over ``ProjectLog``, the ``edits.Log``
+this file keeps; the log reads and writes through the store's own history methods
+(``read_history``, ``write_step``, ``move_cursor``). A project keeps its whole history as
+states ``seq = 0..top`` (0 is the aligner's output) and a ``cursor`` naming the current one;
+undo and redo move the cursor, a new edit after undo deletes the states above it. So a new
+process opening the same file gets back the current state and the full undo/redo history.
 
 Each history row holds the edit (the ``Step``) and its *delta*: where the pairs and each
 side's segments changed, what was there before and what is there after, so the row can be
@@ -40,10 +42,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
-from .edits import EditError, Step, check_invariants
-from .errors import InputError, ProjectNotFound, StoreError, TaiyakuError
+from .edits import Client, ConflictError, EditError, History, Step, changed_run, check_invariants
+from .errors import InputError, ProjectNotFound, StoreError
 from .model import Alignment, Pair, Segment
 
 BUSY_TIMEOUT_S = 10.0
@@ -90,8 +92,6 @@ _CLIENTS = """CREATE TABLE IF NOT EXISTS clients (
     seq        INTEGER NOT NULL,
     PRIMARY KEY (project_id, client)
 ) WITHOUT ROWID"""
-# A client token: (browser tab id, its operation number).
-Client = tuple[str, int]
 # Columns schema 2 added to schema 1's projects table.
 _V2_COLUMNS = ["meta BLOB", "confirmed INTEGER NOT NULL DEFAULT 0",
                "total INTEGER NOT NULL DEFAULT 0", "last_opened TEXT", "view TEXT"]
@@ -118,10 +118,6 @@ class ProjectInfo:
     confirmed: int = 0              # pairs confirmed in the current state
     total: int = 0                  # pairs in the current state
     last_opened: datetime | None = None
-
-
-class ConflictError(EditError, TaiyakuError):
-    """The project changed in another session; the view has been reloaded."""
 
 
 def default_db_path() -> Path:
@@ -359,6 +355,76 @@ class Store:
         with self._transaction() as con:
             _record_client(con, _pid(project_id), (client, seq))
 
+    # -- a project's history (what ProjectLog reads and writes) -----------------
+    def read_history(self, project_id: int) -> tuple[Alignment, int, int, int]:
+        """(the state at the cursor, the cursor, the last step's number, the project's
+        version), read in one transaction: the nearest snapshot and the deltas after it."""
+        pid = _pid(project_id)
+        with self._lock:
+            self._con.execute("BEGIN")
+            try:
+                return self._read_history(self._con, pid)
+            finally:
+                self._con.execute("COMMIT")
+
+    def _read_history(self, con: sqlite3.Connection, pid: int) -> tuple[Alignment, int, int, int]:
+        row = con.execute("SELECT cursor, version, mode, meta FROM projects WHERE id = ?",
+                          (pid,)).fetchone()
+        if row is None:
+            raise ProjectNotFound(f"no project {pid}")
+        cursor, version, mode, meta = row
+        top = con.execute("SELECT MAX(seq) FROM history WHERE project_id = ?", (pid,)).fetchone()[0]
+        base, snap = con.execute(
+            "SELECT seq, snapshot FROM history WHERE project_id = ? AND seq <= ? "
+            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1", (pid, cursor)).fetchone()
+        al = _from_snapshot(_unpack(snap), mode, _unpack(meta) if meta else {})
+        for (blob,) in con.execute("SELECT delta FROM history WHERE project_id = ? AND seq > ? "
+                                   "AND seq <= ? ORDER BY seq", (pid, base, cursor)):
+            al = _apply_delta(al, _unpack(blob), forward=True)
+        return al, cursor, top, version
+
+    def history_steps(self, project_id: int) -> tuple[Step, ...]:
+        """``steps[i]`` turned state i into state i+1 (redo branch included)."""
+        rows = self._read("SELECT op FROM history WHERE project_id = ? AND seq > 0 ORDER BY seq",
+                          (_pid(project_id),))
+        return tuple(Step.from_json(json.loads(op)) for (op,) in rows)
+
+    def write_step(self, project_id: int, version: int, seq: int, step: Step, delta: dict,
+                   after: Alignment, client: Client | None) -> int:
+        """Save ``step`` (its ``delta``, ending in state ``after``) as number ``seq``,
+        dropping the steps from ``seq`` on, with the client's number; the new version.
+        ConflictError if the project's version is no longer ``version``."""
+        pid = _pid(project_id)
+        blob = _pack(delta)
+        with self._transaction() as con:
+            _check_version(con, pid, version)
+            con.execute("DELETE FROM history WHERE project_id = ? AND seq >= ?", (pid, seq))
+            snapshot = _pack(_snapshot(after)) if _wants_snapshot(con, pid, seq, len(blob)) else None
+            con.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?)", (
+                pid, seq, json.dumps(step.to_json(), ensure_ascii=False), blob, snapshot))
+            _move(con, pid, seq, delta, forward=True)
+            _record_client(con, pid, client)
+        return version + 1
+
+    def move_cursor(self, project_id: int, version: int, cursor: int, to: int,
+                    current: Alignment, client: Client | None) -> tuple[Alignment, Step, int] | None:
+        """Undo or redo one step from ``cursor`` (whose state is ``current``) to ``to``:
+        the state there, the step crossed and the new version; None (nothing written) if
+        there is no such state. ConflictError as ``write_step``."""
+        pid = _pid(project_id)
+        forward = to > cursor
+        with self._transaction() as con:
+            _check_version(con, pid, version)
+            row = con.execute("SELECT op, delta FROM history WHERE project_id = ? AND seq = ? "
+                              "AND seq > 0", (pid, to if forward else cursor)).fetchone()
+            if to < 0 or row is None:
+                return None
+            delta = _unpack(row[1])
+            al = _apply_delta(current, delta, forward)
+            _move(con, pid, to, delta, forward)
+            _record_client(con, pid, client)
+        return al, Step.from_json(json.loads(row[0])), version + 1
+
     def _update(self, project_id: int, assignments: str, *values: Any) -> None:
         pid = _pid(project_id)
         with self._transaction() as con:
@@ -399,31 +465,11 @@ def _parts(al: Alignment) -> dict[str, tuple]:
     return {"pairs": al.pairs, "ja": al.ja, "en": al.en}
 
 
-def _diff(old: tuple, new: tuple) -> tuple[int, tuple, tuple] | None:
-    """(start, before, after): the one run where ``old`` and ``new`` differ, found by
-    comparing blocks (C speed; edits keep the unchanged items as the same objects)."""
-    if old is new or old == new:
-        return None
-    n, m = len(old), len(new)
-    limit = min(n, m)
-    i, block = 0, 4096
-    while block:
-        while i + block <= limit and old[i:i + block] == new[i:i + block]:
-            i += block
-        block //= 8
-    j, block = 0, 4096
-    while block:
-        while j + block <= limit - i and old[n - j - block:n - j] == new[m - j - block:m - j]:
-            j += block
-        block //= 8
-    return i, old[i:n - j], new[i:m - j]
-
-
 def _delta(old: Alignment, new: Alignment) -> dict:
     out = {}
     before, after = _parts(old), _parts(new)
     for side in _SIDES:
-        d = _diff(before[side], after[side])
+        d = changed_run(before[side], after[side])
         if d is not None:
             out[side] = [d[0], [x.to_json() for x in d[1]], [x.to_json() for x in d[2]]]
     return out
@@ -478,156 +524,86 @@ def _migrate_v1(con: sqlite3.Connection) -> None:
     con.execute("DROP TABLE states")
 
 
-class Project:
-    """An open project: ``History``'s interface (``apply``, ``undo``, ``redo``,
-    ``current``, ``can_undo``, ``can_redo``, ``steps``), every call saved
-    before it returns. ``last_step``: the Step the last apply, undo or redo
-    did or took back (None before any)."""
+class ProjectLog:
+    """A project's ``edits.Log`` in the store: deltas and snapshots in the history table,
+    each call one transaction. It remembers the project's version as it last read or
+    wrote it, so that a write from a stale view raises ConflictError."""
 
     def __init__(self, store: Store, project_id: int) -> None:
         self.store = store
         self.id = project_id
-        self.last_step: Step | None = None
-        self.seen_before_reload: Alignment | None = None
-        with store._lock:
-            self._sync(store._con)
+        self._version = -1
 
-    # -- reading ---------------------------------------------------------------
-    @property
-    def current(self) -> Alignment:
-        return self._current
+    def load(self) -> tuple[Alignment, int, int]:
+        al, cursor, top, self._version = self.store.read_history(self.id)
+        return al, cursor, top
 
-    @property
-    def cursor(self) -> int:
-        return self._cursor
-
-    @property
-    def can_undo(self) -> bool:
-        return self._cursor > 0
-
-    @property
-    def can_redo(self) -> bool:
-        return self._cursor < self._top
-
-    @property
     def steps(self) -> tuple[Step, ...]:
-        """``steps[i]`` turned state i into state i+1 (redo branch included)."""
-        rows = self.store._read("SELECT op FROM history WHERE project_id = ? AND seq > 0 "
-                                "ORDER BY seq", (self.id,))
-        return tuple(Step.from_json(json.loads(op)) for (op,) in rows)
+        return self.store.history_steps(self.id)
+
+    def append(self, seq: int, step: Step, before: Alignment, after: Alignment,
+               client: Client | None) -> None:
+        self._version = self.store.write_step(self.id, self._version, seq, step,
+                                              _delta(before, after), after, client)
+
+    def move(self, cursor: int, to: int, current: Alignment,
+             client: Client | None) -> tuple[Alignment, Step] | None:
+        moved = self.store.move_cursor(self.id, self._version, cursor, to, current, client)
+        if moved is None:
+            return None
+        al, step, self._version = moved
+        return al, step
+
+    def client_seq(self, client: str) -> int:
+        return self.store.client_seq(self.id, client)
+
+    def skip_client_ops(self, client: str, seq: int) -> None:
+        self.store.skip_client_ops(self.id, client, seq)
+
+
+class Project(History):
+    """An open project: a ``History`` over its log in the store, every call saved
+    before it returns."""
+
+    def __init__(self, store: Store, project_id: int) -> None:
+        self.store = store
+        self.id = project_id
+        super().__init__(ProjectLog(store, project_id))
 
     @property
     def info(self) -> ProjectInfo:
         return self.store.project_info(self.id)
 
-    def reload(self) -> Alignment:
-        """Pick up changes made by another session."""
-        with self.store._lock:
-            self._sync(self.store._con)
-        return self._current
 
-    # -- editing ---------------------------------------------------------------
-    def apply(self, op: str | Callable[..., Alignment], *args: Any,
-              client: Client | None = None) -> Alignment:
-        """Run and save one edit; ``client`` (tab, operation number) is
-        recorded with it, so the same operation is never applied twice."""
-        step = Step.make(op, args)
-        new = step.run(self._current)  # EditError here: nothing written
-        check_invariants(new)
-        seq = self._cursor + 1
-        delta = _delta(self._current, new)
-        blob = _pack(delta)
-        confirmed = self._confirmed + _confirmed_change(delta, forward=True)
-        with self.store._transaction() as con:
-            self._check_fresh(con)
-            con.execute("DELETE FROM history WHERE project_id = ? AND seq >= ?", (self.id, seq))
-            snapshot = _pack(_snapshot(new)) if self._wants_snapshot(con, seq, len(blob)) else None
-            con.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?)", (
-                self.id, seq, json.dumps(step.to_json(), ensure_ascii=False), blob, snapshot))
-            self._move(con, seq, confirmed, len(new.pairs))
-            _record_client(con, self.id, client)
-        self._current, self._cursor, self._top, self._confirmed = new, seq, seq, confirmed
-        self._version += 1
-        self.last_step = step
-        return new
-
-    def undo(self, client: Client | None = None) -> Alignment:
-        return self._go(-1, "nothing to undo", client)
-
-    def redo(self, client: Client | None = None) -> Alignment:
-        return self._go(+1, "nothing to redo", client)
-
-    # -- internals -------------------------------------------------------------
-    def _go(self, direction: int, empty: str, client: Client | None = None) -> Alignment:
-        with self.store._transaction() as con:
-            self._check_fresh(con)
-            seq = self._cursor + direction
-            if not 0 <= seq <= self._top:
-                raise EditError(empty)
-            row = seq if direction > 0 else self._cursor  # the row that holds this step
-            op, blob = con.execute("SELECT op, delta FROM history WHERE project_id = ? AND seq = ?",
-                                   (self.id, row)).fetchone()
-            delta = _unpack(blob)
-            al = _apply_delta(self._current, delta, forward=direction > 0)
-            confirmed = self._confirmed + _confirmed_change(delta, forward=direction > 0)
-            self._move(con, seq, confirmed, len(al.pairs))
-            _record_client(con, self.id, client)
-        self._current, self._cursor, self._confirmed = al, seq, confirmed
-        self._version += 1
-        self.last_step = Step.from_json(json.loads(op))
-        return al
-
-    def _wants_snapshot(self, con: sqlite3.Connection, seq: int, size: int) -> bool:
-        """A snapshot when the deltas since the last one (at or below ``seq``) outweigh it
-        or are SNAPSHOT_EVERY: opening the project then reads a bounded amount."""
-        base, base_size = con.execute(
-            "SELECT seq, LENGTH(snapshot) FROM history WHERE project_id = ? AND seq < ? "
-            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1", (self.id, seq)).fetchone()
-        count, total = con.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(delta)), 0) FROM history "
-            "WHERE project_id = ? AND seq > ? AND seq < ?", (self.id, base, seq)).fetchone()
-        return count + 1 >= SNAPSHOT_EVERY or total + size >= base_size
-
-    def _move(self, con: sqlite3.Connection, seq: int, confirmed: int, total: int) -> None:
-        con.execute("UPDATE projects SET cursor = ?, version = version + 1, updated = ?, "
-                    "confirmed = ?, total = ? WHERE id = ?",
-                    (seq, _now(), confirmed, total, self.id))
-
-    def _row(self, con: sqlite3.Connection) -> tuple[int, int]:
-        row = con.execute("SELECT cursor, version FROM projects WHERE id = ?", (self.id,)).fetchone()
-        if row is None:
-            raise ProjectNotFound(f"no project {self.id}")
-        return row
-
-    def _check_fresh(self, con: sqlite3.Connection) -> None:
-        if self._row(con)[1] != self._version:
-            self.seen_before_reload = self._current  # what this view showed (the grid compares)
-            self._sync(con)
-            raise ConflictError("this project was changed in another window; "
-                                "showing its latest state, please try again")
-
-    def _sync(self, con: sqlite3.Connection) -> None:
-        self._cursor, self._version = self._row(con)
-        self._top = con.execute("SELECT MAX(seq) FROM history WHERE project_id = ?",
-                                (self.id,)).fetchone()[0]
-        mode, meta = con.execute("SELECT mode, meta FROM projects WHERE id = ?",
-                                 (self.id,)).fetchone()
-        base, snap = con.execute(
-            "SELECT seq, snapshot FROM history WHERE project_id = ? AND seq <= ? "
-            "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1",
-            (self.id, self._cursor)).fetchone()
-        al = _from_snapshot(_unpack(snap), mode, _unpack(meta) if meta else {})
-        for (blob,) in con.execute("SELECT delta FROM history WHERE project_id = ? AND seq > ? "
-                                   "AND seq <= ? ORDER BY seq", (self.id, base, self._cursor)):
-            al = _apply_delta(al, _unpack(blob), forward=True)
-        self._current, self._confirmed = al, _confirmed(al.pairs)
+def _check_version(con: sqlite3.Connection, pid: int, version: int) -> None:
+    row = con.execute("SELECT version FROM projects WHERE id = ?", (pid,)).fetchone()
+    if row is None:
+        raise ProjectNotFound(f"no project {pid}")
+    if row[0] != version:
+        raise ConflictError("this project was changed in another window; "
+                            "showing its latest state, please try again")
 
 
-def _confirmed_change(delta: dict, forward: bool) -> int:
-    if "pairs" not in delta:
-        return 0
-    _, before, after = delta["pairs"]
+def _wants_snapshot(con: sqlite3.Connection, pid: int, seq: int, size: int) -> bool:
+    """A snapshot when the deltas since the last one (below ``seq``) outweigh it or are
+    SNAPSHOT_EVERY: opening the project then reads a bounded amount."""
+    base, base_size = con.execute(
+        "SELECT seq, LENGTH(snapshot) FROM history WHERE project_id = ? AND seq < ? "
+        "AND snapshot IS NOT NULL ORDER BY seq DESC LIMIT 1", (pid, seq)).fetchone()
+    count, total = con.execute(
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(delta)), 0) FROM history "
+        "WHERE project_id = ? AND seq > ? AND seq < ?", (pid, base, seq)).fetchone()
+    return count + 1 >= SNAPSHOT_EVERY or total + size >= base_size
+
+
+def _move(con: sqlite3.Connection, pid: int, seq: int, delta: dict, forward: bool) -> None:
+    """Put the cursor on ``seq``, bump the version, and keep the progress counts right
+    (from the delta alone: a click costs what it changed)."""
+    before, after = ([], []) if "pairs" not in delta else delta["pairs"][1:]
     if not forward:
         before, after = after, before
-    return (sum(p.get("status") == "confirmed" for p in after)
-            - sum(p.get("status") == "confirmed" for p in before))
+    confirmed = (sum(p.get("status") == "confirmed" for p in after)
+                 - sum(p.get("status") == "confirmed" for p in before))
+    con.execute("UPDATE projects SET cursor = ?, version = version + 1, updated = ?, "
+                "confirmed = confirmed + ?, total = total + ? WHERE id = ?",
+                (seq, _now(), confirmed, len(after) - len(before), pid))

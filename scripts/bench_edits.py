@@ -3,10 +3,14 @@ store saving it (SQLite on a temporary file, WAL, synchronous=FULL).
 
     python scripts/bench_edits.py [--pairs 500] [--reps 30]
     python scripts/bench_edits.py --scale 200,200000 [--reps 10]
+    python scripts/bench_edits.py --rescore [--reps 30]
 
 Prints median and max milliseconds per operation, then one JSON line. ``--scale``
 prints what one click (a confirm, a text edit, a merge) costs on projects of two sizes
 side by side: milliseconds to save it, to undo and redo it, and the bytes it adds.
+``--rescore`` times giving the pair a merge makes a real confidence with the bundled
+encoder (``align.rescoring``): the neighbourhood's first time, again with the cache
+warm, and the merge saved with its rescoring.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import zlib
 from pathlib import Path
 
 
-from align import edits  # noqa: E402
+from align import edits, rescoring  # noqa: E402
+from align.encoders import load_encoder  # noqa: E402
 from align.model import Alignment, Pair, Segment  # noqa: E402
 from align.store import Store  # noqa: E402
 
@@ -165,12 +170,50 @@ def scale(sizes: list[int], reps: int) -> None:
     print(json.dumps({"reps": reps, "sizes": {str(n): results[n] for n in sizes}}))
 
 
+def rescore_costs(n_pairs: int, reps: int) -> None:
+    rnd = random.Random(3)
+    al = build_document(n_pairs, rnd)
+    al = Alignment(al.ja, al.en, al.pairs, meta={"model": "use-m3"})
+    encoder = load_encoder()
+    times: dict = {"first": [], "warm": [], "merge+rescore+save": [], "merge+save": []}
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "r.sqlite3") as store:
+        project = store.open_project(store.create_project("rescore", al))
+        for _ in range(reps):
+            k = rnd.randrange(n_pairs - 1)
+            new = edits.merge_next(project.current, k)
+            ks = edits.changed_pairs(project.current, new)
+            t0 = time.perf_counter()
+            rescoring.rescored(new, ks, encoder)
+            t1 = time.perf_counter()
+            rescoring.rescored(new, ks, encoder)
+            t2 = time.perf_counter()
+            project.apply("merge_next", k, rescore=rescoring.rescore_edited)
+            t3 = time.perf_counter()
+            project.undo()
+            t4 = time.perf_counter()
+            project.apply("merge_next", k)
+            t5 = time.perf_counter()
+            project.undo()
+            for key, dt in (("first", t1 - t0), ("warm", t2 - t1), ("merge+rescore+save", t3 - t2),
+                            ("merge+save", t5 - t4)):
+                times[key].append(dt)
+    report = {k: ms(v) for k, v in times.items()}
+    print(f"rescoring the pair a merge makes, {n_pairs} pairs, USE-m3, {reps} reps (median / max ms)")
+    for k, v in report.items():
+        print(f"{k:<20}{v['median_ms']:>9.2f} /{v['max_ms']:>8.2f}")
+    print(json.dumps({"pairs": n_pairs, "reps": reps, "rescore": report}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--scale", help="two project sizes to compare, e.g. 200,200000")
+    ap.add_argument("--rescore", action="store_true", help="time rescoring an edited pair")
     opts = ap.parse_args()
+    if opts.rescore:
+        rescore_costs(opts.pairs, opts.reps)
+        return
     if opts.scale:
         scale([int(n) for n in opts.scale.split(",")], opts.reps)
         return

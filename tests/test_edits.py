@@ -2,13 +2,14 @@
 property tests over random edit/undo/redo sequences."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from align import edits as E
-from align.edits import EditError, History, Step, check_invariants
+from align.edits import EditError, History, MemoryLog, Step, check_invariants
 from align.model import Alignment, Candidate, Pair, Segment
 
 
@@ -405,6 +406,28 @@ def test_history_undo_redo_and_branch():
     assert h.steps == (Step("merge_next", (0,)), Step("split_pair", (0,)))
 
 
+def test_a_rescoring_hook_is_part_of_the_step():
+    seen = []
+
+    def hook(al, ks):
+        seen.append(list(ks))
+        return al.with_pairs([replace(p, score=0.99, rescored=True) if k in ks else p
+                              for k, p in enumerate(al.pairs)])
+
+    h = History(three())
+    h.apply("confirm", 2, rescore=hook)  # changes no pair by hand: nothing to rescore
+    out = h.apply("merge_next", 0, rescore=hook)
+    assert seen == [[], [0]] and out.pairs[0].score == 0.99 and out.pairs[0].rescored
+    assert len(h.steps) == 2 and h.undo().pairs[:2] == three().pairs[:2]  # one undo: both
+    assert h.redo() == out
+    # an edit undoes the rescoring of the pair it changes again
+    assert not E.split_pair(out, 0).pairs[0].rescored
+    # a hook that breaks the alignment is refused like a broken op: nothing recorded
+    with pytest.raises(ValueError):
+        h.apply("split_pair", 0, rescore=lambda al, ks: al.with_pairs(al.pairs[1:]))
+    assert h.current == out and len(h.steps) == 2
+
+
 def test_history_refusals_leave_it_unchanged():
     h = History(three())
     refuses(h.undo, match="nothing to undo")
@@ -538,10 +561,13 @@ def check_offsets(al: Alignment) -> None:
 
 
 class HistoryMachine(RuleBasedStateMachine):
-    """Random edits, undos and redos, checked against a plain list of states."""
+    """Random edits, undos and redos, checked against a plain list of states.
+    ``make_history`` picks the log: in memory here, SQLite in test_store. Each
+    call carries a client number, which the log must record with it (and only
+    when the call did something)."""
 
     def make_history(self, al):
-        return History(al)
+        return History(MemoryLog(al))
 
     alignments = documents()
 
@@ -550,13 +576,18 @@ class HistoryMachine(RuleBasedStateMachine):
         al = data.draw(self.alignments)
         self.h = self.make_history(al)
         self.states, self.cursor = [self.h.current], 0
+        self.sent = self.recorded = 0
+
+    def client(self):
+        self.sent += 1
+        return ("tab", self.sent)
 
     @rule(data=st.data())
     def edit(self, data):
         before = self.h.current
         name, args = data.draw(st.composite(draw_call)(before))
         try:
-            new = self.h.apply(name, *args)
+            new = self.h.apply(name, *args, client=self.client())
         except EditError:
             assert self.h.current == before and self.h.cursor == self.cursor
             return
@@ -566,22 +597,25 @@ class HistoryMachine(RuleBasedStateMachine):
         del self.states[self.cursor + 1:]
         self.states.append(new)
         self.cursor += 1
+        self.recorded = self.sent
 
     @rule()
     def undo(self):
         if self.cursor == 0:
-            refuses(self.h.undo, match="nothing to undo")
+            refuses(self.h.undo, self.client(), match="nothing to undo")
         else:
             self.cursor -= 1
-            assert self.h.undo() == self.states[self.cursor]
+            assert self.h.undo(self.client()) == self.states[self.cursor]
+            self.recorded = self.sent
 
     @rule()
     def redo(self):
         if self.cursor == len(self.states) - 1:
-            refuses(self.h.redo, match="nothing to redo")
+            refuses(self.h.redo, self.client(), match="nothing to redo")
         else:
             self.cursor += 1
-            assert self.h.redo() == self.states[self.cursor]
+            assert self.h.redo(self.client()) == self.states[self.cursor]
+            self.recorded = self.sent
 
     @invariant()
     def consistent(self):
@@ -592,6 +626,7 @@ class HistoryMachine(RuleBasedStateMachine):
         assert self.h.can_undo == (self.cursor > 0)
         assert self.h.can_redo == (self.cursor < len(self.states) - 1)
         assert len(self.h.steps) == len(self.states) - 1
+        assert self.h.client_seq("tab") == self.recorded
 
 
 class HeadlineMachine(HistoryMachine):

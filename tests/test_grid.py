@@ -9,6 +9,7 @@ import pytest
 
 from align import grid
 from align.grid import BadMessage
+from align.edits import History
 from align.model import Alignment, Candidate, Pair, Segment
 from align.store import Store
 
@@ -58,6 +59,17 @@ def test_a_resent_batch_is_not_applied_twice(project, store):
     assert grid.apply_ops(project, "tab1", []) is None
     # another tab numbers its own operations
     assert grid.apply_ops(fresh, "tab2", ops(("confirm", 2))).seq == 1
+
+
+def test_the_protocol_runs_on_a_history_in_memory_too():
+    # one history, whichever log keeps it: the tab's numbers are the log's
+    h = History(document())
+    batch = ops(("confirm", 0), ("merge_next", 1), ("undo",), ("merge_next", 3))
+    assert grid.apply_ops(h, "tab1", batch).seq == 4 and h.client_seq("tab1") == 4
+    assert grid.apply_ops(h, "tab1", batch).seq == 4  # resent: not applied again
+    assert [p.ja for p in h.current.pairs] == [(0,), (1,), (2,), (3, 4)] and len(h.steps) == 2
+    ack = grid.apply_ops(h, "tab1", batch + ops(*[("confirm", 0)] * 5)[4:])
+    assert ack.failed == 5 and h.client_seq("tab1") == 5
 
 
 def test_a_refused_operation_drops_the_rest_of_the_batch(project, store):

