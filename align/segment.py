@@ -22,7 +22,8 @@ sentence before and after it: ``彼は「晴れだ。雨だ。」と述べた`` 
 left`` are one sentence each. A speech that opens a sentence (「晴れだ。雨だ」と述べた,
 "Go. Now," he said) or ends one (彼は続けた、「…。…。」, He added, "Go. Now.") is split
 at its sentence ends, as translation memories and the benchmarks' gold split it.
-Quotes are matched within a paragraph; one left unclosed protects nothing, so it cannot
+Quotes are matched within a paragraph; one left unclosed protects nothing, and one kept
+whole holds at most 12 sentences (a compound bead's most), so a stray quote mark cannot
 swallow the text after it.
 
 Japanese. 。！？｡． and half-width !? end a sentence, never inside （）()【】〔〕 and the
