@@ -253,7 +253,8 @@ SPEECH_EN = ("A press conference was held in Tokyo. The prime minister told repo
 
 def test_a_speech_kept_whole_in_japanese_takes_all_its_english_sentences(use_encoder):
     # a speech quoted inside a sentence (…に「…。…。」と述べた) is one Japanese segment;
-    # the English one opens its own sentence after a colon and is split: seven sentences: a 1-7 pair, not a 1-5 pair and two orphans
+    # the English one follows a colon, opens its sentences and is split in seven:
+    # a 1-7 pair, not a 1-5 pair and two orphans
     al = align_texts(SPEECH_JA, SPEECH_EN, mode="document")
     assert len(al.ja) == 3 and len(al.en) >= 9
     speech = next(p for p in al.pairs if 1 in p.ja)
