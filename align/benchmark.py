@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .document import DocumentParams
@@ -63,7 +63,8 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
             (out / f"{doc.id}.json").write_text(al.dumps(), encoding="utf-8")
         tests.append(beads)
     golds = [doc.gold for doc in docs]
+    # every tuning constant the alignments recorded (the aligner's, the pipeline's, the encoder's)
     signature = {"model": encoder.name, "version": getattr(encoder.inner, "version", ""),
-                 "aligner": "document", "noise": noise, "seed": seed, "params": asdict(params)}
+                 "aligner": "document", "noise": noise, "seed": seed, "params": al.meta["params"]}
     return EvalResult(score(golds, tests), signature, len(docs), sum(map(len, golds)),
                       time.perf_counter() - started)

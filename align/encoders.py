@@ -37,12 +37,16 @@ def normalise_case(text: str) -> str:
 class CachedEncoder:
     """Embeds each distinct string once per model (case-normalised first), keeping the
     ``max_entries`` most recently used embeddings (2 kB each for USE-m3's 512 floats):
-    a long session's memory stays bounded."""
+    a long session's memory stays bounded. The model is given ``chunk_size`` texts at a
+    time, the step of the progress reports and what bounds the model's working memory."""
 
-    def __init__(self, inner: Encoder, max_entries: int = 50_000):
+    def __init__(self, inner: Encoder, max_entries: int = 50_000, chunk_size: int = 512):
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         self.inner = inner
         self.name = inner.name
         self.max_entries = max_entries
+        self.chunk_size = chunk_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
@@ -53,9 +57,8 @@ class CachedEncoder:
                 self._cache.move_to_end(key)
                 found[key] = self._cache[key]
         todo = [k for k in dict.fromkeys(keys) if k not in found]
-        step = 512
-        for start in range(0, len(todo), step):
-            chunk = todo[start:start + step]
+        for start in range(0, len(todo), self.chunk_size):
+            chunk = todo[start:start + self.chunk_size]
             for key, vec in zip(chunk, _normalised(self.inner.encode(chunk))):
                 found[key] = vec
                 self._remember(key, vec)

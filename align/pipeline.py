@@ -26,10 +26,26 @@ Progress = Callable[[str, int, int], None]
 MODES = ("auto", *ALIGNMENT_MODES)  # what align_texts takes: the model's modes, or auto
 
 
+@dataclass(frozen=True)
+class PipelineParams:
+    """The pipeline's own constants, recorded in ``meta.params`` beside the aligner's
+    (``DocumentParams``, ``HeadlineParams``) and the encoder's chunk size."""
+    # auto mode: the English side is a list of headlines when it has at most this many
+    # lines, each at most this long, against at least this many Japanese sentences a line
+    headline_lines: int = 10
+    headline_chars: int = 160
+    sentences_per_headline: int = 3
+    # warn that the texts may not be a translation pair when more than this share of
+    # the links is under this confidence (the review's red level)
+    unlikely_share: float = 0.5
+    unlikely_below: float = 0.5
+
+
 def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
                 model: str | None = None, presegmented: bool = False,
                 src_lang: str = "ja", tgt_lang: str = "en",
-                progress: Progress | None = None) -> Alignment:
+                progress: Progress | None = None,
+                pipeline: PipelineParams = PipelineParams()) -> Alignment:
     """Align a Japanese text with its English counterpart, or, without one,
     the body of a Japanese article with the English headlines of its 原題 line."""
     if mode not in MODES:
@@ -52,56 +68,56 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         else:
             # an article's boilerplate (photo credits, ©, 原題…) is not aligned
             ja = parse_article(ja_text).ja if src_lang == "ja" else split(ja_text, src_lang)
-            headline_list = mode == "headlines" or (mode == "auto" and _is_headline_list(en_text, len(ja)))
+            headline_list = mode == "headlines" or (
+                mode == "auto" and _is_headline_list(en_text, len(ja), pipeline))
             en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
     if not ja or not en:
         side = "Japanese" if not ja else "English"
         raise InputError(f"the {side} side has no sentences to align")
     if mode == "auto":
-        mode = choose_mode([s.text for s in ja], [s.text for s in en])
+        mode = choose_mode([s.text for s in ja], [s.text for s in en], pipeline)
     return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
-                          progress=progress)
+                          progress=progress, pipeline=pipeline)
 
 
-# headlines: at most this many English lines, each this short, against at
-# least three Japanese sentences a line
-MAX_HEADLINES, MAX_HEADLINE_CHARS = 10, 160
+def _few_short_lines(lines: Sequence[str], ja_count: int, p: PipelineParams) -> bool:
+    return (1 <= len(lines) <= p.headline_lines and len(lines) * p.sentences_per_headline <= ja_count
+            and max(len(line) for line in lines) <= p.headline_chars)
 
 
-def _few_short_lines(lines: Sequence[str], ja_count: int) -> bool:
-    return (1 <= len(lines) <= MAX_HEADLINES and len(lines) * 3 <= ja_count
-            and max(len(line) for line in lines) <= MAX_HEADLINE_CHARS)
-
-
-def _is_headline_list(text: str, ja_count: int) -> bool:
+def _is_headline_list(text: str, ja_count: int, p: PipelineParams) -> bool:
     """A few short lines without sentence ends: headlines, one a line, which
     the sentence splitter would take for a hard-wrapped paragraph."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return _few_short_lines(lines, ja_count) and not any(line.endswith((".", "!", "?")) for line in lines)
+    return _few_short_lines(lines, ja_count, p) and not any(line.endswith((".", "!", "?")) for line in lines)
 
 
-def choose_mode(ja: Sequence[str], en: Sequence[str]) -> str:
+def choose_mode(ja: Sequence[str], en: Sequence[str], pipeline: PipelineParams = PipelineParams()) -> str:
     """Headlines when the English side is a few short lines against many
     Japanese sentences; otherwise the texts are taken as translations."""
-    return "headlines" if _few_short_lines(en, len(ja)) else "document"
+    return "headlines" if _few_short_lines(en, len(ja), pipeline) else "document"
 
 
 def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = "document",
                    model: str | None = None, joiner: str = "",
                    params: DocumentParams | HeadlineParams | None = None,
                    encoder: CachedEncoder | None = None,
-                   progress: Progress | None = None) -> Alignment:
+                   progress: Progress | None = None,
+                   pipeline: PipelineParams = PipelineParams()) -> Alignment:
     encoder = encoder or load_encoder(model)
     started = time.perf_counter()
     if mode == "headlines":
         pairs, used = _headline_pairs(ja, en, encoder, params or HeadlineParams(), progress)
     else:
         pairs, used = _document_pairs(ja, en, encoder, params or DocumentParams(), joiner, progress)
+    # every constant the result depends on, so that a run can be told apart and repeated
+    run_params = {**asdict(used), **asdict(pipeline), "encoder_chunk_size": encoder.chunk_size}
     meta = {"model": encoder.name, "model_version": getattr(encoder.inner, "version", ""),
-            "aligner": mode, "params": asdict(used), "taiyaku": __version__,
+            "aligner": mode, "params": run_params, "taiyaku": __version__,
             "seconds": round(time.perf_counter() - started, 3)}
     links = [p for p in pairs if p.ja and p.en]
-    if mode == "document" and links and sum(p.score < 0.5 for p in links) > 0.5 * len(links):
+    unlikely = sum(p.score < pipeline.unlikely_below for p in links)
+    if mode == "document" and links and unlikely > pipeline.unlikely_share * len(links):
         meta["warning"] = ("most pairs are unlikely translations of each other: "
                            "are these two texts really a translation pair?")
     return Alignment(tuple(ja), tuple(en), tuple(pairs), mode, meta)

@@ -149,10 +149,10 @@ def focus_of(al: Alignment, op: str, args: Sequence[Any], fallback: int) -> int:
 @lru_cache(maxsize=65536)
 def cut_offers(text: str, side: str) -> tuple[int, ...]:
     """Where the editor offers to cut a segment: its inner sentence ends, by
-    the splitter's own rules, counting those inside a quotation (a speech of
-    several sentences is one Japanese segment and may be several English
-    ones)."""
-    return tuple(sentence_ends(text, side, inside_quotes=side == "ja"))
+    the splitter's own rules, counting those inside a quotation the splitter
+    kept whole (彼は「…。…。」と述べた is one segment; its translation may be
+    several)."""
+    return tuple(sentence_ends(text, side, inside_quotes=True))
 
 
 def snippet(text: str, width: int = 60) -> str:

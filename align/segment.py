@@ -16,13 +16,20 @@ a heading; a line ending in a particle is not a sign, headlines end in へ, に,
 A Japanese line ending with 。！？ (or with 」 not followed by a particle) ends its
 sentence; in English the sentence rules decide, so that ``Mr.`` at a line end does not.
 
-Japanese. 。！？｡． and half-width !? end a sentence, never inside 「」『』（）()“”【】 and the
-like. Brackets are matched by kind within a paragraph; a bracket left unclosed protects
-nothing, so it cannot swallow the text after it. Closing brackets right after 。 belong
-to the sentence; after ``…。」`` a new sentence starts unless a particle follows
-(``…だ。」と述べた`` stays one sentence, ``「はい。」しかし…`` is two). ``split_quotes=True``
-also splits a quotation that opens a sentence (a speech of several sentences), as the
-English side is split; a quote inside a sentence (``彼は「…。…。」と述べた``) stays whole.
+Quotations (both languages, one rule). A sentence ends inside a quotation (「」『』“” and
+straight double quotes) unless the quotation sits inside a sentence, with words of that
+sentence before and after it: ``彼は「晴れだ。雨だ。」と述べた`` and ``He said "Go. Now." and
+left`` are one sentence each. A speech that opens a sentence (「晴れだ。雨だ」と述べた,
+"Go. Now," he said) or ends one (彼は続けた、「…。…。」, He added, "Go. Now.") is split
+at its sentence ends, as translation memories and the benchmarks' gold split it.
+Quotes are matched within a paragraph; one left unclosed protects nothing, and one kept
+whole holds at most 12 sentences (a compound bead's most), so a stray quote mark cannot
+swallow the text after it.
+
+Japanese. 。！？｡． and half-width !? end a sentence, never inside （）()【】〔〕 and the
+like (matched by kind, as quotations are). Closing brackets right after 。 belong to the
+sentence; after ``…。」`` a new sentence starts unless a particle follows (``…だ。」と述べた``
+stays one sentence, ``「はい。」しかし…`` is two).
 
 English (and any other language): . ! ? … (with closing quotes) followed by space, then a
 capital letter, a digit or an opening quote. Titles (Mr. Dr. Sen. …), e.g./i.e. and
@@ -44,6 +51,10 @@ Span = tuple[int, int]
 OPENERS = "「『（(“【〔［[｛{〈《"
 CLOSERS = "」』）)”】〕］]｝}〉》"  # CLOSERS[i] closes OPENERS[i]
 _TRAILING = CLOSERS + "\"'’"  # may follow a sentence end and belong to it
+QUOTES = "「『“\""  # quotation openers: protected only inside a sentence (_within_sentence)
+_GAP = 8  # spaces and closing marks looked through around a quotation
+# sentences a quotation kept whole may hold: a compound bead's most (1-12, document.py)
+MAX_QUOTED = 12
 _SPACES = " \t\u3000"
 
 
@@ -123,33 +134,62 @@ def _ja_ends_sentence(line: str, following: str) -> bool:
     return line[-1:] in "」』" and not _JA_AFTER_QUOTE.match(following)
 
 
-def _protected(text: str, start: int, end: int, split_quotes: bool) -> list[Span]:
-    """Disjoint spans covered by matched brackets. An opener without its closer (or a
-    stray closer) is ignored rather than protecting the rest of the paragraph. With
-    ``split_quotes``, a 「」『』 quote that opens a sentence protects nothing (but the
-    brackets inside it do). Linear: each kind keeps the stack depths of its openers, so a
+def _pairs(marks: Iterator[tuple[int, bool, int]], kinds: int) -> list[Span]:
+    """(opener, closer) positions of matched brackets, from (kind, opens, position) marks.
+    An opener without its closer (or a stray closer) is dropped rather than protecting the
+    rest of the paragraph. Linear: each kind keeps the stack depths of its openers, so a
     closer finds its opener without rescanning the stack."""
     stack: list[tuple[int, int]] = []  # (kind, position)
-    depths: list[list[int]] = [[] for _ in OPENERS]  # per kind, its openers' stack depths
+    depths: list[list[int]] = [[] for _ in range(kinds)]  # per kind, its openers' stack depths
     pairs = []
-    for m in _BRACKET.finditer(text, start, end):
-        kind = OPENERS.find(m.group())
-        if kind >= 0:
+    for kind, opens, pos in marks:
+        if opens:
             depths[kind].append(len(stack))
-            stack.append((kind, m.start()))
-            continue
-        kind = CLOSERS.index(m.group())
-        if depths[kind]:
+            stack.append((kind, pos))
+        elif depths[kind]:
             depth = depths[kind][-1]
-            pairs.append((stack[depth][1], m.start()))
+            pairs.append((stack[depth][1], pos))
             for inner, _ in stack[depth:]:  # each opener is dropped once: amortised linear
                 depths[inner].pop()
             del stack[depth:]
-    if split_quotes:
-        pairs = [(o, c) for o, c in pairs
-                 if not (text[o] in "「『" and _opens_sentence(text, start, o))]
+    return pairs
+
+
+def _ja_marks(text: str, start: int, end: int) -> Iterator[tuple[int, bool, int]]:
+    for m in _BRACKET.finditer(text, start, end):
+        kind = OPENERS.find(m.group())
+        yield (kind, True, m.start()) if kind >= 0 else (CLOSERS.index(m.group()), False, m.start())
+
+
+def _en_marks(text: str, start: int, end: int) -> Iterator[tuple[int, bool, int]]:
+    """Double quotes, curly or straight (one kind). A straight one opens when a word
+    (or an opening mark) follows it and no letter or digit comes right before it."""
+    for m in _EN_QUOTE.finditer(text, start, end):
+        q, p = m.group(), m.start()
+        if q == '"':
+            before, after = text[p - 1:p] if p > start else "", text[p + 1:p + 2] if p + 1 < end else ""
+            opens = not before.isalnum() and (after.isalnum() or after in _OPENING_PUNCT)
+        else:
+            opens = q == "“"
+        yield 0, opens, p
+
+
+def _protected(text: str, start: int, end: int, lang: str, marks: list[int]) -> list[Span]:
+    """Disjoint spans inside which no sentence ends. A quotation is protected only when it
+    sits inside a sentence, with words of it before and after (see ``_within_sentence``),
+    and holds at most MAX_QUOTED of the sentence-final ``marks`` (sorted positions): a
+    longer one is more likely a stray quote mark than a speech. In Japanese the other
+    brackets, （）【】〔〕 and the like, always are."""
+    if lang == "ja":
+        pairs = _pairs(_ja_marks(text, start, end), len(OPENERS))
+    else:
+        pairs = _pairs(_en_marks(text, start, end), 1)
     merged: list[Span] = []
     for o, c in sorted(pairs):
+        if text[o] in QUOTES and not (
+                _within_sentence(text, start, end, o, c, lang)
+                and bisect.bisect_left(marks, c) - bisect.bisect_right(marks, o) <= MAX_QUOTED):
+            continue
         if merged and o < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(c, merged[-1][1]))
         else:
@@ -157,11 +197,29 @@ def _protected(text: str, start: int, end: int, split_quotes: bool) -> list[Span
     return merged
 
 
-def _opens_sentence(text: str, start: int, pos: int) -> bool:
-    i = pos - 1
-    while i >= start and text[i].isspace():
+def _within_sentence(text: str, start: int, end: int, o: int, c: int, lang: str) -> bool:
+    """Whether the quotation ``text[o:c + 1]`` has words of its sentence before it and
+    after it (彼は「…」と述べた, He said "…" and left), rather than opening or ending one."""
+    return _words_before(text, start, o) and _words_after(text, end, c, lang)
+
+
+def _words_before(text: str, start: int, o: int) -> bool:
+    """Anything but a sentence end or a colon before ``o``. A few spaces and closing marks
+    are looked through (a bounded look, so that nested quotes stay linear)."""
+    i = o - 1
+    while i >= max(start, o - _GAP) and (text[i].isspace() or text[i] in _TRAILING):
         i -= 1
-    return i < start or text[i] in _JA_FINAL + CLOSERS + "：:"
+    return i >= start and text[i] not in _JA_FINAL + _EN_FINAL + "：:"
+
+
+def _words_after(text: str, end: int, c: int, lang: str) -> bool:
+    """A particle or a comma (Japanese), a lowercase word or a comma (English) after ``c``."""
+    j = c + 1
+    while j < min(end, c + 1 + _GAP) and (text[j].isspace() or text[j] in _TRAILING):
+        j += 1
+    if lang == "ja":
+        return bool(_JA_AFTER_QUOTE.match(text, j, end))
+    return j < end and (text[j].islower() or text[j] in ",;:–—")
 
 
 def _ja_is_final(text: str, s: int, e: int) -> bool:
@@ -173,20 +231,26 @@ def _ja_is_final(text: str, s: int, e: int) -> bool:
     return True
 
 
-def _ja_cuts(text: str, start: int, end: int, split_quotes: bool = False,
-             inside_quotes: bool = False) -> list[int]:
-    spans = _protected(text, start, end, split_quotes)
+def _inside(spans: list[Span]) -> Callable[[int], bool]:
+    """Whether a position lies strictly inside one of the sorted, disjoint spans."""
     opens = [o for o, _ in spans]
 
     def inside(pos: int) -> bool:
         i = bisect.bisect_right(opens, pos) - 1
         return i >= 0 and spans[i][0] < pos < spans[i][1]
+    return inside
+
+
+def _ja_cuts(text: str, start: int, end: int, inside_quotes: bool = False) -> list[int]:
+    found = list(_JA_END.finditer(text, start, end))
+    spans = _protected(text, start, end, "ja", [m.start() for m in found])
+    inside = _inside(spans)
 
     def quote_goes_on(pos: int) -> bool:  # …だ。」と述べた
         return bool(_JA_AFTER_QUOTE.match(text, pos, end))
 
     cuts = set()
-    for m in _JA_END.finditer(text, start, end):
+    for m in found:
         if (not inside_quotes and inside(m.start())) or not _ja_is_final(text, m.start(), m.end()):
             continue
         if text[m.end() - 1] in _TRAILING and quote_goes_on(m.end()):
@@ -202,12 +266,9 @@ def _ja_cuts(text: str, start: int, end: int, split_quotes: bool = False,
     return sorted(c for c in cuts if start < c < end)
 
 
-def split_japanese(text: str, offset: int = 0, split_quotes: bool = False) -> list[Segment]:
-    """Japanese sentences. ``split_quotes`` also splits a quotation that stands as
-    sentences of its own (「…。…。」 opening a sentence), as English splitters do."""
+def split_japanese(text: str, offset: int = 0) -> list[Segment]:
     units = _units(text, _ja_ends_sentence, _JA_CONTINUES, final_line_breaks=True)
-    return _segments(text, offset, units,
-                     lambda t, s, e: _ja_cuts(t, s, e, split_quotes))
+    return _segments(text, offset, units, _ja_cuts)
 
 
 # -- English --------------------------------------------------------------------------
@@ -216,6 +277,7 @@ _EN_FINAL = ".!?…"
 _EN_RUN = re.compile(r"[.!?…]+")
 _EN_CLOSING = "\"'”’)]"  # may follow the mark, part of the sentence
 _EN_SPACED_QUOTE = "\"”'’"  # a closing quote set off by a space: `day. "`
+_EN_QUOTE = re.compile('[“”"]')
 _NEXT_WORD = re.compile(r"[\"'“‘(\[]*(\w+)")
 _ACRONYM = re.compile(r"(?:[A-Za-z]{1,3}\.)+[A-Za-z]{1,3}")  # U.S, a.m, Ph.D (final dot cut off)
 _EN_CONTINUES = re.compile(
@@ -292,11 +354,13 @@ def _en_is_cut(text: str, s: int, e: int, sentence_start: int, end: int) -> bool
     return True
 
 
-def _en_cuts(text: str, start: int, end: int) -> list[int]:
+def _en_cuts(text: str, start: int, end: int, inside_quotes: bool = False) -> list[int]:
+    found = list(_en_ends(text, start, end))
+    inside = _inside([] if inside_quotes else _protected(text, start, end, "en", [s for s, _ in found]))
     cuts = []
     sentence_start = start
-    for s, e in _en_ends(text, start, end):
-        if s < sentence_start:
+    for s, e in found:
+        if s < sentence_start or inside(s):
             continue
         if _en_is_cut(text, s, e, sentence_start, end):
             cuts.append(e)
@@ -320,29 +384,30 @@ def split_lines(text: str, offset: int = 0) -> list[Segment]:
                      lambda _text, _s, _e: [])
 
 
-def split(text: str, lang: str, offset: int = 0, *, split_quotes: bool = False) -> list[Segment]:
+def split(text: str, lang: str, offset: int = 0) -> list[Segment]:
     """Split by language: "ja" by the Japanese rules, anything else ("en", "de", "fr" …)
     by the English ones."""
     if lang == "ja":
-        return split_japanese(text, offset, split_quotes=split_quotes)
+        return split_japanese(text, offset)
     return split_english(text, offset)
 
 
 def sentence_ends(text: str, lang: str, inside_quotes: bool = False) -> list[int]:
     """The offsets ``0 < i < len(text)`` where a sentence ends inside ``text`` and more
     text follows, by the splitter's own rules, taking ``text`` as one run (no line or
-    heading rules). ``inside_quotes``: Japanese ends inside brackets count too (a speech
-    of several sentences, 「はい。そうです。」, has one inside), though never before a
-    closing bracket (…。」) or in a quote a particle carries on (「そうだ。」のように)."""
+    heading rules). ``inside_quotes``: ends inside a quotation kept whole (and, in
+    Japanese, inside brackets) count too (彼は「はい。そうです。」と言った has one), though
+    never before a closing bracket (…。」) or in a quote a particle carries on
+    (「そうだ。」のように)."""
     if lang == "ja":
         cuts = _ja_cuts(text, 0, len(text), inside_quotes=inside_quotes)
     else:
-        cuts = _en_cuts(text, 0, len(text))
+        cuts = _en_cuts(text, 0, len(text), inside_quotes=inside_quotes)
     last = len(text.rstrip())
     return [c for c in cuts if c < last]
 
 
 def inner_sentence_ends(text: str, lang: str = "ja") -> int:
-    """How many sentence ends a segment holds before its own: a Japanese
-    speech in 「」 is one segment of several sentences."""
+    """How many sentence ends a segment holds before its own: a speech quoted inside a
+    sentence (彼は「…。…。」と述べた) is one segment of several sentences."""
     return len(sentence_ends(text, lang, inside_quotes=True))

@@ -511,7 +511,7 @@ class Article:
     skipped: list[Segment] = field(default_factory=list)
 
 
-def parse_article(text: str, split_quotes: bool = False) -> Article:
+def parse_article(text: str) -> Article:
     """Split an article into body sentences, 原題 headlines (split on 、 only: headlines
     hold ASCII commas) and skipped boilerplate: photo credits, ©, もっと読むには, 取材協力,
     the 原題 line, update notes such as (…を追加して更新します), 関連記事 with the bullet
@@ -538,8 +538,7 @@ def parse_article(text: str, split_quotes: bool = False) -> Article:
                 a = start + len(piece) - len(piece.lstrip())
                 headlines.append(Segment(piece.strip(), a, a + len(piece.strip())))
             start += len(piece) + 1
-    return Article(split_japanese("\n".join(body), split_quotes=split_quotes),
-                   headlines, skipped)
+    return Article(split_japanese("\n".join(body)), headlines, skipped)
 
 
 def has_headline_block(text: str) -> bool:

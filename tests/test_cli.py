@@ -242,6 +242,7 @@ def test_evaluate_prints_a_table_and_a_json_summary(evaluations):
     assert {"strict_f1", "lax_f1", "strict_precision", "lax_recall"} <= set(summary)
     assert summary["documents"] == 3 and summary["beads"] == 16
     assert summary["signature"]["model"] == "use-m3" and summary["signature"]["noise"] == 0.0
+    assert {"skip", "unlikely_share", "encoder_chunk_size"} <= set(summary["signature"]["params"])
     f1_row = next(line for line in lines if line.startswith("F1"))
     assert [float(x) for x in f1_row.split()[1:]] == pytest.approx(
         [summary["strict_f1"], summary["lax_f1"]], abs=1e-4)

@@ -265,6 +265,18 @@ def test_cached_encoder_reports_progress_over_the_distinct_strings():
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+def test_cached_encoder_hands_the_model_chunk_size_texts_at_a_time():
+    fake = CountingEncoder()
+    enc = CachedEncoder(fake, chunk_size=3)
+    seen = []
+    enc.encode([f"s{i}" for i in range(8)], progress=lambda d, t: seen.append((d, t)))
+    assert [len(call) for call in fake.calls] == [3, 3, 2]
+    assert seen == [(3, 8), (6, 8), (8, 8)]
+    assert CachedEncoder(CountingEncoder()).chunk_size == 512
+    with pytest.raises(ValueError):
+        CachedEncoder(fake, chunk_size=0)
+
+
 def test_cached_encoder_groups_without_a_fast_path_embed_the_joined_text():
     fake = CountingEncoder()
     enc = CachedEncoder(fake)

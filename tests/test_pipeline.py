@@ -7,7 +7,7 @@ import pytest
 
 from align import confidence
 from align.errors import InputError
-from align.pipeline import align_segments, align_texts, choose_mode
+from align.pipeline import PipelineParams, align_segments, align_texts, choose_mode
 from align.model import Segment
 from conftest import SAMPLE, assert_partition
 
@@ -44,6 +44,13 @@ def test_choose_mode_document_for_translation_sized_texts():
     assert choose_mode(ja[:12], ["A sentence."] * 5) == "document"         # not 3x fewer
     assert choose_mode(ja, ["x" * 161] + ["Short"] * 3) == "document"      # a long English line
     assert choose_mode(ja[:5], ["The only sentence."] * 5) == "document"
+
+
+def test_choose_mode_follows_its_parameters():
+    ja = [f"文{i}。" for i in range(40)]
+    assert choose_mode(ja, ["Short"] * 11, PipelineParams(headline_lines=12)) == "headlines"
+    assert choose_mode(ja[:12], ["Short"] * 5, PipelineParams(sentences_per_headline=2)) == "headlines"
+    assert choose_mode(ja, ["x" * 100], PipelineParams(headline_chars=99)) == "document"
 
 
 # -- input errors -----------------------------------------------------------------------
@@ -113,6 +120,9 @@ def test_the_alignment_records_how_it_was_made(small):
     meta = small.meta
     assert meta["aligner"] == "document" and meta["model"] == "use-m3"
     assert meta["params"]["skip"] > 0 and meta["seconds"] >= 0
+    # the pipeline's own constants and the encoder's chunk size are recorded too
+    assert meta["params"]["headline_lines"] == PipelineParams().headline_lines
+    assert meta["params"]["unlikely_share"] == 0.5 and meta["params"]["encoder_chunk_size"] == 512
     assert small.en[0].start == 0 and EN[small.en[1].start:small.en[1].end] == small.en[1].text
     assert JA[small.ja[2].start:small.ja[2].end] == small.ja[2].text
 
@@ -242,8 +252,9 @@ SPEECH_EN = ("A press conference was held in Tokyo. The prime minister told repo
 
 
 def test_a_speech_kept_whole_in_japanese_takes_all_its_english_sentences(use_encoder):
-    # 。 inside 「」 never ends a Japanese sentence, so the speech is one segment
-    # against seven English ones: a 1-7 pair, not a 1-5 pair and two orphans
+    # a speech quoted inside a sentence (…に「…。…。」と述べた) is one Japanese segment;
+    # the English one follows a colon, opens its sentences and is split in seven:
+    # a 1-7 pair, not a 1-5 pair and two orphans
     al = align_texts(SPEECH_JA, SPEECH_EN, mode="document")
     assert len(al.ja) == 3 and len(al.en) >= 9
     speech = next(p for p in al.pairs if 1 in p.ja)
@@ -262,6 +273,10 @@ def test_unrelated_texts_get_low_confidence_and_a_warning(use_encoder):
     good = align_texts("猫が好きです。\n今日は雨です。", "I like cats.\nIt is raining today.",
                        mode="document", presegmented=True)
     assert "warning" not in good.meta and min(p.score for p in good.pairs) >= 0.5
+    # the thresholds are parameters: tolerating every link under 0.5 silences the warning
+    lenient = align_texts(ja, en, mode="document", presegmented=True,
+                          pipeline=PipelineParams(unlikely_share=1.0))
+    assert "warning" not in lenient.meta and lenient.meta["params"]["unlikely_share"] == 1.0
 
 
 RATES_JA = ("日本銀行は木曜日、政策金利を0.5%に引き上げ、1月以来の利上げとなった。"

@@ -88,6 +88,7 @@ def test_cut_offers_come_from_the_splitters_rules():
     assert review.cut_offers("一文だけ。", "ja") == ()
     assert review.cut_offers("Mr. Smith went to Washington. He spoke.", "en") == (29,)
     assert review.cut_offers("It costs 3.5 dollars. Fine.", "en") == (21,)
+    assert review.cut_offers('He said "Go. Now." and left.', "en") == (12,)  # as in Japanese
 
 
 # -- the map --------------------------------------------------------------------------------------

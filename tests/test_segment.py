@@ -25,11 +25,6 @@ def assert_spans(text, segments, offset=0):
 
 # -- Japanese -----------------------------------------------------------------------------
 
-def test_ja_never_splits_inside_a_quote():
-    t = "彼は「今日は晴れだ。明日も晴れだろう。」と述べた。次の文。"
-    assert texts(split_japanese(t)) == ["彼は「今日は晴れだ。明日も晴れだろう。」と述べた。", "次の文。"]
-
-
 @pytest.mark.parametrize("o, c", ["「」", "『』", "（）", "()", "“”", "【】"])
 def test_ja_never_splits_inside_any_bracket(o, c):
     t = f"前{o}中の文。中の文！{c}と続く。次。"
@@ -63,15 +58,6 @@ def test_ja_unclosed_bracket_does_not_swallow_the_text():
 def test_ja_brackets_do_not_pair_across_paragraphs():
     t = "「開く。次。\n\n閉じる。」"
     assert texts(split_japanese(t)) == ["「開く。", "次。", "閉じる。」"]
-
-
-def test_ja_split_quotes_splits_a_free_standing_speech_only():
-    t = "彼は述べた。「私はこう言いたい。首相、聞いてください。」彼は「晴れだ。雨だ。」と続けた。"
-    assert texts(split_japanese(t)) == [
-        "彼は述べた。", "「私はこう言いたい。首相、聞いてください。」", "彼は「晴れだ。雨だ。」と続けた。"]
-    assert texts(split_japanese(t, split_quotes=True)) == [
-        "彼は述べた。", "「私はこう言いたい。", "首相、聞いてください。」",
-        "彼は「晴れだ。雨だ。」と続けた。"]
 
 
 def test_ja_heading_line_is_its_own_segment():
@@ -116,6 +102,55 @@ def test_ja_sample_article():
     assert_spans(t, segments)
     assert "ウクライナ、潜水艦を攻撃" in texts(segments)
     assert segments[0].text.startswith("ゼレンスキー大統領率いる")
+
+
+# -- quotations: one rule for both languages -----------------------------------------------
+
+@pytest.mark.parametrize("text, lang, expected", [
+    # a speech that opens a sentence is split at its sentence ends
+    ("彼は述べた。「急いで対策を講じる。年内に経済対策をまとめる。」次の文。", "ja",
+     ["彼は述べた。", "「急いで対策を講じる。", "年内に経済対策をまとめる。」", "次の文。"]),
+    ("He spoke. “We will hurry to take measures. We will compile a package by the end of "
+     "the year.” Then he left.", "en",
+     ["He spoke.", "“We will hurry to take measures.",
+      "We will compile a package by the end of the year.”", "Then he left."]),
+    # … even when the sentence goes on after it
+    ("「晴れだ。雨が降るだろう」と彼は言った。", "ja", ["「晴れだ。", "雨が降るだろう」と彼は言った。"]),
+    ('"It is sunny. It will rain," he said.', "en", ['"It is sunny.', 'It will rain," he said.']),
+    # a speech that ends a sentence, too
+    ("トランプ氏は続けた、「見てみろ。今起きている。」次。", "ja",
+     ["トランプ氏は続けた、「見てみろ。", "今起きている。」", "次。"]),
+    ('Trump added, "Look. It is happening." Next.', "en",
+     ['Trump added, "Look.', 'It is happening."', "Next."]),
+    # a quotation inside a sentence, words before and after it, is never split
+    ("彼は「晴れだ。雨だ。」と続けた。次の文。", "ja", ["彼は「晴れだ。雨だ。」と続けた。", "次の文。"]),
+    ("「そうだ。」のように言う。次。", "ja", ["「そうだ。」のように言う。", "次。"]),
+    ('He said "Go. Now." and left. Then he cried.', "en",
+     ['He said "Go. Now." and left.', "Then he cried."]),
+    ("He called it “a mess. A disaster,” and left.", "en",
+     ["He called it “a mess. A disaster,” and left."]),
+    # nested: the inner quotation sits inside a sentence of the outer speech
+    ("「彼は『晴れだ。雨だ。』と言った。次だ。」", "ja", ["「彼は『晴れだ。雨だ。』と言った。", "次だ。」"]),
+    ('“He said "Go. Now." and left. Then he cried.”', "en",
+     ['“He said "Go. Now." and left.', "Then he cried.”"]),
+])
+def test_quotations_split_alike_in_both_languages(text, lang, expected):
+    segments = split(text, lang)
+    assert texts(segments) == expected
+    assert_spans(text, segments)
+
+
+@pytest.mark.parametrize("text, lang, sentences", [
+    ("彼は「未完の引用。" + "次の文です。" * 50, "ja", 51),
+    ('He said "Go. ' + "Next one. " * 50, "en", 51),
+    # a quotation kept whole holds at most 12 sentences: a longer one is a stray mark
+    ('He said "Go. ' + "Next one. " * 10 + 'And then" he left.', "en", 1),
+    ('He said "Go. ' + "Next one. " * 50 + 'And then" he left.', "en", 52),
+    ("彼は「未完の引用。" + "次の文です。" * 50 + "」と言った。", "ja", 51),
+    ('He said "Go.\n\nNow." and left. Next.', "en", 3),  # a quote never spans paragraphs
+])
+def test_an_unclosed_quote_does_not_swallow_the_text(text, lang, sentences):
+    assert len(split(text, lang)) == sentences
 
 
 # -- English ------------------------------------------------------------------------------
@@ -191,9 +226,9 @@ ALPHABET = "あア漢字。！？!?．「」『』（）()“”【】、 \n\n\u
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=120), st.integers(0, 50),
-       st.sampled_from(["ja", "en"]), st.booleans())
-def test_segments_are_exact_spans_and_lose_nothing(text, offset, lang, split_quotes):
-    segments = split(text, lang, offset, split_quotes=split_quotes)
+       st.sampled_from(["ja", "en"]))
+def test_segments_are_exact_spans_and_lose_nothing(text, offset, lang):
+    segments = split(text, lang, offset)
     assert_spans(text, segments, offset)
     assert "".join(text.split()) == "".join("".join(s.text.split()) for s in segments)
     lines = split_lines(text, offset)
@@ -216,6 +251,8 @@ HOSTILE_SHAPES = {
     "periods before lowercase": lambda n: "a. " * (n // 3),
     "unmatched openers then closers": lambda n: "（" * (n // 2) + "」" * (n // 2),
     "nested mixed brackets": lambda n: "「（" * (n // 4) + "）」" * (n // 4),
+    "nested speeches": lambda n: "彼は「。" * (n // 5) + "」と" * (n // 5),
+    "nested straight quotes": lambda n: 'a "b. ' * (n // 6) + '" ' * (n // 6),
     "many sentences": lambda n: "文です。" * (n // 4),
 }
 
@@ -237,7 +274,7 @@ def test_sentence_ends_takes_linear_time(lang):
                max_size=3000),
        st.sampled_from(["en", "ja"]))
 def test_splitters_fuzz_within_a_deadline(text, lang):
-    segments = split(text, lang, split_quotes=lang == "ja")
+    segments = split(text, lang)
     assert_spans(text, segments)
     ends = sentence_ends(text, lang)
     assert ends == sorted(set(ends)) and all(0 < i < len(text) for i in ends)
@@ -249,8 +286,11 @@ def test_splitters_fuzz_within_a_deadline(text, lang):
     ("価格は１．５倍に。Yahoo!で見た。", "ja", True, [9]),    # no cut in １．５ or after Yahoo!
     ("〔注記した。〕次だ。", "ja", True, [7]),                  # after the closing 〕, not before
     ("「そうだ。」のように言う。", "ja", True, []),              # a particle carries the quote on
-    ("「はい。そうです。」と言った。", "ja", True, [4]),        # a speech of two sentences
-    ("「はい。そうです。」と言った。", "ja", False, []),
+    ("彼は「はい。そうです。」と言った。", "ja", True, [6]),    # a speech of two sentences
+    ("彼は「はい。そうです。」と言った。", "ja", False, []),
+    ("「はい。そうです。」と言った。", "ja", False, [4]),        # a speech opening a sentence
+    ('He said "Go. Now." and left.', "en", True, [12]),
+    ('He said "Go. Now." and left.', "en", False, []),
     ("「はい。」しかし雨だ。", "ja", False, [5]),
     ("はい。 ", "ja", False, []),                              # nothing follows
     ("Capt. Smith met Lt. Jones and Col. Brown on Jan. 5 at noon. Then he left.", "en", False,
@@ -265,6 +305,8 @@ def test_sentence_ends(text, lang, inside, expected):
 def test_inner_sentence_ends_counts_by_the_same_rules():
     assert inner_sentence_ends("価格は１．５倍に。Yahoo!で見た。") == 1
     assert inner_sentence_ends("「はい。そうです。」") == 1
+    assert inner_sentence_ends("彼は「はい。そうです。」と言った。") == 1
+    assert inner_sentence_ends('He said "Go. Now." and left.', "en") == 1
     assert inner_sentence_ends("「そうだ。」と述べた。") == 0
 
 
