@@ -81,6 +81,7 @@ def open_project(pid: int) -> Project:
     store = get_store()
     project = store.open_project(pid)
     store.touch(pid)
+    rescoring.warm_up(project.current)
     st.session_state.project = project
     st.query_params["project"] = str(pid)
     return project

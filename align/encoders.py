@@ -10,6 +10,7 @@ encoder computes those almost for free from per-sentence token sums (see
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from typing import Callable, Protocol, Sequence
 
@@ -160,6 +161,7 @@ def _load_sentence_transformer(factory, model: str):
 # Loaded models, the most recently used last; a third model pushes out the oldest.
 MAX_LOADED = 2
 _LOADED: OrderedDict[str, CachedEncoder] = OrderedDict()
+_LOADING = threading.Lock()
 
 
 def is_loaded(model: str | None) -> bool:
@@ -171,15 +173,16 @@ def load_encoder(model: str | None = None) -> CachedEncoder:
     """The bundled USE-m3 by default; otherwise a sentence-transformers model
     name or folder. Loaded once per process, at most MAX_LOADED kept."""
     model = model or DEFAULT_MODEL
-    if model in _LOADED:
-        _LOADED.move_to_end(model)
+    with _LOADING:  # the app's sessions and its warm-up thread share the models: load each once
+        if model in _LOADED:
+            _LOADED.move_to_end(model)
+            return _LOADED[model]
+        if model in (DEFAULT_MODEL, "usem3"):
+            from ._usem3 import UsemEncoder
+            inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
+        else:
+            inner = SentenceTransformerEncoder(model)
+        _LOADED[model] = CachedEncoder(inner)
+        while len(_LOADED) > MAX_LOADED:
+            _LOADED.popitem(last=False)
         return _LOADED[model]
-    if model in (DEFAULT_MODEL, "usem3"):
-        from ._usem3 import UsemEncoder
-        inner: Encoder = UsemEncoder(workers=os.cpu_count() or 1)
-    else:
-        inner = SentenceTransformerEncoder(model)
-    _LOADED[model] = CachedEncoder(inner)
-    while len(_LOADED) > MAX_LOADED:
-        _LOADED.popitem(last=False)
-    return _LOADED[model]

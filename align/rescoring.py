@@ -17,6 +17,7 @@ linked by hand takes its candidate's calibrated score in ``edits.relink``.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from typing import Sequence
 
@@ -97,3 +98,12 @@ def rescore_edited(al: Alignment, ks: Sequence[int]) -> Alignment:
         log.warning("rescoring with %s failed; the edited pairs keep their scores", model,
                     exc_info=True)
         return al
+
+
+def warm_up(al: Alignment) -> None:
+    """Load the encoder that ``rescore_edited`` will use in the background, so that
+    the first edit of a session is not held up by the model loading (seconds)."""
+    if al.mode == "document" and (al.meta.get("model") or DEFAULT_MODEL) in BUNDLED \
+            and not is_loaded(DEFAULT_MODEL):
+        threading.Thread(target=load_encoder, args=(DEFAULT_MODEL,), daemon=True,
+                         name="taiyaku-warm-up").start()

@@ -106,3 +106,18 @@ def test_the_grid_shows_a_rescored_score_as_current(use_encoder, tmp_path):
         assert rows[2]["rescored"] is True and rows[2]["score"] == round(project.current.pairs[2].score, 4)
         assert rows[0]["rescored"] is False
         assert store.open_project(project.id).current.pairs[2].rescored  # saved with the step
+
+
+def test_opening_a_document_loads_the_encoder_in_the_background(monkeypatch):
+    import threading
+    from collections import OrderedDict
+
+    from align import encoders
+
+    monkeypatch.setattr(encoders, "_LOADED", OrderedDict())  # a fresh process: nothing loaded
+    rescoring.warm_up(Alignment((), (), (), mode="headlines", meta={}))
+    assert not [t for t in threading.enumerate() if t.name == "taiyaku-warm-up"]  # headlines: not rescored
+    rescoring.warm_up(document())
+    for thread in [t for t in threading.enumerate() if t.name == "taiyaku-warm-up"]:
+        thread.join()
+    assert encoders.is_loaded(encoders.DEFAULT_MODEL)
