@@ -292,10 +292,12 @@ def _moved(bead, other, after: bool):
     one sentence moved across their boundary, either way, on either side."""
     out = []
     for side in (0, 1):
-        for donor, taker in ((bead, other), (other, bead)):
+        for bead_gives in (True, False):
+            donor, taker = (bead, other) if bead_gives else (other, bead)
             if len(donor[side]) < 2:
                 continue
-            moving = donor[side][-1] if (donor is bead) == after else donor[side][0]
+            # the donor's sentence at the boundary: its last if the taker comes after it
+            moving = donor[side][-1] if bead_gives == after else donor[side][0]
             gave = tuple(i for i in donor[side] if i != moving)
             took = tuple(sorted(taker[side] + (moving,)))
             out.append(((gave, donor[1]) if side == 0 else (donor[0], gave),

@@ -29,8 +29,9 @@ Besides the curves fitted on everything, it prints each kind's reliability
 held out: the dev documents in three folds (the ntrex documents in two halves,
 every variant of a document in the same half, and Text+Berg), each scored by
 curves fitted on the other two, so that a figure is not one the curve was
-fitted to. The document part takes ~4 minutes on two idle cores (embedding
-the dev sets once; the later variants reuse their sentences' token sums).
+fitted to. The document part costs ~4 minutes of CPU (9 minutes' wall time on
+shared, busy cores): the dev sets are embedded once, the later variants reuse
+their sentences' token sums.
 """
 
 from __future__ import annotations
