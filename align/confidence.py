@@ -19,9 +19,9 @@ from .document import GAIN_LIMIT
 # fitted by scripts/calibrate.py on ntrex128_jaen_resplit (clean; 10 % omissions;
 # sentences merged and 10 % omissions, also aligned with the splits missed) and
 # textberg_defr_dev, USE-m3
-ONE_TO_ONE = {"bias": -0.63, "sim": 7.33, "gain": 11.36}  # a 1-1 link
-MANY = {"bias": -0.92, "sim": 6.40, "gain": 21.57}  # an m-n link
-SKIP = {"bias": 1.31, "best": -6.13, "gain": -23.42, "length": 1.48}  # a 1-0 / 0-1 bead
+ONE_TO_ONE = {"bias": -0.81, "sim": 6.97, "gain": 12.37}  # a 1-1 link
+MANY = {"bias": -1.87, "sim": 8.69, "gain": 21.63}  # an m-n link
+SKIP = {"bias": 0.82, "best": -7.18, "gain": -17.88, "length": 1.09}  # a 1-0 / 0-1 bead
 TRANSLATION = {"bias": -10.36, "cos": 28.61}  # translation or not (gold vs other documents)
 # on the hand-read headline dev set (benchmarks/headlines_ntrex.tsv), cross-validated scores
 HEADLINE = {"bias": -0.72, "cos": 2.11, "lead": 0.53}  # a headline's candidate
@@ -33,8 +33,10 @@ def _logistic(x: float) -> float:
 
 def link_confidence(sim: float, merged: bool, cos: float = 1.0, gain: float = 0.0) -> float:
     """``sim`` is the bead's margin similarity (cosine less its neighbours'),
-    ``cos`` its plain cosine, ``gain`` its cosine less that of the best shape
-    next to it (``document.shape_gains``; 0 when not known). The first curve is fitted on what
+    ``cos`` its plain cosine, ``gain`` its value (cosine and length agreement)
+    less that of the best rival shape next to it: an end sentence dropped, an
+    orphan joined, a sentence moved across a boundary (``document.shape_gains``;
+    0 when not known). The first curve is fitted on what
     the aligner outputs, where nearly every link is a translation of
     something; the second says whether the two sides are translations at all
     (gold links against pairs drawn from different documents), so that a pair
@@ -50,9 +52,10 @@ def link_confidence(sim: float, merged: bool, cos: float = 1.0, gain: float = 0.
 def skip_confidence(best: float, gain: float = 0.0, length: float = 0.0) -> float:
     """``best`` is the best margin similarity the unaligned sentence had with
     any sentence near it: the lower, the surer that it has no counterpart.
-    ``gain`` is how much it would raise the cosine of a link beside it by
-    joining it (``document.shape_gains``; 0 when not known): a short sentence
-    split off its neighbour raises it, and is not a confident orphan. ``length``
+    ``gain`` is how much it would raise the value (cosine and length agreement)
+    of a link beside it by joining it (``document.shape_gains``; 0 when not
+    known): a short sentence split off its neighbour raises it, and is not a
+    confident orphan. ``length``
     is the log of its characters against its side's mean sentence (0 when not
     known): a short orphan is more often such a split."""
     return _logistic(SKIP["bias"] + SKIP["best"] * best + SKIP["gain"] * gain + SKIP["length"] * length)

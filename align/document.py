@@ -228,51 +228,81 @@ def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> Docum
     beads.reverse()
     sims.reverse()
     cosines.reverse()
-    return DocumentResult(beads, sims, band, cosines, shape_gains(beads, scorer.cosine, len(scorer.src),
-                                                                  len(scorer.tgt)),
+    return DocumentResult(beads, sims, band, cosines, shape_gains(beads, scorer),
                           [scorer.relative_length(src, tgt) for src, tgt in beads])
 
 
-GAIN_LIMIT = 0.3  # cosine differences beyond this say nothing more
+GAIN_LIMIT = 0.3  # differences of value beyond this say nothing more
 
 
-def shape_gains(beads, cosine, max_src: int, max_tgt: int) -> list[float]:
-    """Per bead, evidence for its shape from the cosines of the shapes next to
-    it. A link: its cosine less the best of the same bead without one of its
-    end sentences or with a neighbouring unaligned sentence joined to it
-    (+GAIN_LIMIT with no such shape). A 1-0 / 0-1: how much its sentence would
-    raise the cosine of a link beside it by joining it (-GAIN_LIMIT with no link
-    beside it): a short sentence split off its neighbour raises it.
-    ``cosine(i, a, j, b)`` is the cosine of source sentences i..i+a-1 with
-    target sentences j..j+b-1 (groups of up to max_src / max_tgt)."""
-    def cos(src, tgt):
-        if not src or not tgt or len(src) > max_src or len(tgt) > max_tgt:
+def shape_gains(beads, scorer: BeadScorer) -> list[float]:
+    """Per bead, evidence for its shape from the shapes next to it, in the
+    aligner's own terms: a bead's *value* here is its cosine plus its length
+    agreement (``length_weight`` times ``length_term``).
+
+    A link: its value less the best rival's: the same bead without one of its
+    end sentences, with an unaligned neighbour joined to it, or with one
+    sentence moved across its boundary with the link beside it (the two links'
+    values summed, less the neighbour's own); +GAIN_LIMIT with no rival. A bead
+    that is too small or too big for the gold beside it has such a rival.
+    A 1-0 / 0-1: how much its sentence would raise the value of a link beside
+    it by joining it (-GAIN_LIMIT with no link beside it): a short sentence
+    split off its neighbour raises it, by the cosine or by the length
+    agreement (its neighbour's other side is too long without it)."""
+    def value(src, tgt):
+        if not src or not tgt or len(src) > len(scorer.src) or len(tgt) > len(scorer.tgt):
             return None
-        return cosine(src[0], len(src), tgt[0], len(tgt))
-
-    def joined(link, orphan):
-        return tuple(sorted(link[0] + orphan[0])), tuple(sorted(link[1] + orphan[1]))
-
-    def links_beside(k):
-        return [beads[n] for n in (k - 1, k + 1) if 0 <= n < len(beads) and beads[n][0] and beads[n][1]]
-
-    def orphans_beside(k):
-        return [beads[n] for n in (k - 1, k + 1) if 0 <= n < len(beads) and not (beads[n][0] and beads[n][1])]
+        lens = length_term(scorer.src_cum[src[-1] + 1] - scorer.src_cum[src[0]],
+                           scorer.tgt_cum[tgt[-1] + 1] - scorer.tgt_cum[tgt[0]], scorer.ratio)
+        return scorer.cosine(src[0], len(src), tgt[0], len(tgt)) + scorer.p.length_weight * float(lens)
 
     gains = []
-    for k, (src, tgt) in enumerate(beads):
-        if src and tgt:
-            whole = cos(src, tgt)
-            others = [(s, t) for s, t in ((src[1:], tgt), (src[:-1], tgt), (src, tgt[1:]), (src, tgt[:-1]))
-                      if s and t] + [joined((src, tgt), o) for o in orphans_beside(k)]
-            others = [c for c in (cos(*o) for o in others) if c is not None]
-            gain = whole - max(others) if others and whole is not None else GAIN_LIMIT
+    for k, bead in enumerate(beads):
+        beside = [(n, beads[n]) for n in (k - 1, k + 1) if 0 <= n < len(beads)]
+        if bead[0] and bead[1]:
+            whole = value(*bead)
+            rivals = [value(*sub) for sub in _without_an_end(bead)]
+            for n, other in beside:
+                if other[0] and other[1]:
+                    own = value(*other)
+                    rivals += [None if own is None or None in (a, b) else a + b - own
+                               for a, b in ((value(*x), value(*y)) for x, y in _moved(bead, other, n > k))]
+                else:
+                    rivals.append(value(*_joined(bead, other)))
+            rivals = [r for r in rivals if r is not None]
+            gain = whole - max(rivals) if rivals and whole is not None else GAIN_LIMIT
         else:
-            rises = [cos(*joined(link, (src, tgt))) - cos(*link) for link in links_beside(k)
-                     if cos(*joined(link, (src, tgt))) is not None and cos(*link) is not None]
-            gain = max(rises, default=-GAIN_LIMIT)
+            rises = [(value(*_joined(other, bead)), value(*other)) for _, other in beside if other[0] and other[1]]
+            gain = max((a - b for a, b in rises if a is not None and b is not None), default=-GAIN_LIMIT)
         gains.append(float(np.clip(gain, -GAIN_LIMIT, GAIN_LIMIT)))
     return gains
+
+
+def _joined(a, b):
+    return tuple(sorted(a[0] + b[0])), tuple(sorted(a[1] + b[1]))
+
+
+def _without_an_end(bead):
+    src, tgt = bead
+    return [(s, t) for s, t in ((src[1:], tgt), (src[:-1], tgt), (src, tgt[1:]), (src, tgt[:-1])) if s and t]
+
+
+def _moved(bead, other, after: bool):
+    """``bead`` and its neighbouring link ``other`` (after it or before) with
+    one sentence moved across their boundary, either way, on either side."""
+    out = []
+    for side in (0, 1):
+        for bead_gives in (True, False):
+            donor, taker = (bead, other) if bead_gives else (other, bead)
+            if len(donor[side]) < 2:
+                continue
+            # the donor's sentence at the boundary: its last if the taker comes after it
+            moving = donor[side][-1] if bead_gives == after else donor[side][0]
+            gave = tuple(i for i in donor[side] if i != moving)
+            took = tuple(sorted(taker[side] + (moving,)))
+            out.append(((gave, donor[1]) if side == 0 else (donor[0], gave),
+                        (took, taker[1]) if side == 0 else (taker[0], took)))
+    return out
 
 
 FULL_TABLE = 1_500_000   # cells: texts up to ~1,200 sentences a side get the whole table
