@@ -15,7 +15,9 @@ headline dev set, ``scripts/headline_dev.py``) over these features:
   first, second, position   where the sentence stands: a headline summarises the
             lede (the first headline of a list only),
   opens_quote, length       a quotation or a short line is seldom the claim,
-and the top candidates are kept, ranked, for the reviewer.
+and the top candidates are kept, ranked, for the reviewer. A pick's confidence
+reads its lead over the other candidates without the lede prior: a lede that
+wins by its position alone is not a sure pick.
 """
 
 from __future__ import annotations
@@ -59,20 +61,24 @@ class HeadlineParams:
 @dataclass
 class HeadlineMatch:
     ranked: list[tuple[int, float]]   # (Japanese sentence id, raw score), best first
+    evidence: list[float] | None = None   # each candidate's score without the lede prior
 
     @property
     def best(self) -> int:
         return self.ranked[0][0]
 
     def lead(self, j: int) -> float:
-        """How far candidate j stands above the best of the others (negative
-        for any but the best)."""
-        score = dict(self.ranked)[j]
-        return score - max((s for k, s in self.ranked if k != j), default=0.0)
+        """How far candidate j stands above the best of the others by what it
+        says, the lede prior left out (negative for a lede picked by the prior
+        alone): the prior breaks ties, it does not make a pick sure."""
+        ids = [k for k, _ in self.ranked]
+        values = self.evidence if self.evidence is not None else [s for _, s in self.ranked]
+        mine = values[ids.index(j)]
+        return mine - max((v for k, v in zip(ids, values) if k != j), default=0.0)
 
     @property
     def gap(self) -> float:
-        """How far the best candidate stands above the runner-up."""
+        """How far the best candidate stands above the runner-up (``lead``)."""
         return self.lead(self.best)
 
 
@@ -82,17 +88,11 @@ def features(headline_vecs: np.ndarray, ja_vecs: np.ndarray, headlines: Sequence
     embeds quoted phrases and clause runs."""
     n = len(ja)
     cos = headline_vecs @ ja_vecs.T
-    # the lede prior is the main headline's: a list's later headlines (a
-    # Bloomberg 原題 line) summarise later paragraphs
-    position = np.full((len(headlines), n), np.inf, np.float32)
-    position[:1] = np.arange(n)
     coverage = np.maximum(_coverage(headline_vecs, ja, encode), cos)
     opens_quote = np.array([s.lstrip().startswith(("「", "『", "“", '"')) for s in ja], np.float32)
     length = np.log(np.maximum([len(s) for s in ja], 1)).astype(np.float32)
     return {"cos": cos, "coverage": coverage, "anchors": _anchor_scores(headlines, ja),
-            "quote": _quote_scores(headlines, ja, encode),
-            "first": (position == 0).astype(np.float32), "second": (position == 1).astype(np.float32),
-            "position": np.where(np.isfinite(position), np.log1p(position), 0.0),
+            "quote": _quote_scores(headlines, ja, encode), **_position_features(len(headlines), n),
             "opens_quote": np.broadcast_to(opens_quote, cos.shape), "length": np.broadcast_to(length, cos.shape)}
 
 
@@ -103,11 +103,24 @@ def score_matrix(headline_vecs: np.ndarray, ja_vecs: np.ndarray, headlines: Sequ
     return sum(w * feats[name] for name, w in params.weights().items())
 
 
+def _position_features(n_headlines: int, n: int) -> dict[str, np.ndarray]:
+    """The lede prior's features. It is the main headline's only: a list's
+    later headlines (a Bloomberg 原題 line) summarise later paragraphs."""
+    position = np.full((n_headlines, n), np.inf, np.float32)
+    position[:1] = np.arange(n)
+    return {"first": (position == 0).astype(np.float32), "second": (position == 1).astype(np.float32),
+            "position": np.where(np.isfinite(position), np.log1p(position), 0.0)}
+
+
 def match_headlines(scores: np.ndarray, params: HeadlineParams = HeadlineParams()) -> list[HeadlineMatch]:
+    """Each headline's best candidates, ranked by ``score_matrix``'s scores, with
+    their scores less the lede prior (the evidence their ``lead`` reads)."""
+    weights = params.weights()
+    prior = sum(weights[k] * v for k, v in _position_features(*scores.shape).items())
     out = []
-    for row in scores:
+    for row, evidence in zip(scores, scores - prior):
         order = np.argsort(-row, kind="stable")[:params.candidates]
-        out.append(HeadlineMatch([(int(j), float(row[j])) for j in order]))
+        out.append(HeadlineMatch([(int(j), float(row[j])) for j in order], [float(evidence[j]) for j in order]))
     return out
 
 

@@ -165,18 +165,10 @@ def translation_features(gold_vecs) -> np.ndarray:
 def headline_features(shared: Path, encoder):
     """(cosine, lead over the best other, right, best) of each dev headline's
     top candidates, the ranker's scores cross-validated (it never saw the
-    document it ranks)."""
-    from headline_dev import cross_validated, dev_features, load_dev
+    document it ranks); the lead as the matcher reads it (``headline_dev``)."""
+    from headline_dev import confidence_rows, dev_features, load_dev
     docs = load_dev(shared)
-    feats = dev_features(docs, encoder)
-    scores = cross_validated(docs, feats, list(HeadlineParams().weights()))
-    rows = []
-    for (_, _, _, accepted), s, f in zip(docs, scores, feats):
-        order = np.argsort(-s, kind="stable")[:HeadlineParams().candidates]
-        for rank, j in enumerate(order):
-            lead = s[j] - max(s[k] for k in order if k != j)
-            rows.append((f["cos"][j], lead, j in accepted, rank == 0))
-    return np.array(rows, float)
+    return confidence_rows(docs, dev_features(docs, encoder))
 
 
 BINS = ((0.9, 1.01), (0.8, 0.9), (0.5, 0.8), (0.0, 0.5))

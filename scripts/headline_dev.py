@@ -5,17 +5,21 @@ the headline's claim (benchmarks/headlines_ntrex.tsv; documents where none does
 are left out). Prints top-1 / top-3 for simple baselines, the matcher before
 the ranker, and the ranker's features added a group at a time, each figure
 cross-validated (10 folds by document: the weights that rank a document were
-fitted without it); then the weights fitted on the whole set, which
-align/headlines.py ships. The ranker is a logistic regression over an
-article's sentences (a softmax: which of them states the claim), fitted by
-Newton's method.
+fitted without it) and top-1 averaged over 10 random splits; with --ideas, the
+same for the ideas measured and not shipped (IDEAS); then the weights fitted on
+the whole set, which align/headlines.py ships, and the headline confidence
+curve (confidence.HEADLINE) fitted on the cross-validated scores, with how
+often the picks given each confidence are right. The ranker is a logistic
+regression over an article's sentences (a softmax: which of them states the
+claim), fitted by Newton's method.
 
-    python scripts/headline_dev.py [--shared ../shared]
+    python scripts/headline_dev.py [--shared ../shared] [--ideas]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 from align.encoders import load_encoder  # noqa: E402
-from align.headlines import HeadlineParams, _token_overlap, features  # noqa: E402
+from align import confidence  # noqa: E402
+from align import headlines as hl  # noqa: E402
+from align.headlines import HeadlineParams, _token_overlap, features, match_headlines  # noqa: E402
 from align.normalise import headline_key  # noqa: E402
 
 DEV = ROOT / "benchmarks" / "headlines_ntrex.tsv"
@@ -32,6 +38,7 @@ GROUPS = [("cos",), ("first", "second", "position"), ("coverage",), ("anchors",)
           ("opens_quote", "length")]
 STEPS = [sum(GROUPS[:k], ()) for k in range(1, len(GROUPS) + 1)]
 L2 = 0.01
+SPLITS = 10   # random 10-fold splits averaged: one split's figure moves by a document or two
 
 
 def load_dev(shared: Path) -> list[tuple[str, str, list[str], set[int]]]:
@@ -68,30 +75,39 @@ def stack(feats, names) -> np.ndarray:
     return np.stack([feats[n] for n in names], axis=1)
 
 
-def _loss(w, xs, labels):
+def _loss(w, x, y, starts, doc, need_derivatives=True):
     """Negative log-likelihood that the accepted sentences are the article's
-    pick (L2-regularised), its gradient and an approximate Hessian."""
-    loss, grad, hess = 0.5 * L2 * w @ w, L2 * w, L2 * np.eye(len(w))
-    for x, y in zip(xs, labels):
-        s = x @ w
-        p = np.exp(s - s.max())
-        p /= p.sum()
-        q = p * y / (p * y).sum()
-        loss -= np.log((p * y).sum())
-        mean = p @ x
-        grad = grad + mean - q @ x
-        hess = hess + (x * p[:, None]).T @ x - np.outer(mean, mean)
+    pick (L2-regularised), its gradient and Hessian: a softmax over each
+    article's sentences, all articles stacked in ``x`` (``starts``: each one's
+    first row, ``doc``: each row's article)."""
+    s = x @ w
+    p = np.exp(s - np.maximum.reduceat(s, starts)[doc])
+    p /= np.add.reduceat(p, starts)[doc]
+    right = np.add.reduceat(p * y, starts)
+    loss = 0.5 * L2 * w @ w - np.log(right).sum()
+    if not need_derivatives:
+        return loss
+    q = p * y / right[doc]
+    mean = np.add.reduceat(p[:, None] * x, starts)
+    grad = L2 * w + (mean - np.add.reduceat(q[:, None] * x, starts)).sum(0)
+    hess = (x * p[:, None]).T @ x - mean.T @ mean + L2 * np.eye(len(w))
     return loss, grad, hess
 
 
 def fit_ranker(xs: list[np.ndarray], labels: list[np.ndarray], steps: int = 30) -> np.ndarray:
+    """Newton's method with step halving."""
+    sizes = [len(x) for x in xs]
+    data = (np.vstack(xs), np.concatenate(labels), np.cumsum([0] + sizes[:-1]),
+            np.repeat(np.arange(len(xs)), sizes))
     w = np.zeros(xs[0].shape[1])
     for _ in range(steps):
-        loss, grad, hess = _loss(w, xs, labels)
+        loss, grad, hess = _loss(w, *data)
         step, t = np.linalg.solve(hess, grad), 1.0
-        while t > 1e-4 and _loss(w - t * step, xs, labels)[0] > loss:
+        while t > 1e-4 and _loss(w - t * step, *data, need_derivatives=False) > loss:
             t /= 2
         w = w - t * step
+        if np.abs(t * step).max() < 1e-8:
+            break
     return w
 
 
@@ -99,16 +115,124 @@ def labels_of(docs) -> list[np.ndarray]:
     return [np.array([j in acc for j in range(len(body))], float) for _, _, body, acc in docs]
 
 
-def cross_validated(docs, feats, names) -> list[np.ndarray]:
-    """Each document's sentence scores from a ranker fitted on the other folds."""
+def cross_validated(docs, feats, names, fold_of=None) -> list[np.ndarray]:
+    """Each document's sentence scores from a ranker fitted on the other folds
+    (document d in fold d mod 10 unless ``fold_of`` says otherwise)."""
+    return [stack(f, names) @ w for f, w in zip(feats, fold_weights(docs, feats, names, fold_of))]
+
+
+def fold_weights(docs, feats, names, fold_of=None) -> list[np.ndarray]:
+    """The weights that rank each document, fitted without its fold."""
     labels = labels_of(docs)
-    scores = [None] * len(docs)
+    fold_of = [d % FOLDS for d in range(len(docs))] if fold_of is None else fold_of
+    xs = [stack(f, names) for f in feats]
+    weights = [None] * len(docs)
     for fold in range(FOLDS):
-        train = [d for d in range(len(docs)) if d % FOLDS != fold]
-        w = fit_ranker([stack(feats[d], names) for d in train], [labels[d] for d in train])
-        for d in range(fold, len(docs), FOLDS):
-            scores[d] = stack(feats[d], names) @ w
-    return scores
+        train = [d for d in range(len(docs)) if fold_of[d] != fold]
+        w = fit_ranker([xs[d] for d in train], [labels[d] for d in train])
+        for d in range(len(docs)):
+            if fold_of[d] == fold:
+                weights[d] = w
+    return weights
+
+
+def confidence_rows(docs, feats) -> np.ndarray:
+    """(cosine, lead, right, is the pick) of each dev headline's candidates as
+    the pipeline gives them (``match_headlines``), from cross-validated weights."""
+    names = list(HeadlineParams().weights())
+    rows = []
+    for (_, _, _, accepted), f, w in zip(docs, feats, fold_weights(docs, feats, names)):
+        params = HeadlineParams(**dict(zip(names, w)))
+        [found] = match_headlines((stack(f, names) @ w)[None, :], params)
+        rows += [(f["cos"][j], found.lead(j), j in accepted, rank == 0) for rank, (j, _) in enumerate(found.ranked)]
+    return np.array(rows, float)
+
+
+def calibrate_confidence(docs, feats) -> None:
+    """Fit confidence.HEADLINE (a logistic curve over every candidate's cosine
+    and lead) and print how often the picks given each confidence are right."""
+    from calibrate import fit_logistic, reliability  # scripts/calibrate.py
+    rows = confidence_rows(docs, feats)
+    w = fit_logistic(rows[:, :2], rows[:, 2])
+    print(f'\nHEADLINE = {{"bias": {w[0]:.2f}, "cos": {w[1]:.2f}, "lead": {w[2]:.2f}}}')
+    pick, right = rows[:, 3] == 1, rows[:, 2] == 1
+    for label, curve in (("this fit", w), ("confidence.HEADLINE", [confidence.HEADLINE[k] for k in ("bias", "cos", "lead")])):
+        p = 1 / (1 + np.exp(-(curve[0] + rows[:, :2] @ np.asarray(curve[1:]))))
+        sure = p[pick] >= 0.8
+        print(f"picks by confidence ({label}): ≥ 0.9, 0.8 – 0.9, 0.5 – 0.8, < 0.5:",
+              " | ".join(reliability(p[pick], right[pick])),
+              f"| ≥ 0.8: {sure.sum()}, {100 * right[pick][sure].mean():.1f} % right")
+
+
+def split_mean_top1(docs, feats, names) -> float:
+    """Top-1 averaged over SPLITS random 10-fold splits."""
+    return float(np.mean([top_k(docs, cross_validated(docs, feats, names, np.random.RandomState(seed)
+                                                      .permutation(len(docs)) % FOLDS), 1)
+                          for seed in range(SPLITS)]))
+
+
+# -- ideas measured and not shipped (none raised the cross-validated top-1) ------
+
+IDEAS = [("cosine less the document's best other cosine", ["cos_margin"], []),
+         ("rank of the cosine in the document", ["cos_rank"], []),
+         ("z-score of the cosine in the document", ["cos_z"], []),
+         ("names and numbers weighted by rarity in the document", ["anchors_rare"], ["anchors"]),
+         ("the headline's numbers as values (億, 万, number words)", ["numbers"], []),
+         ("word coverage: cosine lost when a headline word is dropped", ["word_drop"], []),
+         ("the claim: the headline without the document's names", ["claim_cos"], []),
+         ("the sentence joined to a neighbour", ["cos_pair"], []),
+         ("a question (？) is seldom the claim", ["question"], []),
+         ("lede × cosine (a lede that says little loses its prior)", ["first_cos"], [])]
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+_KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九十") if i}
+
+
+def _values_en(text: str) -> set[float]:
+    out = {float(m[0].replace(",", "")) * {"million": 1e6, "billion": 1e9, "thousand": 1e3}.get(m[1].lower(), 1)
+           for m in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*(million|billion|thousand|)", text, re.I)}
+    return out | {float(_NUMBER_WORDS[w.lower()]) for w in re.findall(r"[A-Za-z]+", text)
+                  if w.lower() in _NUMBER_WORDS and w.lower() != "one"}
+
+
+def _values_ja(text: str) -> set[float]:
+    text = text.replace(",", "")
+    out = {float(m[0]) * {"億": 1e8, "万": 1e4, "千": 1e3}.get(m[1], 1)
+           for m in re.findall(r"(\d+(?:\.\d+)?)\s*(億|万|千|)", text)}
+    return out | {float(_KANJI_DIGITS[c]) for c in re.findall(r"([一二三四五六七八九十])(?=[人つ件回年日週か])", text)}
+
+
+def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], encode) -> dict[str, np.ndarray]:
+    """The features of IDEAS for one document (f: its shipped features)."""
+    n, cos = len(body), f["cos"]
+    vec, body_vecs = encode([headline]), encode(body)
+    others = np.array([np.delete(cos, j).max() if n > 1 else cos[j] for j in range(n)])
+    out = {"cos_margin": cos - others, "cos_rank": np.log1p(np.argsort(np.argsort(-cos, kind="stable"))),
+           "cos_z": (cos - cos.mean()) / max(cos.std(), 1e-6),
+           "question": np.array([s.rstrip().endswith(("？", "?")) for s in body], float),
+           "first_cos": f["first"] * cos}
+    # each name or number: where it is found; weighted by log(n / sentences holding it)
+    latin = [hl._tokens(s) for s in body]
+    kana = [[hl.katakana_skeleton(k) for k in hl._KATAKANA_RUN.findall(s)] for s in body]
+    found = [[hl._name_in(w, sk, latin[j], kana[j]) for j in range(n)] for w, sk in hl._names(headline)]
+    found += [[t in latin[j] for j in range(n)] for t in hl._tokens(headline) if t[0].isdigit()]
+    found = np.array(found, float).reshape(-1, n)
+    weight = np.log((n + 1) / (found.sum(1) + 1))
+    out["anchors_rare"] = weight @ found / weight.sum() if weight.sum() > 0 else np.zeros(n)
+    values = _values_en(headline)
+    out["numbers"] = np.array([len(values & _values_ja(s)) / len(values) if values else 0.0 for s in body])
+    words = [w for w in re.findall(r"[A-Za-z0-9][\w'’$%£.,-]*", headline)
+             if len(w) >= 3 and w.lower() not in hl._STOP]
+    out["word_drop"] = ((cos[None, :] - encode([headline.replace(w, "", 1) for w in words]) @ body_vecs.T).mean(0)
+                        if words else np.zeros(n))
+    claim = headline
+    for w, row in zip(hl._names(headline), found):
+        if row.any():
+            claim = re.sub(r"(?i)\b" + re.escape(w[0]) + r"(['’]s)?\b", " ", claim)
+    claim = " ".join(claim.split())
+    out["claim_cos"] = (encode([claim]) @ body_vecs.T)[0] if re.search(r"[A-Za-z]{3}", claim) else cos
+    pairs = encode([a + b for a, b in zip(body, body[1:])]) @ vec[0] if n > 1 else np.zeros(0)
+    out["cos_pair"] = np.maximum(cos, np.maximum(np.append(pairs, -1.0), np.insert(pairs, 0, -1.0)))
+    return out
 
 
 def top_k(docs, scores, k: int) -> float:
@@ -121,24 +245,38 @@ def top_k(docs, scores, k: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--ideas", action="store_true", help="also measure the ideas not shipped (IDEAS)")
     args = ap.parse_args()
     docs = load_dev(Path(args.shared))
-    feats = dev_features(docs, load_encoder())
+    encoder = load_encoder()
+    feats = dev_features(docs, encoder)
     print(f"{len(docs)} documents with a sentence that states the headline's claim")
-    print(f"{'ranking':58} top-1   top-3")
-    rows = [("first body sentence", [-np.arange(len(f["cos"]), dtype=float) for f in feats]),
-            ("plain cosine", [f["cos"] for f in feats]),
-            ("the matcher before the ranker (cos, quotes, tokens, lead)", [f["before"] for f in feats])]
-    rows += [(("ranker: " if k == 0 else "  + ") + ", ".join(GROUPS[k]), cross_validated(docs, feats, names))
+    print(f"{'ranking':62} top-1   top-3   top-1 over {SPLITS} splits")
+    rows = [("first body sentence", [-np.arange(len(f["cos"]), dtype=float) for f in feats], None),
+            ("plain cosine", [f["cos"] for f in feats], None),
+            ("the matcher before the ranker (cos, quotes, tokens, lead)", [f["before"] for f in feats], None)]
+    rows += [(("ranker: " if k == 0 else "  + ") + ", ".join(GROUPS[k]), None, list(names))
              for k, names in enumerate(STEPS)]
-    shipped = HeadlineParams().weights()
-    rows.append(("shipped weights (fitted on the whole set: not held out)",
-                 [stack(f, list(shipped)) @ np.array(list(shipped.values())) for f in feats]))
-    for name, scores in rows:
-        print(f"{name:58} {top_k(docs, scores, 1):.3f}   {top_k(docs, scores, 3):.3f}", flush=True)
-    names = list(STEPS[-1])
-    w = fit_ranker([stack(f, names) for f in feats], labels_of(docs))
-    print("weights for HeadlineParams: " + ", ".join(f"{n}={v:.2f}" for n, v in zip(names, w)))
+    shipped = list(STEPS[-1])
+    if args.ideas:
+        for (_, headline, body, _), f in zip(docs, feats):
+            f.update(idea_features(headline, body, f, encoder.encode))
+        rows += [(f"shipped + {name}", None, [n for n in shipped if n not in drop] + add)
+                 for name, add, drop in IDEAS]
+    for name, scores, names in rows:
+        fixed = scores if scores is not None else cross_validated(docs, feats, names)
+        spread = f"{split_mean_top1(docs, feats, names):.3f}" if names else ""
+        print(f"{name:62} {top_k(docs, fixed, 1):.3f}   {top_k(docs, fixed, 3):.3f}   {spread}", flush=True)
+    weights = HeadlineParams().weights()
+    fitted = [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
+    print(f"{'shipped weights (fitted on the whole set: not held out)':62} "
+          f"{top_k(docs, fitted, 1):.3f}   {top_k(docs, fitted, 3):.3f}")
+    misses = [s.argmax() for (_, _, _, accepted), s in zip(docs, cross_validated(docs, feats, shipped))
+              if s.argmax() not in accepted]
+    print(f"the shipped ranker misses {len(misses)} (cross-validated), {misses.count(0)} of them taking the lede")
+    w = fit_ranker([stack(f, shipped) for f in feats], labels_of(docs))
+    print("weights for HeadlineParams: " + ", ".join(f"{n}={v:.2f}" for n, v in zip(shipped, w)))
+    calibrate_confidence(docs, feats)
 
 
 if __name__ == "__main__":
