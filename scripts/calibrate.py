@@ -50,7 +50,6 @@ from align import confidence  # noqa: E402
 from align.document import GAIN_LIMIT, DocumentParams  # noqa: E402
 from align.encoders import load_encoder  # noqa: E402
 from align.evaluate import BenchDocument, delete_sentences, load_bench  # noqa: E402
-from align.headlines import HeadlineParams  # noqa: E402
 from align.pipeline import embed_and_align  # noqa: E402
 
 SHORT = {"ja": 30, "other": 70}   # characters: a sentence short enough to be split off
