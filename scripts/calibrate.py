@@ -225,8 +225,8 @@ def documents(shared: Path, encoder) -> None:
             wf = fit_logistic(x[folds != f][:, cols], y[folds != f])
             p[folds == f] = 1 / (1 + np.exp(-(wf[0] + x[folds == f][:, cols] @ wf[1:])))
         if kind != "skip":
-            p *= [confidence._logistic(confidence.TRANSLATION["bias"] + confidence.TRANSLATION["cos"] * c)
-                  for c in x[:, 1]]
+            t = confidence.TRANSLATION
+            p *= [confidence._logistic(confidence.LINK_PRIOR + t["bias"] + t["cos"] * c) for c in x[:, 1]]
         held_out[kind] = (p, y.astype(bool))
     tr = translation_features(gold_vecs)
     w = fit_logistic(tr[:, :1], tr[:, 1])
