@@ -47,6 +47,9 @@ BANDS = ((0.9, "0.9-1"), (0.8, "0.8-0.9"), (0.5, "0.5-0.8"), (0.0, "0-0.5"))
 REVIEW_BELOW = 0.8  # a link under this needs a look (the app's green threshold)
 REVIEW_LIST = 20
 EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
+# sentence embeddings (float16) the client keeps from the embedding phase for
+# pairing, instead of reading them back from the cache: ~30,000 documents
+IN_MEMORY = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,9 @@ class Doc:
     path: Path      # the file
     name: str       # relative to its folder, with "/"
     sha: str = ""
+    size: int = 0   # bytes
     mean: np.ndarray | None = None
+    sentences: np.ndarray | None = None  # float16, while the memory budget lasts
     keys: set = field(default_factory=set)
     cache: Path | None = None
 
@@ -180,7 +185,7 @@ def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
         if data is None:
             skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
         else:
-            doc.sha = hashlib.sha256(data).hexdigest()
+            doc.sha, doc.size = hashlib.sha256(data).hexdigest(), len(data)
 
 
 def _bar(total: int, desc: str):
@@ -206,18 +211,29 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                 pass  # a damaged cache entry is computed again
         todo.append(doc)
 
-    def readable():
-        for doc in todo:
-            data = _read(doc)
-            if data is None:
-                skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
-            else:
-                yield doc, (doc.side, doc.name, data), len(data)
+    # the model's float sums depend on the batch a sentence is in, so batches
+    # are made in the documents' order (every setup gives the same output) and
+    # only submitted largest first: the phase ends on a small task, not with
+    # one worker idle while the other finishes a big one
+    batches = [docs for docs, _ in batched(((d, d, d.size) for d in todo), batch_size(len(todo), EMBED_BATCH))]
+    batches.sort(key=lambda docs: -sum(d.size for d in docs))
 
-    jobs = ((docs, embed_task, (batch, opts.presegmented, opts.model))
-            for docs, batch in batched(readable(), batch_size(len(todo), EMBED_BATCH)))
+    def jobs():
+        for docs in batches:
+            kept, batch = [], []
+            for doc in docs:
+                data = _read(doc)
+                if data is None:
+                    skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
+                else:
+                    kept.append(doc)
+                    batch.append((doc.side, doc.name, data))
+            if batch:
+                yield kept, embed_task, (batch, opts.presegmented, opts.model)
+
+    budget = IN_MEMORY
     with _bar(len(todo), "embedding") as bar:
-        for doc, result in _each(stream(workers, jobs)):
+        for doc, result in _each(stream(workers, jobs())):
             bar.update()
             if "error" in result:
                 skipped.append({"file": f"{doc.side}/{doc.name}", "reason": _reason(result["error"], doc)})
@@ -227,6 +243,9 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                      titles=np.array(json.dumps(result["titles"], ensure_ascii=False)))
             write_atomic(doc.cache, buf.getvalue())
             doc.mean, doc.keys = result["mean"], title_keys(result["titles"])
+            if result["sentences"].nbytes <= budget:  # pairing needs them: no reading back
+                doc.sentences = result["sentences"]
+                budget -= doc.sentences.nbytes
 
 
 def _load_cached(doc: Doc) -> None:
@@ -249,7 +268,8 @@ class _Lazy:
         self.docs = docs
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return _sentences(self.docs[i].cache)
+        doc = self.docs[i]
+        return doc.sentences.astype(np.float32) if doc.sentences is not None else _sentences(doc.cache)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -315,6 +335,9 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         if _done(target, meta):
             continue
         todo.append((ja, en, meta, target))
+    # largest first, so that the phase ends on small tasks (a pair's result
+    # does not depend on the order: workers.align_task)
+    todo.sort(key=lambda t: -(t[0].size + t[1].size))
     task_opts = {"mode": opts.mode, "model": opts.model, "presegmented": opts.presegmented}
 
     def readable():

@@ -42,11 +42,15 @@ def _encoder(model: str | None):
 
 
 def _forget(encoder) -> None:
-    """Empty the encoder's embedding cache: a worker sees each text once, and
-    over a million documents the cache would outgrow the memory."""
-    cache = getattr(encoder, "_cache", None)
-    if isinstance(cache, dict):
-        cache.clear()
+    """Empty the encoder's caches (embeddings, and the bundled model's token
+    sums) after each document or pair: a worker sees each text once, over a
+    million documents the caches would outgrow the memory, and a result must
+    not depend on what the same worker did before (the model's float sums
+    depend on the batch a text went in), so that any order of tasks on any
+    number of workers gives the same output."""
+    for cache in (getattr(encoder, "_cache", None), getattr(encoder.inner, "_sums_cache", None)):
+        if isinstance(cache, dict):
+            cache.clear()
 
 
 def _load_model(model: str | None) -> None:

@@ -92,6 +92,30 @@ def test_the_share_is_computed_alike_for_one_candidate_or_several():
     assert np.allclose(translation_shares(ja, cands), [translation_share(ja, c) for c in cands])
 
 
+def test_a_worker_keeps_nothing_between_tasks():
+    """The model's float sums depend on the batch a text went in: a result
+    must not depend on what the worker ran before (any order of tasks, any
+    number of workers, gives the same output)."""
+    from align.encoders import load_encoder
+    from align.workers import align_task, embed_task
+    ja, en = DOCS["ja/a/news.txt"].encode(), DOCS["en/warren.txt"].encode()
+    opts = {"mode": "auto", "model": None, "presegmented": False}
+    first = align_task([("a.txt", ja, "w.txt", en, {})], opts)
+    embed_task([("ja", "b.txt", DOCS["ja/b/news.txt"].encode())], False, None)
+    encoder = load_encoder(None)
+    assert not encoder._cache and not encoder.inner._sums_cache
+    assert _without_seconds(align_task([("a.txt", ja, "w.txt", en, {})], opts)) == _without_seconds(first)
+
+
+def _without_seconds(results):
+    out = []
+    for r in results:
+        d = json.loads(r["json"])
+        d["meta"].pop("seconds")
+        out.append(d)
+    return out
+
+
 # -- the command ----------------------------------------------------------------------
 
 DOCS = {
