@@ -2,6 +2,8 @@
 random unit vectors for sentences, a translation is the same vector plus a
 little noise, a merged sentence the (normalised) sum of its parts."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -323,3 +325,42 @@ def test_memory_follows_the_band_cells_not_its_widest_row(monkeypatch):
     plain = _peak_bytes_per_cell(monkeypatch, 0)
     with_run = _peak_bytes_per_cell(monkeypatch, 120)
     assert with_run < 2.0 * plain
+
+
+# -- the exact second pass -------------------------------------------------------------
+
+def test_value_at_is_the_value_the_table_uses():
+    s, t, sl, tl, _ = synthetic([(1, 1), (2, 1), (1, 1), (1, 3), (1, 0), (1, 1)], seed=2)
+    scorer = D.BeadScorer(groups(s), groups(t), sl, tl, Band.full(len(s), len(t)), DocumentParams())
+    rows = np.arange(len(s) + 1)
+    for a, b in [(1, 1), (2, 1), (1, 3), (2, 2)]:
+        table = scorer.values(a, b, rows, len(t) + 1)
+        i, j = np.nonzero(np.isfinite(table))
+        np.testing.assert_allclose(scorer.value_at(i - a, a, j - b, b), table[i, j], atol=1e-6)
+
+
+def test_second_pass_embeds_the_contending_groups_exactly():
+    """Group embeddings blurred (as token sums may be) lose the 2-1 and 1-2
+    beads; embedding the few groups that contend exactly finds them again."""
+    spec = [(1, 1)] * 4 + [(2, 1)] + [(1, 1)] * 4 + [(1, 2)] + [(1, 1)] * 4
+    s, t, sl, tl, gold = synthetic(spec, seed=1)
+    exact = groups(s), groups(t)
+    rng = np.random.default_rng(1)
+    blurred = tuple([g[0]] + [unit(g_k + 1.5 * unit(rng.normal(size=g_k.shape))) for g_k in g[1:]] for g in exact)
+    asked = []
+
+    def regroup(src_ids, tgt_ids):
+        asked.append(src_ids + tgt_ids)
+        out = tuple([g.copy() for g in side] for side in blurred)
+        for side, ids, right in zip(out, (src_ids, tgt_ids), exact):
+            for i, k in ids:
+                side[k - 1][i] = right[k - 1][i]
+        return out
+
+    params = replace(DocumentParams(), exact_within=0.3)
+    assert align_document(*blurred, sl, tl, params).beads != gold
+    assert align_document(*blurred, sl, tl, params, regroup=regroup).beads == gold
+    assert len(asked) == 1 and 2 <= len(asked[0]) <= 6   # a few groups, not all of them
+    asked.clear()
+    align_document(*blurred, sl, tl, replace(params, exact_within=-1.0), regroup=regroup)
+    assert not asked   # turned off
