@@ -45,9 +45,12 @@ class DocumentParams:
     # Japanese splitter keeps whole) may take up to 12 target sentences
     compound_beads: tuple[tuple[int, int], ...] = tuple((1, b) for b in range(6, 13))
     # second pass: the groups of every m-n bead that ends on the first path
-    # within this much of its best score are embedded exactly (not as token
-    # sums) and the path is found again; a negative value turns it off
-    exact_within: float = 0.10
+    # (or exact_reach columns beside one of its corners) within exact_within of
+    # the best score there are embedded exactly (not as token sums) and the path
+    # is found again; a negative exact_within turns it off
+    exact_within: float = 0.01
+    exact_reach: int = 1
+    exact_band: int = 4   # the second path keeps within this of the first's corners
 
     @property
     def max_group(self) -> int:
@@ -98,13 +101,32 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
     result = _trace(back, kinds, band, n, m, scorer)
     if regroup is None or params.exact_within < 0:
         return result
-    src_ids, tgt_ids = _contenders(table, kinds, band, result.beads, scorer, params.exact_within)
+    src_ids, tgt_ids = _contenders(table, kinds, band, result.beads, scorer, params.exact_within,
+                                   params.exact_reach)
     if not src_ids and not tgt_ids:
         return result
     src_groups, tgt_groups = regroup(src_ids, tgt_ids)
-    scorer = scorer.regrouped(src_groups, tgt_groups, src_ids, tgt_ids)
+    # the second path keeps close to the first: a narrow band around it
+    path = np.cumsum([(0, 0)] + [(len(s), len(t)) for s, t in result.beads], axis=0)
+    band = band_around_path(path, band, params.exact_band)
+    scorer = scorer.regrouped(src_groups, tgt_groups, src_ids, tgt_ids, band)
     table, back, kinds = _forward(scorer, band, params)
     return _trace(back, kinds, band, n, m, scorer)
+
+
+def band_around_path(corners: np.ndarray, outer: Band, width: int) -> Band:
+    """The cells of ``outer`` within ``width`` rows and columns of a path's corners."""
+    n = len(outer.lo) - 1
+    lo = np.full(n + 1, np.iinfo(np.int64).max)
+    hi = np.zeros(n + 1, np.int64)
+    for d in range(-width, width + 1):
+        rows = np.clip(corners[:, 0] + d, 0, n)
+        np.minimum.at(lo, rows, corners[:, 1] - width)
+        np.maximum.at(hi, rows, corners[:, 1] + width + 1)
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo, hi = np.maximum(lo, outer.lo), np.minimum(hi, outer.hi)
+    return Band(lo, np.maximum(hi, lo + 1))
 
 
 def _forward(scorer: "BeadScorer", band: Band, params: DocumentParams):
@@ -151,12 +173,15 @@ def _forward(scorer: "BeadScorer", band: Band, params: DocumentParams):
 
 
 def _contenders(table, kinds, band: Band, beads, scorer: "BeadScorer",
-                within: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+                within: float, reach: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The source and target groups (start, size) of every bead with more than
-    one sentence on a side that ends where a bead of the path ends and reaches
-    that point within ``within`` of the best score: the path's own m-n beads
-    and the merges that nearly beat it."""
+    one sentence on a side that ends where a bead of the path ends (or up to
+    ``reach`` columns beside) and reaches that point within ``within`` of the
+    best score there: the path's own m-n beads and those that nearly beat it."""
     ends = np.cumsum([(len(s), len(t)) for s, t in beads], axis=0)
+    near = range(-reach, reach + 1)
+    ends = np.array(sorted({(i + di, j + dj) for i, j in ends for di in near for dj in near
+                            if 0 <= i + di < len(band.lo) and band.lo[i + di] <= j + dj < band.hi[i + di]}))
     rows, cols = ends[:, 0], ends[:, 1]
     best = np.array([table[i][j - band.lo[i]] for i, j in ends])
     src_ids, tgt_ids = set(), set()
@@ -170,8 +195,8 @@ def _contenders(table, kinds, band: Band, beads, scorer: "BeadScorer",
         prev = np.array([table[i][j - band.lo[i]] for i, j in zip(i0, j0)])
         if not len(prev):
             continue
-        reach = prev + scorer.value_at(i0, a, j0, b)
-        close = reach >= best[at] - within
+        arrive = prev + scorer.value_at(i0, a, j0, b)
+        close = np.isfinite(arrive) & (arrive >= best[at] - within)
         src_ids.update((int(i), a) for i in i0[close] if a > 1)
         tgt_ids.update((int(j), b) for j in j0[close] if b > 1)
     return sorted(src_ids), sorted(tgt_ids)
@@ -195,12 +220,14 @@ class BeadScorer:
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
 
-    def regrouped(self, src_groups, tgt_groups, src_ids, tgt_ids) -> "BeadScorer":
+    def regrouped(self, src_groups, tgt_groups, src_ids, tgt_ids, band: Band) -> "BeadScorer":
         """The same scorer over group embeddings that differ only in the
-        groups (start, size) listed: only their margins are computed again
-        (single sentences, which define the margins, do not change)."""
+        groups (start, size) listed, in a band inside this one: only their
+        margins are computed again (single sentences, which define the
+        margins, do not change; the margins of the others stay those of the
+        wider band)."""
         new = copy.copy(self)
-        new.src, new.tgt = src_groups, tgt_groups
+        new.src, new.tgt, new.band = src_groups, tgt_groups, band
         new.src_margin = _margins_updated(self.src_margin, src_groups, tgt_groups[0], self.band, src_ids,
                                           self.p.margin_k)
         new.tgt_margin = _margins_updated(self.tgt_margin, tgt_groups, src_groups[0], self.band.transpose(),

@@ -360,7 +360,17 @@ def test_second_pass_embeds_the_contending_groups_exactly():
     params = replace(DocumentParams(), exact_within=0.3)
     assert align_document(*blurred, sl, tl, params).beads != gold
     assert align_document(*blurred, sl, tl, params, regroup=regroup).beads == gold
-    assert len(asked) == 1 and 2 <= len(asked[0]) <= 6   # a few groups, not all of them
+    every = sum(len(side) - k + 1 for side in (s, t) for k in (2, 3, 4))
+    assert len(asked) == 1 and 2 <= len(asked[0]) <= every / 5   # a few groups, not all of them
     asked.clear()
     align_document(*blurred, sl, tl, replace(params, exact_within=-1.0), regroup=regroup)
     assert not asked   # turned off
+
+
+def test_the_second_band_holds_the_first_path_and_little_else():
+    s, t, sl, tl, gold = synthetic([(1, 1)] * 30 + [(2, 1)] + [(1, 1)] * 30, seed=3)
+    corners = np.array(path_nodes(gold))
+    full = Band.full(len(s), len(t))
+    band = D.band_around_path(corners, full, 2)
+    assert set(map(tuple, corners)) <= band_cells(band)
+    assert band.cells < full.cells / 5
