@@ -5,12 +5,14 @@ the choice made from this table (the best mean of the three, preferring the
 clean Japanese–English score on ties).
 
     python scripts/tune_document.py [--shared ../shared]
+    python scripts/tune_document.py --exact   # the error breakdown by bead kind, then the second pass's grid
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,6 +44,21 @@ def run(data: dict, params: DocumentParams) -> dict:
             for key, docs in data.items()}
 
 
+def breakdown(data: dict, params: DocumentParams) -> None:
+    """Per set and bead kind (a-b): gold beads missed, predicted beads wrong."""
+    for key, docs in data.items():
+        gold, wrong, missed, made = Counter(), Counter(), Counter(), Counter()
+        for emb, beads in docs:
+            truth = {(tuple(s), tuple(t)) for s, t in beads}
+            found = set(align_embeddings(emb, params).beads)
+            for bead_set, total, errors, other in ((truth, gold, missed, found), (found, made, wrong, truth)):
+                for s, t in bead_set:
+                    total[f"{len(s)}-{len(t)}"] += 1
+                    errors[f"{len(s)}-{len(t)}"] += (s, t) not in other
+        print(key, "  ".join(f"{k}: {missed[k]}/{gold[k]} missed, {wrong[k]}/{made[k]} wrong"
+                             for k in sorted(gold | made, key=lambda k: (sum(map(int, k.split("-"))), k))))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
@@ -50,6 +67,8 @@ def main() -> None:
     grid = EXACT_GRID if args.exact else GRID
     base = DocumentParams()
     data = load(Path(args.shared), load_encoder(), base)
+    if args.exact:
+        breakdown(data, base)
     print("  ".join(grid) + "  " + "  ".join(SETS) + "  mean")
     for values in itertools.product(*grid.values()):
         params = replace(base, **dict(zip(grid, values)))
