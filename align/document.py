@@ -176,30 +176,40 @@ def _contenders(table, kinds, band: Band, beads, scorer: "BeadScorer",
                 within: float, reach: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The source and target groups (start, size) of every bead with more than
     one sentence on a side that ends where a bead of the path ends (or up to
-    ``reach`` columns beside) and reaches that point within ``within`` of the
+    ``reach`` rows and columns beside) and reaches that point within ``within`` of the
     best score there: the path's own m-n beads and those that nearly beat it."""
-    ends = np.cumsum([(len(s), len(t)) for s, t in beads], axis=0)
-    near = range(-reach, reach + 1)
-    ends = np.array(sorted({(i + di, j + dj) for i, j in ends for di in near for dj in near
-                            if 0 <= i + di < len(band.lo) and band.lo[i + di] <= j + dj < band.hi[i + di]}))
-    rows, cols = ends[:, 0], ends[:, 1]
-    best = np.array([table[i][j - band.lo[i]] for i, j in ends])
+    corners = np.cumsum([(len(s), len(t)) for s, t in beads], axis=0)
+    di, dj = (d.ravel() for d in np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1)))
+    rows, cols = (corners[:, 0, None] + di).ravel(), (corners[:, 1, None] + dj).ravel()
+    cells = _band_cells(band, rows, cols)
+    rows, cols = np.unique(np.stack([rows[cells], cols[cells]], axis=1), axis=0).T
+    flat = np.concatenate(table)
+    start = np.concatenate([[0], np.cumsum(band.hi - band.lo)[:-1]])
+
+    def score_at(i, j):
+        return flat[start[i] + j - band.lo[i]]
+
+    best = score_at(rows, cols)
     src_ids, tgt_ids = set(), set()
     for a, b in kinds:
         if a == 0 or b == 0 or a + b == 2 or (a, b) in scorer.p.compound_beads:
             continue
-        at = np.flatnonzero((rows >= a) & (cols >= b))
-        i0, j0 = rows[at] - a, cols[at] - b
-        inside = (j0 >= band.lo[i0]) & (j0 < band.hi[i0])
-        at, i0, j0 = at[inside], i0[inside], j0[inside]
-        prev = np.array([table[i][j - band.lo[i]] for i, j in zip(i0, j0)])
-        if not len(prev):
+        at = np.flatnonzero(_band_cells(band, rows - a, cols - b))
+        if not len(at):
             continue
-        arrive = prev + scorer.value_at(i0, a, j0, b)
+        i0, j0 = rows[at] - a, cols[at] - b
+        arrive = score_at(i0, j0) + scorer.value_at(i0, a, j0, b)
         close = np.isfinite(arrive) & (arrive >= best[at] - within)
         src_ids.update((int(i), a) for i in i0[close] if a > 1)
         tgt_ids.update((int(j), b) for j in j0[close] if b > 1)
     return sorted(src_ids), sorted(tgt_ids)
+
+
+def _band_cells(band: Band, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Which cells (rows[k], cols[k]) lie inside the band."""
+    ok = (rows >= 0) & (rows < len(band.lo)) & (cols >= 0)
+    r = np.where(ok, rows, 0)
+    return ok & (cols >= band.lo[r]) & (cols < band.hi[r])
 
 
 class BeadScorer:
