@@ -374,3 +374,25 @@ def test_the_second_band_holds_the_first_path_and_little_else():
     band = D.band_around_path(corners, full, 2)
     assert set(map(tuple, corners)) <= band_cells(band)
     assert band.cells < full.cells / 5
+
+
+def test_embedded_regroup_embeds_the_listed_groups_as_their_joined_text():
+    from align.encoders import CachedEncoder
+    from align.pipeline import embed_document
+
+    class Shortcut:   # an encoder with a group shortcut that gets every group wrong (zeros)
+        name, version = "shortcut", "1"
+
+        def encode(self, texts):
+            return np.array([[len(t), 1.0, t.count(" ")] for t in texts], np.float32)
+
+        def embed_groups(self, texts, max_size, progress=None):
+            return [self.encode(texts)] + [np.zeros((len(texts), 3), np.float32) for _ in range(max_size - 1)]
+
+    encoder = CachedEncoder(Shortcut())
+    emb = embed_document(["あ。", "いい。", "ううう。"], ["A.", "Bb.", "Ccc."], encoder, joiner="")
+    ja, en = emb.regroup([(0, 2)], [(1, 2)])
+    np.testing.assert_allclose(ja[1][0], encoder.encode(["あ。いい。"])[0])
+    np.testing.assert_allclose(en[1][1], encoder.encode(["Bb. Ccc."])[0])
+    assert not ja[1][1].any() and not en[1][0].any()      # the others as they were
+    assert not emb.ja_groups[1][0].any()                   # a copy: the first pass's tables untouched
