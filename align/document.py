@@ -13,12 +13,17 @@ grows linearly with the length of the texts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import copy
 
 import numpy as np
 
 from .band import Band
 
 NEG = -np.inf
+# (source groups, target groups) as (start, size) -> group embeddings with those exact
+Regroup = Callable[[list[tuple[int, int]], list[tuple[int, int]]], tuple[list[np.ndarray], list[np.ndarray]]]
 ROW_BLOCK = 64  # rows whose similarities come from one matrix product
 
 
@@ -39,6 +44,13 @@ class DocumentParams:
     # a source segment holding several sentences (a speech in 「」, which the
     # Japanese splitter keeps whole) may take up to 12 target sentences
     compound_beads: tuple[tuple[int, int], ...] = tuple((1, b) for b in range(6, 13))
+    # second pass: the groups of every m-n bead that ends on the first path
+    # (or exact_reach columns beside one of its corners) within exact_within of
+    # the best score there are embedded exactly (not as token sums) and the path
+    # is found again; a negative exact_within turns it off
+    exact_within: float = 0.01
+    exact_reach: int = 1
+    exact_band: int = 4   # the second path keeps within this of the first's corners
 
     @property
     def max_group(self) -> int:
@@ -72,19 +84,57 @@ def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.nd
 def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
                    src_lens: np.ndarray, tgt_lens: np.ndarray,
                    params: DocumentParams = DocumentParams(), band: Band | None = None,
-                   compound: np.ndarray | None = None) -> DocumentResult:
+                   compound: np.ndarray | None = None, regroup: Regroup | None = None) -> DocumentResult:
     """``src_groups[k-1][i]`` embeds source sentences ``i..i+k-1`` (as
     ``encoders.embed_groups`` gives them); lengths are in characters.
     ``compound[i]`` marks a source segment that holds several sentences: only
-    those may take a compound bead (1-6 … 1-12).
+    those may take a compound bead (1-6 … 1-12). ``regroup(src_ids, tgt_ids)``,
+    given groups as (start, size), returns copies of the group embeddings with
+    those groups embedded exactly: the second pass (``exact_within``).
 
     The table is kept row by row, row i holding the scores of columns
     lo[i] .. hi[i]-1 only, so memory follows the band's cells."""
     n, m = len(src_lens), len(tgt_lens)
     band = band or Band.full(n, m)
     scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params, compound)
+    table, back, kinds = _forward(scorer, band, params)
+    result = _trace(back, kinds, band, n, m, scorer)
+    if regroup is None or params.exact_within < 0:
+        return result
+    src_ids, tgt_ids = _contenders(table, kinds, band, result.beads, scorer, params.exact_within,
+                                   params.exact_reach)
+    if not src_ids and not tgt_ids:
+        return result
+    src_groups, tgt_groups = regroup(src_ids, tgt_ids)
+    # the second path keeps close to the first: a narrow band around it
+    path = np.cumsum([(0, 0)] + [(len(s), len(t)) for s, t in result.beads], axis=0)
+    band = band_around_path(path, band, params.exact_band)
+    scorer = scorer.regrouped(src_groups, tgt_groups, src_ids, tgt_ids, band)
+    table, back, kinds = _forward(scorer, band, params)
+    return _trace(back, kinds, band, n, m, scorer)
+
+
+def band_around_path(corners: np.ndarray, outer: Band, width: int) -> Band:
+    """The cells of ``outer`` within ``width`` rows and columns of a path's corners."""
+    n = len(outer.lo) - 1
+    lo = np.full(n + 1, np.iinfo(np.int64).max)
+    hi = np.zeros(n + 1, np.int64)
+    for d in range(-width, width + 1):
+        rows = np.clip(corners[:, 0] + d, 0, n)
+        np.minimum.at(lo, rows, corners[:, 1] - width)
+        np.maximum.at(hi, rows, corners[:, 1] + width + 1)
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo, hi = np.maximum(lo, outer.lo), np.minimum(hi, outer.hi)
+    return Band(lo, np.maximum(hi, lo + 1))
+
+
+def _forward(scorer: "BeadScorer", band: Band, params: DocumentParams):
+    """The table of best scores (row by row, within the band) and the bead
+    kind that reached each cell."""
+    n = scorer.n
     kinds = list(params.beads) + (list(params.compound_beads) if scorer.compound.any() else [])
-    kinds = [(a, b) for a, b in kinds if a <= len(src_groups) and b <= len(tgt_groups)]
+    kinds = [(a, b) for a, b in kinds if a <= len(scorer.src) and b <= len(scorer.tgt)]
     kinds += [(1, 0), (0, 1)]
     lo, width = band.lo, band.hi - band.lo
     table = [np.full(int(w), NEG) for w in width]
@@ -119,7 +169,47 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
             moved = offset < run
             best[moved] = run[moved] - params.skip * steps[:w][moved]
             arg[moved] = len(kinds) - 1
-    return _trace(back, kinds, band, n, m, scorer)
+    return table, back, kinds
+
+
+def _contenders(table, kinds, band: Band, beads, scorer: "BeadScorer",
+                within: float, reach: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The source and target groups (start, size) of every bead with more than
+    one sentence on a side that ends where a bead of the path ends (or up to
+    ``reach`` rows and columns beside) and reaches that point within ``within`` of the
+    best score there: the path's own m-n beads and those that nearly beat it."""
+    corners = np.cumsum([(len(s), len(t)) for s, t in beads], axis=0)
+    di, dj = (d.ravel() for d in np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1)))
+    rows, cols = (corners[:, 0, None] + di).ravel(), (corners[:, 1, None] + dj).ravel()
+    cells = _band_cells(band, rows, cols)
+    rows, cols = np.unique(np.stack([rows[cells], cols[cells]], axis=1), axis=0).T
+    flat = np.concatenate(table)
+    start = np.concatenate([[0], np.cumsum(band.hi - band.lo)[:-1]])
+
+    def score_at(i, j):
+        return flat[start[i] + j - band.lo[i]]
+
+    best = score_at(rows, cols)
+    src_ids, tgt_ids = set(), set()
+    for a, b in kinds:
+        if a == 0 or b == 0 or a + b == 2 or (a, b) in scorer.p.compound_beads:
+            continue
+        at = np.flatnonzero(_band_cells(band, rows - a, cols - b))
+        if not len(at):
+            continue
+        i0, j0 = rows[at] - a, cols[at] - b
+        arrive = score_at(i0, j0) + scorer.value_at(i0, a, j0, b)
+        close = np.isfinite(arrive) & (arrive >= best[at] - within)
+        src_ids.update((int(i), a) for i in i0[close] if a > 1)
+        tgt_ids.update((int(j), b) for j in j0[close] if b > 1)
+    return sorted(src_ids), sorted(tgt_ids)
+
+
+def _band_cells(band: Band, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Which cells (rows[k], cols[k]) lie inside the band."""
+    ok = (rows >= 0) & (rows < len(band.lo)) & (cols >= 0)
+    r = np.where(ok, rows, 0)
+    return ok & (cols >= band.lo[r]) & (cols < band.hi[r])
 
 
 class BeadScorer:
@@ -139,6 +229,20 @@ class BeadScorer:
         self.src_margin = [_nearest_mean(g, tgt_groups[0], band, k) for g in src_groups]
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
+
+    def regrouped(self, src_groups, tgt_groups, src_ids, tgt_ids, band: Band) -> "BeadScorer":
+        """The same scorer over group embeddings that differ only in the
+        groups (start, size) listed, in a band inside this one: only their
+        margins are computed again (single sentences, which define the
+        margins, do not change; the margins of the others stay those of the
+        wider band)."""
+        new = copy.copy(self)
+        new.src, new.tgt, new.band = src_groups, tgt_groups, band
+        new.src_margin = _margins_updated(self.src_margin, src_groups, tgt_groups[0], self.band, src_ids,
+                                          self.p.margin_k)
+        new.tgt_margin = _margins_updated(self.tgt_margin, tgt_groups, src_groups[0], self.band.transpose(),
+                                          tgt_ids, self.p.margin_k)
+        return new
 
     def relative_length(self, src: tuple[int, ...], tgt: tuple[int, ...]) -> float:
         """log of the bead's characters against the mean sentence of each side."""
@@ -174,25 +278,37 @@ class BeadScorer:
         starts = np.clip(starts, c0, c1 - 1)
         sims = self.src[a - 1][src_rows] @ self.tgt[b - 1][c0:c1].T    # one product per block
         cos = np.take_along_axis(sims, starts - c0, axis=1)
-        margin = 0.5 * (self.src_margin[a - 1][src_rows][:, None] + self.tgt_margin[b - 1][starts])
-        lens = length_term((self.src_cum[rows] - self.src_cum[src_rows])[:, None],
-                           self.tgt_cum[np.minimum(starts + b, self.m)] - self.tgt_cum[starts], self.ratio)
-        value = cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
-        return np.where(ok, value, NEG)
+        return np.where(ok, self._value(cos, src_rows[:, None], a, starts, b), NEG)
+
+    def value_at(self, i: np.ndarray, a: int, j: np.ndarray, b: int) -> np.ndarray:
+        """The value of beads (a, b) starting at source i and target j (arrays)."""
+        cos = np.einsum("nd,nd->n", self.src[a - 1][i], self.tgt[b - 1][j])
+        return self._value(cos, i, a, j, b)
+
+    def _value(self, cos, i, a: int, j, b: int):
+        margin = 0.5 * (self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
+        lens = length_term(self.src_cum[np.minimum(i + a, self.n)] - self.src_cum[i],
+                           self.tgt_cum[np.minimum(j + b, self.m)] - self.tgt_cum[j], self.ratio)
+        return cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
 
 
 def _nearest_mean(vecs: np.ndarray, other: np.ndarray, band: Band, k: int) -> np.ndarray:
     """Mean cosine of each group to its k nearest single sentences of the
     other side, among those the band lets it align with (the columns of rows
     i and i+1 for a group starting at sentence i)."""
+    return _nearest_mean_rows(vecs, other, band, k, np.arange(len(vecs)))
+
+
+def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, band: Band, k: int, which: np.ndarray) -> np.ndarray:
+    """``_nearest_mean`` of the groups ``which`` (ascending) only."""
     n, top = len(vecs), len(other)
-    out = np.zeros(n, np.float32)
+    out = np.zeros(len(which), np.float32)
     if not n or not top:
         return out
     first = np.minimum(band.lo[:n], top - 1)
     last = np.minimum(band.hi[np.minimum(np.arange(n) + 1, len(band.hi) - 1)], top)
-    for r0 in range(0, n, ROW_BLOCK):
-        rows = np.arange(r0, min(r0 + ROW_BLOCK, n))
+    for r0 in range(0, len(which), ROW_BLOCK):
+        rows = which[r0:r0 + ROW_BLOCK]
         c0, c1 = int(first[rows].min()), int(last[rows].max())
         if c1 <= c0:
             continue
@@ -203,7 +319,16 @@ def _nearest_mean(vecs: np.ndarray, other: np.ndarray, band: Band, k: int) -> np
         kk = min(k, c1 - c0)
         top_k = np.partition(sims, c1 - c0 - kk, axis=1)[:, -kk:]
         count = np.maximum(np.isfinite(top_k).sum(axis=1), 1)
-        out[rows] = np.where(np.isfinite(top_k), top_k, 0.0).sum(axis=1) / count
+        out[r0:r0 + len(rows)] = np.where(np.isfinite(top_k), top_k, 0.0).sum(axis=1) / count
+    return out
+
+
+def _margins_updated(margins, groups, other, band: Band, ids, k: int) -> list[np.ndarray]:
+    out = list(margins)
+    for size in sorted({s for _, s in ids}):
+        starts = np.array([i for i, s in ids if s == size])
+        out[size - 1] = margins[size - 1].copy()
+        out[size - 1][starts] = _nearest_mean_rows(groups[size - 1], other, band, k, starts)
     return out
 
 

@@ -139,6 +139,18 @@ class Embedded:
     ja_lens: np.ndarray
     en_lens: np.ndarray
     compound: np.ndarray
+    # to embed a few groups exactly in the aligner's second pass: the texts,
+    # how each side joins them, and the encoder (None when groups are exact already)
+    texts: tuple[Sequence[str], Sequence[str]] = ((), ())
+    joiners: tuple[str, str] = ("", " ")
+    encode: Callable[[list[str]], np.ndarray] | None = None
+
+    def regroup(self, ja_ids: list[tuple[int, int]], en_ids: list[tuple[int, int]]):
+        """The group embeddings with the groups (start, size) listed embedded
+        exactly, as their joined text, instead of from token sums."""
+        return tuple(_exact_groups(groups, texts, ids, joiner, self.encode)
+                     for groups, texts, ids, joiner in zip((self.ja_groups, self.en_groups), self.texts,
+                                                          (ja_ids, en_ids), self.joiners))
 
 
 def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
@@ -154,14 +166,27 @@ def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
     en_groups = encoder.embed_groups(list(en), en_max, " ", progress=embed(len(ja), len(en)))
     embed(len(ja) + len(en), 0)
     return Embedded(ja_groups, en_groups, np.array([len(s) for s in ja], np.float64),
-                    np.array([len(s) for s in en], np.float64), compound)
+                    np.array([len(s) for s in en], np.float64), compound,
+                    (list(ja), list(en)), (joiner, " "), encoder.encode if fast_groups else None)
+
+
+def _exact_groups(groups: list[np.ndarray], texts: Sequence[str], ids: list[tuple[int, int]], joiner: str,
+                  encode) -> list[np.ndarray]:
+    out = list(groups)
+    for size in sorted({k for _, k in ids}):
+        starts = [i for i, k in ids if k == size]
+        out[size - 1] = groups[size - 1].copy()
+        out[size - 1][starts] = encode([joiner.join(texts[i:i + size]) for i in starts])
+    return out
 
 
 def align_embeddings(emb: Embedded, params: DocumentParams = DocumentParams()) -> DocumentResult:
-    """The document aligner as shipped (band, DP, compound beads), shared by the
-    pipeline and the scripts that tune, calibrate and time it."""
+    """The document aligner as shipped (band, DP, compound beads, the exact
+    second pass over the m-n beads that contend), shared by the pipeline and
+    the scripts that tune, calibrate and time it."""
     band = search_band(emb.ja_groups[0], emb.en_groups[0], emb.ja_lens, emb.en_lens, params)
-    return align_document(emb.ja_groups, emb.en_groups, emb.ja_lens, emb.en_lens, params, band, emb.compound)
+    return align_document(emb.ja_groups, emb.en_groups, emb.ja_lens, emb.en_lens, params, band, emb.compound,
+                          emb.regroup if emb.encode else None)
 
 
 def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,

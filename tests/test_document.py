@@ -2,6 +2,8 @@
 random unit vectors for sentences, a translation is the same vector plus a
 little noise, a merged sentence the (normalised) sum of its parts."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -323,3 +325,74 @@ def test_memory_follows_the_band_cells_not_its_widest_row(monkeypatch):
     plain = _peak_bytes_per_cell(monkeypatch, 0)
     with_run = _peak_bytes_per_cell(monkeypatch, 120)
     assert with_run < 2.0 * plain
+
+
+# -- the exact second pass -------------------------------------------------------------
+
+def test_value_at_is_the_value_the_table_uses():
+    s, t, sl, tl, _ = synthetic([(1, 1), (2, 1), (1, 1), (1, 3), (1, 0), (1, 1)], seed=2)
+    scorer = D.BeadScorer(groups(s), groups(t), sl, tl, Band.full(len(s), len(t)), DocumentParams())
+    rows = np.arange(len(s) + 1)
+    for a, b in [(1, 1), (2, 1), (1, 3), (2, 2)]:
+        table = scorer.values(a, b, rows, len(t) + 1)
+        i, j = np.nonzero(np.isfinite(table))
+        np.testing.assert_allclose(scorer.value_at(i - a, a, j - b, b), table[i, j], atol=1e-6)
+
+
+def test_second_pass_embeds_the_contending_groups_exactly():
+    """Group embeddings blurred (as token sums may be) lose the 2-1 and 1-2
+    beads; embedding the few groups that contend exactly finds them again."""
+    spec = [(1, 1)] * 4 + [(2, 1)] + [(1, 1)] * 4 + [(1, 2)] + [(1, 1)] * 4
+    s, t, sl, tl, gold = synthetic(spec, seed=1)
+    exact = groups(s), groups(t)
+    rng = np.random.default_rng(1)
+    blurred = tuple([g[0]] + [unit(g_k + 1.5 * unit(rng.normal(size=g_k.shape))) for g_k in g[1:]] for g in exact)
+    asked = []
+
+    def regroup(src_ids, tgt_ids):
+        asked.append(src_ids + tgt_ids)
+        out = tuple([g.copy() for g in side] for side in blurred)
+        for side, ids, right in zip(out, (src_ids, tgt_ids), exact):
+            for i, k in ids:
+                side[k - 1][i] = right[k - 1][i]
+        return out
+
+    params = replace(DocumentParams(), exact_within=0.3)
+    assert align_document(*blurred, sl, tl, params).beads != gold
+    assert align_document(*blurred, sl, tl, params, regroup=regroup).beads == gold
+    every = sum(len(side) - k + 1 for side in (s, t) for k in (2, 3, 4))
+    assert len(asked) == 1 and 2 <= len(asked[0]) <= every / 5   # a few groups, not all of them
+    asked.clear()
+    align_document(*blurred, sl, tl, replace(params, exact_within=-1.0), regroup=regroup)
+    assert not asked   # turned off
+
+
+def test_the_second_band_holds_the_first_path_and_little_else():
+    s, t, sl, tl, gold = synthetic([(1, 1)] * 30 + [(2, 1)] + [(1, 1)] * 30, seed=3)
+    corners = np.array(path_nodes(gold))
+    full = Band.full(len(s), len(t))
+    band = D.band_around_path(corners, full, 2)
+    assert set(map(tuple, corners)) <= band_cells(band)
+    assert band.cells < full.cells / 5
+
+
+def test_embedded_regroup_embeds_the_listed_groups_as_their_joined_text():
+    from align.encoders import CachedEncoder
+    from align.pipeline import embed_document
+
+    class Shortcut:   # an encoder with a group shortcut that gets every group wrong (zeros)
+        name, version = "shortcut", "1"
+
+        def encode(self, texts):
+            return np.array([[len(t), 1.0, t.count(" ")] for t in texts], np.float32)
+
+        def embed_groups(self, texts, max_size, progress=None):
+            return [self.encode(texts)] + [np.zeros((len(texts), 3), np.float32) for _ in range(max_size - 1)]
+
+    encoder = CachedEncoder(Shortcut())
+    emb = embed_document(["あ。", "いい。", "ううう。"], ["A.", "Bb.", "Ccc."], encoder, joiner="")
+    ja, en = emb.regroup([(0, 2)], [(1, 2)])
+    np.testing.assert_allclose(ja[1][0], encoder.encode(["あ。いい。"])[0])
+    np.testing.assert_allclose(en[1][1], encoder.encode(["Bb. Ccc."])[0])
+    assert not ja[1][1].any() and not en[1][0].any()      # the others as they were
+    assert not emb.ja_groups[1][0].any()                   # a copy: the first pass's tables untouched
