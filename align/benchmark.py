@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .document import DocumentParams
-from .encoders import load_encoder
+from .encoders import CachedEncoder, load_encoder
 from .evaluate import BenchmarkError, format_beads, load_bench, score
 from .model import Segment
 from .pipeline import align_segments
@@ -39,13 +39,15 @@ class EvalResult:
 
 def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: str | Path | None = None,
                     noise: float = 0.0, seed: int = 0,
-                    params: DocumentParams = DocumentParams()) -> EvalResult:
+                    params: DocumentParams = DocumentParams(),
+                    encoder: CachedEncoder | None = None) -> EvalResult:
     """Align every document of the folder (presegmented, document mode) with
-    one loaded model, write the hypotheses, score them against the gold."""
+    one loaded model (``encoder``, else ``model`` loaded), write the
+    hypotheses, score them against the gold."""
     docs = load_bench(folder, noise, seed)
     if not docs:
         raise BenchmarkError("no ID.gold files")
-    encoder = load_encoder(model)
+    encoder = encoder or load_encoder(model)
     out = Path(hyp_out) if hyp_out else None
     if out:
         if out.exists() and not out.is_dir():

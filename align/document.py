@@ -12,10 +12,9 @@ grows linearly with the length of the texts.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Callable
-
-import copy
 
 import numpy as np
 

@@ -46,21 +46,12 @@ class _Exact:
 
 
 def quality(shared: Path, exact: bool) -> dict:
-    import align.benchmark as b
     out = {}
     runs = [("ntrex_resplit", "ntrex128_jaen_resplit", 0.0), ("ntrex_resplit_noise0.1", "ntrex128_jaen_resplit", 0.1),
             ("textberg_dev", "textberg_defr_dev", 0.0)]
     for key, folder, noise in runs:
-        if exact:
-            cached = CachedEncoder(_Exact(load_encoder().inner))
-            real = b.load_encoder
-            b.load_encoder = lambda model=None: cached
-            try:
-                res = evaluate_folder(shared / "data/bench" / folder, noise=noise)
-            finally:
-                b.load_encoder = real
-        else:
-            res = evaluate_folder(shared / "data/bench" / folder, noise=noise)
+        encoder = CachedEncoder(_Exact(load_encoder().inner)) if exact else None
+        res = evaluate_folder(shared / "data/bench" / folder, noise=noise, encoder=encoder)
         out[key] = {"strict_f1": round(res.scores["strict_f1"], 4), "lax_f1": round(res.scores["lax_f1"], 4),
                     "seconds": round(res.seconds, 1)}
     return out
