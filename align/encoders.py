@@ -49,20 +49,25 @@ class CachedEncoder:
         self.max_entries = max_entries
         self.chunk_size = chunk_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # the app's sessions and its warm-up thread share one encoder: one chunk
+        # through the model (and the cache) at a time
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [normalise_case(t) for t in texts]
         found: dict[str, np.ndarray] = {}
-        for key in dict.fromkeys(keys):
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                found[key] = self._cache[key]
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    found[key] = self._cache[key]
         todo = [k for k in dict.fromkeys(keys) if k not in found]
         for start in range(0, len(todo), self.chunk_size):
             chunk = todo[start:start + self.chunk_size]
-            for key, vec in zip(chunk, _normalised(self.inner.encode(chunk))):
-                found[key] = vec
-                self._remember(key, vec)
+            with self._lock:
+                for key, vec in zip(chunk, _normalised(self.inner.encode(chunk))):
+                    found[key] = vec
+                    self._remember(key, vec)
             if progress:
                 progress(start + len(chunk), len(todo))
         if not keys:

@@ -101,9 +101,21 @@ def rescore_edited(al: Alignment, ks: Sequence[int]) -> Alignment:
 
 
 def warm_up(al: Alignment) -> None:
-    """Load the encoder that ``rescore_edited`` will use in the background, so that
-    the first edit of a session is not held up by the model loading (seconds)."""
-    if al.mode == "document" and (al.meta.get("model") or DEFAULT_MODEL) in BUNDLED \
-            and not is_loaded(DEFAULT_MODEL):
-        threading.Thread(target=load_encoder, args=(DEFAULT_MODEL,), daemon=True,
-                         name="taiyaku-warm-up").start()
+    """In the background, load the encoder that ``rescore_edited`` will use and
+    embed the document's sentences, so that an edit's rescoring finds its
+    neighbourhood embedded (a few ms) instead of waiting for the model."""
+    if al.mode == "document" and (al.meta.get("model") or DEFAULT_MODEL) in BUNDLED:
+        texts = [s.text for s in (*al.ja, *al.en)]
+        threading.Thread(target=_embed_all, args=(texts,), daemon=True, name="taiyaku-warm-up").start()
+
+
+WARM_CHUNK = 64  # texts a call: an edit's own rescoring waits for one such call at most
+
+
+def _embed_all(texts: list[str]) -> None:
+    try:
+        encoder = load_encoder(DEFAULT_MODEL)
+        for start in range(0, len(texts), WARM_CHUNK):
+            encoder.encode(texts[start:start + WARM_CHUNK])
+    except Exception:  # only a head start: rescoring embeds what it needs anyway
+        log.warning("warming up the encoder failed", exc_info=True)

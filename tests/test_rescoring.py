@@ -108,7 +108,7 @@ def test_the_grid_shows_a_rescored_score_as_current(use_encoder, tmp_path):
         assert store.open_project(project.id).current.pairs[2].rescored  # saved with the step
 
 
-def test_opening_a_document_loads_the_encoder_in_the_background(monkeypatch):
+def test_opening_a_document_embeds_it_in_the_background(monkeypatch):
     import threading
     from collections import OrderedDict
 
@@ -121,3 +121,5 @@ def test_opening_a_document_loads_the_encoder_in_the_background(monkeypatch):
     for thread in [t for t in threading.enumerate() if t.name == "taiyaku-warm-up"]:
         thread.join()
     assert encoders.is_loaded(encoders.DEFAULT_MODEL)
+    cached = encoders.load_encoder()._cache  # the document's sentences are embedded already
+    assert all(encoders.normalise_case(t) in cached for t in JA + EN)
