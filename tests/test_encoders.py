@@ -126,7 +126,8 @@ def test_embed_groups_computes_each_sentence_once(own_usem, monkeypatch):
     assert asked == [EN[:3]]                       # the repeated sentence once
     again = enc.embed_groups(EN[1:4], 2)
     assert asked[1:] == [[EN[3]]]                  # only the new one
-    assert np.allclose(again[0][:2], first[0][1:3]) and np.allclose(again[1][0], first[1][1])
+    # the same vectors, to float32 rounding (the model's threads may sum in another order)
+    assert np.allclose(again[0][:2], first[0][1:3], atol=1e-6) and np.allclose(again[1][0], first[1][1], atol=1e-6)
 
 
 def test_embed_groups_when_the_cache_overflows(own_usem, monkeypatch):
