@@ -325,11 +325,19 @@ def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, band: Band, k: int, 
 
 
 def _margins_updated(margins, groups, other, band: Band, ids, k: int) -> list[np.ndarray]:
-    out = list(margins)
+    return with_groups(margins, ids, lambda size, starts: _nearest_mean_rows(groups[size - 1], other, band, k,
+                                                                            starts))
+
+
+def with_groups(tables: list[np.ndarray], ids: list[tuple[int, int]], compute) -> list[np.ndarray]:
+    """Copies of per-group ``tables`` (``tables[size - 1][start]``, as group
+    embeddings and margins are kept) with the groups ``ids`` (start, size) set
+    to ``compute(size, starts)``; the tables no group changes are shared."""
+    out = list(tables)
     for size in sorted({s for _, s in ids}):
         starts = np.array([i for i, s in ids if s == size])
-        out[size - 1] = margins[size - 1].copy()
-        out[size - 1][starts] = _nearest_mean_rows(groups[size - 1], other, band, k, starts)
+        out[size - 1] = tables[size - 1].copy()
+        out[size - 1][starts] = compute(size, starts)
     return out
 
 

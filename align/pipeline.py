@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import __version__, confidence
-from .document import DocumentParams, DocumentResult, align_document, search_band
+from .document import DocumentParams, DocumentResult, align_document, search_band, with_groups
 from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
@@ -172,12 +172,7 @@ def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
 
 def _exact_groups(groups: list[np.ndarray], texts: Sequence[str], ids: list[tuple[int, int]], joiner: str,
                   encode) -> list[np.ndarray]:
-    out = list(groups)
-    for size in sorted({k for _, k in ids}):
-        starts = [i for i, k in ids if k == size]
-        out[size - 1] = groups[size - 1].copy()
-        out[size - 1][starts] = encode([joiner.join(texts[i:i + size]) for i in starts])
-    return out
+    return with_groups(groups, ids, lambda size, starts: encode([joiner.join(texts[i:i + size]) for i in starts]))
 
 
 def align_embeddings(emb: Embedded, params: DocumentParams = DocumentParams()) -> DocumentResult:

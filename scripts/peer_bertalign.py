@@ -48,38 +48,46 @@ def overlaps(encoder, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return vecs, lens
 
 
-def first_pass(src, tgt) -> list[tuple[int, int]]:
-    n, m = len(src), len(tgt)
-    sims = src @ tgt.T
-    top = np.argsort(-sims, axis=1)[:, :TOP_K]
-    win = max(250, int(max(n, m) * 0.06))
-    path = [(max(0, int(m / n * i) - win), min(int(m / n * i) + win, m)) for i in range(n + 1)]
-    cost = {(0, 0): 0.0}
-    back = {}
+def best_path(path: list[tuple[int, int]], types, value) -> list[tuple[int, int, int, int]]:
+    """Bertalign's dynamic programme over the cells of ``path`` (for each source
+    row, a window of target columns): each step is one of ``types`` (a, b),
+    worth ``value(i, j, a, b)`` for the step that ends at (i, j). The best
+    path's steps as (i, j, a, b), first to last."""
+    n, m = len(path) - 1, path[-1][1]
+    cost, back = {(0, 0): 0.0}, {}
     for i in range(n + 1):
         lo, hi = path[i]
         for j in range(lo, hi + 1):
             if i + j == 0:
                 continue
             best, arg = -np.inf, -1
-            for t, (a, b) in enumerate(FIRST_TYPES):
+            for t, (a, b) in enumerate(types):
                 prev = (i - a, j - b)
-                if prev not in cost:
+                if prev not in cost:  # only cells of the path are ever reached
                     continue
-                s = cost[prev]
-                if a and b and j - 1 in top[i - 1]:
-                    s += sims[i - 1, j - 1]
+                s = cost[prev] + value(i, j, a, b)
                 if s > best:
                     best, arg = s, t
             if arg >= 0:
                 cost[(i, j)], back[(i, j)] = best, arg
-    anchors, i, j = [], n, m
+    steps, i, j = [], n, m
     while i or j:
-        a, b = FIRST_TYPES[back[(i, j)]]
-        if (a, b) == (1, 1):
-            anchors.append((i, j))
+        a, b = types[back[(i, j)]]
+        steps.append((i, j, a, b))
         i, j = i - a, j - b
-    return anchors[::-1]
+    return steps[::-1]
+
+
+def first_pass(src, tgt) -> list[tuple[int, int]]:
+    n, m = len(src), len(tgt)
+    sims = src @ tgt.T
+    top = np.argsort(-sims, axis=1)[:, :TOP_K]
+    win = max(250, int(max(n, m) * 0.06))
+    path = [(max(0, int(m / n * i) - win), min(int(m / n * i) + win, m)) for i in range(n + 1)]
+
+    def value(i, j, a, b):
+        return sims[i - 1, j - 1] if a and b and j - 1 in top[i - 1] else 0.0
+    return [(i, j) for i, j, a, b in best_path(path, FIRST_TYPES, value) if (a, b) == (1, 1)]
 
 
 def second_path(anchors: list[tuple[int, int]], n: int, m: int) -> list[tuple[int, int]]:
@@ -112,34 +120,15 @@ def neighbour(vec, size: int, end: int, length: int, singles: np.ndarray) -> flo
 
 def second_pass(sv, tv, sl, tl, path, ratio) -> list:
     n, m = sv.shape[1], tv.shape[1]
-    cost, back = {(0, 0): 0.0}, {}
-    for i in range(n + 1):
-        lo, hi = path[i]
-        for j in range(lo, hi + 1):
-            if i + j == 0:
-                continue
-            best, arg = -np.inf, -1
-            for t, (a, b) in enumerate(SECOND_TYPES):
-                prev = (i - a, j - b)
-                if prev not in cost or not (path[prev[0]][0] <= prev[1] <= path[prev[0]][1]):
-                    continue
-                if a == 0 or b == 0:
-                    value = SKIP
-                else:
-                    s, g = sv[a - 1, i - 1], tv[b - 1, j - 1]
-                    value = float(s @ g) - 0.5 * (neighbour(s, b, j, m, tv[0]) + neighbour(g, a, i, n, sv[0]))
-                    ls, lt = sl[a - 1, i - 1], tl[b - 1, j - 1] * ratio
-                    value *= np.log2(1 + min(ls, lt) / max(ls, lt))
-                if cost[prev] + value > best:
-                    best, arg = cost[prev] + value, t
-            if arg >= 0:
-                cost[(i, j)], back[(i, j)] = best, arg
-    beads, i, j = [], n, m
-    while i or j:
-        a, b = SECOND_TYPES[back[(i, j)]]
-        beads.append((tuple(range(i - a, i)), tuple(range(j - b, j))))
-        i, j = i - a, j - b
-    return beads[::-1]
+
+    def value(i, j, a, b):
+        if a == 0 or b == 0:
+            return SKIP
+        s, g = sv[a - 1, i - 1], tv[b - 1, j - 1]
+        margin = float(s @ g) - 0.5 * (neighbour(s, b, j, m, tv[0]) + neighbour(g, a, i, n, sv[0]))
+        ls, lt = sl[a - 1, i - 1], tl[b - 1, j - 1] * ratio
+        return margin * np.log2(1 + min(ls, lt) / max(ls, lt))
+    return [(tuple(range(i - a, i)), tuple(range(j - b, j))) for i, j, a, b in best_path(path, SECOND_TYPES, value)]
 
 
 def bertalign(encoder, src: list[str], tgt: list[str]) -> list:
