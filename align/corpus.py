@@ -50,6 +50,10 @@ EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
 # sentence embeddings (float16) the client keeps from the embedding phase for
 # pairing, instead of reading them back from the cache: ~30,000 documents
 IN_MEMORY = 256 << 20
+# the model's token sums (6 KB a sentence) the client keeps from the embedding
+# phase for the aligning one, which then skips the model: ~7,000 documents;
+# past this, a pair's sums are computed again (the same floats, more time)
+SUMS_IN_MEMORY = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Doc:
     size: int = 0   # bytes
     mean: np.ndarray | None = None
     sentences: np.ndarray | None = None  # float16, while the memory budget lasts
+    sums: tuple | None = None  # the model's token sums, while their budget lasts, until aligned
     keys: set = field(default_factory=set)
     cache: Path | None = None
 
@@ -211,10 +216,9 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                 pass  # a damaged cache entry is computed again
         todo.append(doc)
 
-    # the model's float sums depend on the batch a sentence is in, so batches
-    # are made in the documents' order (every setup gives the same output) and
-    # only submitted largest first: the phase ends on a small task, not with
-    # one worker idle while the other finishes a big one
+    # submitted largest first: the phase ends on a small task, not with one
+    # worker idle while the other finishes a big one (a document's result does
+    # not depend on its batch: workers.embed_task)
     batches = [docs for docs, _ in batched(((d, d, d.size) for d in todo), batch_size(len(todo), EMBED_BATCH))]
     batches.sort(key=lambda docs: -sum(d.size for d in docs))
 
@@ -231,7 +235,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             if batch:
                 yield kept, embed_task, (batch, opts.presegmented, opts.model)
 
-    budget = IN_MEMORY
+    budget, sums_budget = IN_MEMORY, SUMS_IN_MEMORY
     with _bar(len(todo), "embedding") as bar:
         for doc, result in _each(stream(workers, jobs())):
             bar.update()
@@ -246,6 +250,13 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             if result["sentences"].nbytes <= budget:  # pairing needs them: no reading back
                 doc.sentences = result["sentences"]
                 budget -= doc.sentences.nbytes
+            size = _nbytes(result["sums"])
+            if size <= sums_budget:
+                doc.sums, sums_budget = result["sums"], sums_budget - size
+
+
+def _nbytes(sums) -> int:
+    return sum(a.nbytes for a in sums[1]) if sums else 0
 
 
 def _load_cached(doc: Doc) -> None:
@@ -346,7 +357,10 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
             if ja_data is None or en_data is None:
                 skipped.append({"file": f"ja/{ja.name}", "reason": f"cannot read it or en/{en.name}"})
             else:
-                yield (ja, en, target), (ja.name, ja_data, en.name, en_data, meta), len(ja_data) + len(en_data)
+                sums = [d.sums for d in (ja, en) if d.sums is not None]
+                ja.sums = en.sums = None  # the task owns them now
+                yield ((ja, en, target), (ja.name, ja_data, en.name, en_data, meta, sums),
+                       len(ja_data) + len(en_data) + sum(map(_nbytes, sums)))
 
     jobs = ((keys, align_task, (batch, task_opts))
             for keys, batch in batched(readable(), batch_size(len(todo), ALIGN_BATCH)))

@@ -96,6 +96,20 @@ class CachedEncoder:
             out.append(vecs)
         return out
 
+    def document_sums(self, texts: Sequence[str]):
+        """What ``embed_groups`` computes first for a document's sentences, to
+        ship to another process's ``reuse_sums`` (corpus mode embeds for
+        pairing and aligns in different tasks): the bundled model's token
+        sums, with their key; None for a model without them."""
+        fast = getattr(self.inner, "document_sums", None)
+        return fast([normalise_case(t) for t in texts]) if fast else None
+
+    def reuse_sums(self, shipped) -> None:
+        """Take ``document_sums`` from another process: ``embed_groups`` on the
+        same sentences then skips the model (and gets the same floats)."""
+        if shipped is not None:
+            self.inner.remember_sums(*shipped)
+
 
 def _normalised(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)

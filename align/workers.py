@@ -45,8 +45,8 @@ def _forget(encoder) -> None:
     """Empty the encoder's caches (embeddings, and the bundled model's token
     sums) after each document or pair: a worker sees each text once, over a
     million documents the caches would outgrow the memory, and a result must
-    not depend on what the same worker did before (the model's float sums
-    depend on the batch a text went in), so that any order of tasks on any
+    not depend on what the same worker did before (an embedding's floats
+    depend on the batch its text went in), so that any order of tasks on any
     number of workers gives the same output."""
     for cache in (getattr(encoder, "_cache", None), getattr(encoder.inner, "_sums_cache", None)):
         if isinstance(cache, dict):
@@ -104,11 +104,11 @@ def _embedded_title(name: str, data: bytes) -> list[str]:
 
 def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: str | None) -> list[dict]:
     """Read and embed documents ``(side, name, bytes)`` for pairing: each one's
-    mean sentence embedding, sentence embeddings (float16) and titles, or the
-    reason it was skipped. The sentences of the batch go through the model
-    together."""
+    mean sentence embedding, sentence embeddings (float16), titles and the
+    model's token sums (``CachedEncoder.document_sums``: ``align_task`` reuses
+    them instead of running the model again), or the reason it was skipped."""
     encoder = _encoder(model)
-    results, texts, spans = [], [], []
+    results = []
     for side, name, data in docs:
         try:
             _, sentences, titles = read_document(name, data, side, presegmented)
@@ -118,29 +118,32 @@ def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: st
         if not sentences:
             results.append({"error": f"{name}: no sentences"})
             continue
-        spans.append((len(results), len(texts), len(sentences)))
-        results.append({"titles": titles})
-        texts += [s.text for s in sentences]
-    vecs = encoder.encode(texts) if texts else None
-    _forget(encoder)
-    for k, start, n in spans:
-        results[k].update(mean=vecs[start:start + n].mean(axis=0),
-                          sentences=vecs[start:start + n].astype(np.float16))
+        texts = [s.text for s in sentences]
+        # embedded as the aligner embeds a document, one document at a time, so
+        # that its sums are what aligning it would compute
+        vecs = encoder.embed_groups(texts, 1, "")[0]
+        results.append({"titles": titles, "mean": vecs.mean(axis=0), "sentences": vecs.astype(np.float16),
+                        "sums": encoder.document_sums(texts)})
+        _forget(encoder)
     return results
 
 
-def align_task(pairs: list[tuple[str, bytes, str, bytes, dict]], opts: dict) -> list[dict]:
-    """Align pairs ``(ja name, ja bytes, en name, en bytes, meta)`` as ``align``
-    would: each one's alignment model as JSON text, with ``meta`` (pairing,
-    run key) added, or the reason it failed."""
+def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dict) -> list[dict]:
+    """Align pairs ``(ja name, ja bytes, en name, en bytes, meta, sums)`` as
+    ``align`` would: each one's alignment model as JSON text, with ``meta``
+    (pairing, run key) added, or the reason it failed. ``sums`` are
+    ``embed_task``'s token sums of the two documents, when the client kept
+    them: the same floats the model would compute, without running it."""
     from .export import to_json
     from .pipeline import align_texts
     from .sources import read_bytes_source
 
     encoder = _encoder(opts["model"])
     out = []
-    for ja_name, ja_data, en_name, en_data, meta in pairs:
+    for ja_name, ja_data, en_name, en_data, meta, sums in pairs:
         try:
+            for shipped in sums:
+                encoder.reuse_sums(shipped)
             ja_text = read_bytes_source(ja_data, ja_name)
             en_text = read_bytes_source(en_data, en_name)
             al = align_texts(ja_text, en_text, mode=opts["mode"], model=opts["model"],

@@ -92,19 +92,33 @@ def test_the_share_is_computed_alike_for_one_candidate_or_several():
     assert np.allclose(translation_shares(ja, cands), [translation_share(ja, c) for c in cands])
 
 
-def test_a_worker_keeps_nothing_between_tasks():
-    """The model's float sums depend on the batch a text went in: a result
-    must not depend on what the worker ran before (any order of tasks, any
+def test_an_alignment_is_the_same_however_its_sums_came(monkeypatch):
+    """A pair is aligned as ``align`` would do it, bit for bit, whether the
+    model runs again or the embedding phase's token sums are reused; and a
+    worker keeps nothing from one task to the next (any order of tasks, any
     number of workers, gives the same output)."""
     from align.encoders import load_encoder
+    from align.export import to_json
+    from align.pipeline import align_texts
     from align.workers import align_task, embed_task
     ja, en = DOCS["ja/a/news.txt"].encode(), DOCS["en/warren.txt"].encode()
     opts = {"mode": "auto", "model": None, "presegmented": False}
-    first = align_task([("a.txt", ja, "w.txt", en, {})], opts)
-    embed_task([("ja", "b.txt", DOCS["ja/b/news.txt"].encode())], False, None)
+    again = align_task([("a.txt", ja, "w.txt", en, {}, [])], opts)
+    embedded = embed_task([("ja", "a.txt", ja), ("ja", "b.txt", DOCS["ja/b/news.txt"].encode()),
+                           ("en", "w.txt", en)], False, None)
     encoder = load_encoder(None)
     assert not encoder._cache and not encoder.inner._sums_cache
-    assert _without_seconds(align_task([("a.txt", ja, "w.txt", en, {})], opts)) == _without_seconds(first)
+    asked = []
+    real = encoder.inner.token_sums
+    monkeypatch.setattr(encoder.inner, "token_sums", lambda texts, progress=None: asked.append(list(texts))
+                        or real(texts, progress))
+    reused = align_task([("a.txt", ja, "w.txt", en, {}, [embedded[0]["sums"], embedded[2]["sums"]])], opts)
+    sentences = set(DOCS["ja/a/news.txt"].splitlines() + DOCS["en/warren.txt"].splitlines())
+    assert not any(sentences & set(texts) for texts in asked), "the model ran on the documents again"
+    assert _without_seconds(reused) == _without_seconds(again)
+    monkeypatch.undo()
+    direct = json.loads(to_json(align_texts(DOCS["ja/a/news.txt"], DOCS["en/warren.txt"])))
+    assert [p for p in _without_seconds(reused)[0]["pairs"]] == direct["pairs"]
 
 
 def _without_seconds(results):
