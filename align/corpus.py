@@ -51,8 +51,9 @@ EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
 # pairing, instead of reading them back from the cache: ~30,000 documents
 IN_MEMORY = 256 << 20
 # the model's token sums (6 KB a sentence) the client keeps from the embedding
-# phase for the aligning one, which then skips the model: ~7,000 documents;
-# past this, a pair's sums are computed again (the same floats, more time)
+# phase for the aligning one, which then skips the model: ~10,000 documents
+# of 16 sentences; past that, a pair's sums are computed again (the same
+# floats, more time)
 SUMS_IN_MEMORY = 1 << 30
 
 
