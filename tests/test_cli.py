@@ -438,3 +438,61 @@ def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
     raw2 = tmp_path / "piped.tsv"  # a file or a pipe gets the text as it is
     assert main(["export", str(src), "-o", str(raw2)]) == 0
     assert "\x1b[31m" in raw2.read_text(encoding="utf-8")
+
+
+def test_ctrl_c_while_modules_load_ends_with_one_line():
+    # the interrupt lands as the command line's first module loads (argparse): one line, 130
+    script = ("import builtins, runpy, sys\n"
+              "load = builtins.__import__\n"
+              "def interrupted(name, *args, **kwargs):\n"
+              "    if name == 'argparse':\n"
+              "        raise KeyboardInterrupt\n"
+              "    return load(name, *args, **kwargs)\n"
+              "builtins.__import__ = interrupted\n"
+              "sys.argv = ['taiyaku', 'export', 'nowhere.json']\n"
+              "runpy.run_module('align', run_name='__main__')\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                         timeout=120, env=_env())
+    assert run.returncode == 130, run.stderr
+    assert run.stderr.decode() == "taiyaku: interrupted\n"
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder no file can be created in, for root too (immutable) or else by mode."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("root without chattr +i: no folder is unwritable")
+        yield folder
+        subprocess.run(["chattr", "-i", str(folder)])
+    else:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_slow_part(capsys, tmp_path,
+                                                                      unwritable_folder, monkeypatch):
+    from align import pipeline
+
+    def slow(*args, **kwargs):
+        raise AssertionError("aligned before the output was checked")
+    monkeypatch.setattr(pipeline, "align_texts", slow)
+    (tmp_path / "a.txt").write_text("東京は晴れです。\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("It is sunny in Tokyo.\n", encoding="utf-8")
+    err = one_line_error(capsys, "align", tmp_path / "a.txt", tmp_path / "b.txt",
+                         "-o", unwritable_folder / "out.tsv")
+    assert "cannot write there" in err and str(unwritable_folder) in err
+    assert not list(unwritable_folder.iterdir())
+
+
+def test_evaluate_refuses_hypotheses_into_the_benchmark_folder(capsys, tmp_path):
+    import shutil
+    bench = tmp_path / "bench"
+    shutil.copytree(BENCH, bench)
+    before = sorted(p.name for p in bench.iterdir())
+    assert "is the benchmark folder" in one_line_error(capsys, "evaluate", bench,
+                                                       "--hyp-out", f"{bench}/.")
+    assert sorted(p.name for p in bench.iterdir()) == before
