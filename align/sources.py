@@ -41,15 +41,10 @@ _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
 # -- bytes to text ------------------------------------------------------------------------
 
 def decode(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 (with a BOM or without), ISO-2022-JP,
-    CP932 (Shift_JIS), EUC-JP or, for Latin-script text, Windows-1252; raise InputError
-    for empty or binary data. NUL bytes, never part of a text, are dropped."""
-    if not data:
-        raise InputError(f"{name}: empty file")
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            raise InputError(f"{name}: binary file ({kind}), not text")
-    text = _decode(data, name)
+    """A source text: ``decode_exact``'s text with line endings normalised; InputError
+    for binary data (control characters) or only whitespace. NUL bytes, never part of a
+    text, are dropped."""
+    text = decode_exact(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = len(_CONTROLS.findall(text))
     if controls > len(text) / 10:
@@ -58,6 +53,19 @@ def decode(data: bytes, name: str) -> str:
     if not text.strip():
         raise InputError(f"{name}: no text (only whitespace)")
     return text
+
+
+def decode_exact(data: bytes, name: str) -> str:
+    """The bytes decoded, every character kept: UTF-8 (with or without BOM), UTF-16
+    (with a BOM or without), ISO-2022-JP, CP932 (Shift_JIS), EUC-JP or, for Latin-script
+    text, Windows-1252 (detected); InputError for empty data or a known binary format.
+    Source texts and imported TSV and JSON are all decoded here."""
+    if not data:
+        raise InputError(f"{name}: empty file")
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"{name}: binary file ({kind}), not text")
+    return _decode(data, name)
 
 
 # Control characters that text does not hold (tab, line breaks, form feed and ESC aside).
