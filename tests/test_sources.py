@@ -432,3 +432,14 @@ def test_fuzz_damaged_docx_is_text_or_one_line(data):
 
 
 _DOCX = _rezip(_docx_bytes(), method=zipfile.ZIP_STORED)  # stored: flips land in the XML
+
+
+def test_a_docx_dtd_behind_a_long_comment_is_refused_too():
+    def late_dtd(name, body):
+        if name != "word/document.xml":
+            return body
+        s = _with_dtd(name, body).decode()
+        i = s.index("?>") + 2  # a comment of 2 MB: past any head read and a chunk boundary
+        return (s[:i] + "<!--" + "x" * (2 * 1024 * 1024 - 3) + "-->" + s[i:]).encode()
+    assert error(read_bytes_source, _rezip(_docx_bytes(), late_dtd), "x.docx") == \
+        "x.docx: a .docx with a DTD (word/document.xml); refused for safety"
