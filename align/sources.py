@@ -345,8 +345,11 @@ def _lxml_text(html: str) -> str:
     import lxml.etree
     import lxml.html
 
+    # huge_tree: libxml2 drops a text node past 10 MB without a word (a page of one long
+    # paragraph read as "no text"); the 20 MB limit on files bounds it instead
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:  # lxml refuses a str that still declares its encoding
-        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
     except (ValueError, lxml.etree.ParserError):
         return ""
     for element in root.xpath(_DROP):

@@ -443,3 +443,8 @@ def test_a_docx_dtd_behind_a_long_comment_is_refused_too():
         return (s[:i] + "<!--" + "x" * (2 * 1024 * 1024 - 3) + "-->" + s[i:]).encode()
     assert error(read_bytes_source, _rezip(_docx_bytes(), late_dtd), "x.docx") == \
         "x.docx: a .docx with a DTD (word/document.xml); refused for safety"
+
+
+def test_an_html_paragraph_past_libxml2s_10_mb_text_limit_is_read():
+    long = "長い段落です。" * 500_000  # 3.5 M characters, 10.5 MB in UTF-8: one text node
+    assert read_bytes_source(f"<html><body><p>{long}</p></body></html>".encode(), "x.html") == long
