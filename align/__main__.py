@@ -213,6 +213,8 @@ def _format(args, inputs: list[str]) -> str:
                 raise InputError(f"{args.output}: is the input {source}; give another output file")
     elif fmt == "xlsx":
         raise InputError("xlsx is a binary format: give an output file with -o")
+    elif sys.stdout is None:  # started with >&-
+        raise InputError("standard output is closed: give an output file with -o")
     return fmt
 
 
@@ -257,8 +259,13 @@ def _emit(al, args, fmt: str) -> None:
         data = render(al, fmt, **opts)
         if sys.stdout.isatty():  # a segment's ANSI escapes are shown, not run by the terminal
             data = printable(data.decode("utf-8"), keep="\t\n").encode("utf-8")
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a full disk behind >: name what could not be written
+            raise OSError(exc.errno, exc.strerror, "standard output") from None
     for note in notes(al, fmt, args.confirmed_only):
         _say(f"note: {note}")
 

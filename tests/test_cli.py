@@ -496,3 +496,19 @@ def test_evaluate_refuses_hypotheses_into_the_benchmark_folder(capsys, tmp_path)
     assert "is the benchmark folder" in one_line_error(capsys, "evaluate", bench,
                                                        "--hyp-out", f"{bench}/.")
     assert sorted(p.name for p in bench.iterdir()) == before
+
+
+def test_a_closed_or_full_standard_output_gives_one_line(tmp_path):
+    src = tmp_path / "in.tsv"
+    src.write_text("一\tone\n", encoding="utf-8")
+    closed = subprocess.run(_command("export", src), cwd=REPO, capture_output=False, timeout=120,
+                            env=_env(), stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr.decode() == "taiyaku: standard output is closed: give an output file with -o\n"
+    if not os.path.exists("/dev/full"):
+        return
+    with open("/dev/full", "wb") as full:
+        run = subprocess.run(_command("export", src), cwd=REPO, stdout=full, stderr=subprocess.PIPE,
+                             timeout=120, env=_env())
+    assert run.returncode == 2
+    assert run.stderr.decode() == "taiyaku: standard output: No space left on device\n"
