@@ -71,9 +71,6 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
             headline_list = mode == "headlines" or (
                 mode == "auto" and _is_headline_list(en_text, len(ja), pipeline))
             en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
-    if not ja or not en:
-        side = "Japanese" if not ja else "English"
-        raise InputError(f"the {side} side has no sentences to align")
     if mode == "auto":
         mode = choose_mode([s.text for s in ja], [s.text for s in en], pipeline)
     return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
@@ -104,6 +101,9 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
                    encoder: CachedEncoder | None = None,
                    progress: Progress | None = None,
                    pipeline: PipelineParams = PipelineParams()) -> Alignment:
+    if not ja or not en:  # the aligners need a sentence on each side
+        side = "Japanese" if not ja else "English"
+        raise InputError(f"the {side} side has no sentences to align")
     encoder = encoder or load_encoder(model)
     started = time.perf_counter()
     if mode == "headlines":
