@@ -253,3 +253,6 @@ def _check_languages(ja_text: str, en_text: str, src_lang: str, tgt_lang: str) -
         raise InputError("the first text does not look Japanese")
     if en_is == "ja":
         raise InputError("both texts look Japanese: the second must be the English counterpart")
+    if en_is != "en" and en_text.strip():  # Chinese, Korean: the English rules cannot split it
+        raise InputError("the second text does not look English (or another language in "
+                         "Latin letters)")

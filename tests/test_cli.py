@@ -521,3 +521,14 @@ def test_evaluate_with_noise_that_empties_a_document_gives_one_line(capsys, tmp_
     # 0.9 of two sentences rounds to both: a side left with nothing to align
     assert "side has no sentences to align" in one_line_error(capsys, "evaluate", tmp_path,
                                                               "--noise", "0.9")
+
+
+@pytest.mark.parametrize("second", ["北京是中国的首都。上海在东边。", "서울은 한국의 수도입니다. 부산은 남쪽에 있습니다."])
+def test_a_second_text_in_neither_english_nor_latin_letters_is_refused(capsys, tmp_path, second):
+    (tmp_path / "ja.txt").write_text("東京は日本の首都です。大阪は西にあります。", encoding="utf-8")
+    (tmp_path / "other.txt").write_text(second, encoding="utf-8")
+    assert "the second text does not look English" in one_line_error(
+        capsys, "align", tmp_path / "ja.txt", tmp_path / "other.txt", "-o", tmp_path / "out.tsv")
+    assert not (tmp_path / "out.tsv").exists()
+    from align.pipeline import _check_languages  # Latin letters pass: German, French
+    _check_languages("東京は日本の首都です。", "Tokio ist die Hauptstadt Japans.", "ja", "en")
