@@ -169,6 +169,8 @@ def _run_app(args) -> int:
     """``streamlit run`` on the package's page, with the settings of the
     repository's .streamlit/config.toml (local only, no usage statistics)."""
     from pathlib import Path
+    if not 1 <= args.port <= 65535:  # Streamlit would fail with a traceback
+        raise InputError(f"--port {args.port}: give a port from 1 to 65535")
     page = Path(__file__).resolve().parent / "app.py"
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),

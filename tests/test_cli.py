@@ -532,3 +532,8 @@ def test_a_second_text_in_neither_english_nor_latin_letters_is_refused(capsys, t
     assert not (tmp_path / "out.tsv").exists()
     from align.pipeline import _check_languages  # Latin letters pass: German, French
     _check_languages("東京は日本の首都です。", "Tokio ist die Hauptstadt Japans.", "ja", "en")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1"])
+def test_app_refuses_a_port_out_of_range(capsys, port):
+    assert f"--port {port}: give a port from 1 to 65535" in one_line_error(capsys, "app", "--port", port)
