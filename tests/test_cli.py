@@ -537,3 +537,38 @@ def test_a_second_text_in_neither_english_nor_latin_letters_is_refused(capsys, t
 @pytest.mark.parametrize("port", ["0", "65536", "-1"])
 def test_app_refuses_a_port_out_of_range(capsys, port):
     assert f"--port {port}: give a port from 1 to 65535" in one_line_error(capsys, "app", "--port", port)
+
+
+def test_ctrl_c_while_the_output_is_written_keeps_the_old_file(capsys, tmp_path, pairs_json, monkeypatch):
+    out = tmp_path / "out.tsv"
+    out.write_text("keep me", encoding="utf-8")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(export.os, "fsync", interrupted)  # mid-write, the temporary file open
+    code, stdout, err = run_main(capsys, "export", pairs_json, "-o", out)
+    assert (code, stdout, err) == (130, "", "taiyaku: interrupted\n")
+    assert out.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tsv", "pairs.json"]
+
+
+def test_ctrl_c_while_aligning_ends_with_one_line_and_no_output(tmp_path):
+    import signal
+    ja, en = tmp_path / "ja.txt", tmp_path / "en.txt"
+    ja.write_text("東京は日本の首都です。人口はとても多いです。\n" * 400, encoding="utf-8")
+    en.write_text("Tokyo is the capital of Japan. Its population is very large.\n" * 400, encoding="utf-8")
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen(_command("align", ja, en, "-o", out), cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**_env(), "TAIYAKU_PROGRESS_DELAY": "0"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    seen = b""
+    while b"embedding" not in seen:  # the progress bar: the slow part has begun
+        chunk = proc.stderr.read1(4096)
+        assert chunk, seen
+        seen += chunk
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=120)
+    err = (seen + rest).decode()
+    assert proc.returncode == 130 and stdout == b"", err
+    assert "Traceback" not in err and err.rstrip().endswith("taiyaku: interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["en.txt", "ja.txt"]
