@@ -16,9 +16,6 @@ from . import __version__
 from .errors import InputError, TaiyakuError, printable
 
 EXIT_BAD_INPUT = 2
-# --presegmented: lines a side. Memory grows with the segment count (50k lines a side
-# took 2.3 GB), so a larger input is refused rather than left to exhaust the machine.
-MAX_PRESEGMENTED = 20_000
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
 
 
@@ -136,12 +133,6 @@ def _run_align(args) -> int:
         raise InputError("--presegmented needs both files: one segment a line on each side")
     ja_text = read_source(args.ja_file)
     en_text = read_source(args.en_file) if args.en_file else None
-    if args.presegmented:
-        for name, text in ((args.ja_file, ja_text), (args.en_file, en_text)):
-            lines = sum(1 for line in text.split("\n") if line.strip())
-            if lines > MAX_PRESEGMENTED:
-                raise InputError(f"{name}: {lines:,} lines; --presegmented takes at most "
-                                 f"{MAX_PRESEGMENTED:,} segments a side")
     with ProgressBar() as bar:
         al = align_texts(ja_text, en_text, mode=args.mode, model=args.model,
                          presegmented=args.presegmented, progress=bar)
