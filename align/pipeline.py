@@ -64,6 +64,9 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         if mode == "document":
             raise InputError("document mode needs the full English text as a second file")
         ja, en = article.ja, article.headlines
+        if not ja:
+            raise InputError("the article has 原題: headlines but no body sentences to align "
+                             "them with")
         mode = "headlines"
     else:
         _check_languages(ja_text, en_text, src_lang, tgt_lang)

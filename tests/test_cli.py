@@ -580,3 +580,9 @@ def test_ctrl_c_while_aligning_ends_with_one_line_and_no_output(tmp_path):
     assert proc.returncode == 130 and stdout == b"", err
     assert "Traceback" not in err and err.rstrip().endswith("taiyaku: interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["en.txt", "ja.txt"]
+
+
+def test_an_article_of_only_its_headline_line_says_so(capsys, tmp_path):
+    only = tmp_path / "only.txt"
+    only.write_text("原題：US Offers Ukraine Security Guarantee\n\n(c)2025 Bloomberg L.P.\n", encoding="utf-8")
+    assert "原題: headlines but no body sentences" in one_line_error(capsys, "align", only)
