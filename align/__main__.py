@@ -2,26 +2,20 @@
 
 A thin layer over the package. Bad input ends with one line on standard
 error and exit code 2, never a traceback, and never a half-written output.
+Modules are imported inside the functions, under ``main``'s handler: a Ctrl-C
+while they load (the first half second of a run) ends with one line too.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
 import sys
-from dataclasses import replace
-from pathlib import Path
 
 from . import __version__
 from .errors import InputError, TaiyakuError, printable
-from .formats import by_extension
 
 EXIT_BAD_INPUT = 2
-# --presegmented: lines a side. Memory grows with the segment count (50k lines a side
-# took 2.3 GB), so a larger input is refused rather than left to exhaust the machine.
-MAX_PRESEGMENTED = 20_000
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
 
 
@@ -32,6 +26,14 @@ def _say(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # at any moment, parsing and imports included
+        print("taiyaku: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
@@ -47,12 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:  # a reader's bound missed something: still one line
         _say("out of memory: the input is too large for this machine")
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("taiyaku: interrupted", file=sys.stderr)
-        return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse
     p = argparse.ArgumentParser(prog="taiyaku",
                                 description="Taiyaku: align a Japanese text with its English counterpart.")
     p.add_argument("--version", action="version", version=f"taiyaku {__version__}")
@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _output_options(p: argparse.ArgumentParser) -> None:
+def _output_options(p) -> None:
     from .export import FORMATS
     p.add_argument("-o", "--output", help="output file (default: TSV on standard output)")
     p.add_argument("--format", choices=FORMATS, help="default: from the output's extension, else tsv")
@@ -121,6 +121,8 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _run_align(args) -> int:
+    from dataclasses import replace
+
     from .pipeline import align_texts
     from .progress import ProgressBar
     from .sources import read_source
@@ -131,12 +133,6 @@ def _run_align(args) -> int:
         raise InputError("--presegmented needs both files: one segment a line on each side")
     ja_text = read_source(args.ja_file)
     en_text = read_source(args.en_file) if args.en_file else None
-    if args.presegmented:
-        for name, text in ((args.ja_file, ja_text), (args.en_file, en_text)):
-            lines = sum(1 for line in text.split("\n") if line.strip())
-            if lines > MAX_PRESEGMENTED:
-                raise InputError(f"{name}: {lines:,} lines; --presegmented takes at most "
-                                 f"{MAX_PRESEGMENTED:,} segments a side")
     with ProgressBar() as bar:
         al = align_texts(ja_text, en_text, mode=args.mode, model=args.model,
                          presegmented=args.presegmented, progress=bar)
@@ -163,6 +159,9 @@ def _run_corpus(args) -> int:
 def _run_app(args) -> int:
     """``streamlit run`` on the package's page, with the settings of the
     repository's .streamlit/config.toml (local only, no usage statistics)."""
+    from pathlib import Path
+    if not 1 <= args.port <= 65535:  # Streamlit would fail with a traceback
+        raise InputError(f"--port {args.port}: give a port from 1 to 65535")
     page = Path(__file__).resolve().parent / "app.py"
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),
@@ -183,6 +182,9 @@ def _run_export(args) -> int:
 def _format(args, inputs: list[str]) -> str:
     """The output format, checked before any slow work, with the output path and the
     TMX language codes."""
+    from pathlib import Path
+
+    from .formats import by_extension
     for option, tag in (("--src-lang", args.src_lang), ("--tgt-lang", args.tgt_lang)):
         if not _LANG_TAG.fullmatch(tag):
             raise InputError(f"{option} {tag[:40]!r}: not a language code such as ja-JP or en")
@@ -198,12 +200,31 @@ def _format(args, inputs: list[str]) -> str:
             raise InputError(f"{args.output}: the folder {folder} does not exist")
         if Path(args.output).is_dir():
             raise InputError(f"{args.output}: is a folder; give a file name")
+        _check_writable(args.output)
         for source in inputs:
             if _same_file(args.output, source):
                 raise InputError(f"{args.output}: is the input {source}; give another output file")
     elif fmt == "xlsx":
         raise InputError("xlsx is a binary format: give an output file with -o")
+    elif sys.stdout is None:  # started with >&-
+        raise InputError("standard output is closed: give an output file with -o")
     return fmt
+
+
+def _check_writable(output: str) -> None:
+    """Refuse, before the slow part, an output that ``export.write_bytes`` could not
+    write: a FIFO or device is written to, any other file is replaced through a
+    temporary file in its (resolved) folder."""
+    import stat
+    from pathlib import Path
+    try:
+        special = not stat.S_ISREG(os.stat(output).st_mode)
+    except OSError:  # not there yet
+        special = False
+    where = output if special else Path(output).resolve().parent
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{output}: cannot write there (no permission"
+                         f"{'' if special else f' in the folder {where}'})")
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -231,19 +252,30 @@ def _emit(al, args, fmt: str) -> None:
         data = render(al, fmt, **opts)
         if sys.stdout.isatty():  # a segment's ANSI escapes are shown, not run by the terminal
             data = printable(data.decode("utf-8"), keep="\t\n").encode("utf-8")
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a full disk behind >: name what could not be written
+            raise OSError(exc.errno, exc.strerror, "standard output") from None
     for note in notes(al, fmt, args.confirmed_only):
         _say(f"note: {note}")
 
 
 def _run_evaluate(args) -> int:
+    import json
+    from pathlib import Path
+
     from .benchmark import evaluate_folder
     from .evaluate import BenchmarkError
     if not Path(args.bench_dir).is_dir():
         raise InputError(f"{args.bench_dir}: not a folder")
     if not 0 <= args.noise < 1:
         raise InputError(f"--noise {args.noise}: give a fraction from 0 to below 1")
+    if args.hyp_out and _same_file(args.hyp_out, args.bench_dir):
+        # its ID.json files would lie beside the gold: the folder no longer a benchmark
+        raise InputError(f"--hyp-out {args.hyp_out}: is the benchmark folder; give another")
     try:
         result = evaluate_folder(args.bench_dir, model=args.model, hyp_out=args.hyp_out,
                                  noise=args.noise, seed=args.seed)

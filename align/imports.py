@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from .errors import InputError
 from .formats import by_extension
 from .model import STATUSES, Alignment, Pair, Segment
+from .schema import MAX_SEGMENTS
 
 # An alignment holds both texts and their offsets: a few times its 20 MB sources.
 MAX_BYTES = 100 * 1024 * 1024
@@ -38,7 +40,10 @@ def load_alignment(path_or_bytes: str | os.PathLike | bytes, name: str | None = 
     if not data.strip():
         raise InputError(f"{name}: empty file")
     known = by_extension(name)
-    fmt = known.name if known and known.readable else _sniff(data)
+    if known and not known.readable:
+        raise _fail(name, f"{known.name.upper()} is written, not read back: "
+                          "open the alignment's JSON, TMX or TSV")
+    fmt = known.name if known else _sniff(data)
     return {"json": _load_json, "tmx": _load_tmx, "tsv": _load_tsv}[fmt](data, name)
 
 
@@ -53,13 +58,18 @@ def _fail(name: str, what: str) -> InputError:
 
 
 def _decode(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), or UTF-16 with a BOM (Excel's "Unicode text")."""
-    try:
-        if data[:2] in _UTF16_BOMS:
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _fail(name, f"not UTF-8 or UTF-16 text (bad byte at {e.start})") from None
+    """The text as the source files' reader detects it (UTF-8, UTF-16 as Excel's
+    "Unicode text", CP932 as Excel's "Text" on Japanese Windows, ...), every character
+    kept; a BOM left out."""
+    from .sources import decode_exact
+    return decode_exact(data, name).removeprefix("\ufeff")
+
+
+def _check_count(count: int, what: str, name: str) -> None:
+    """As many rows or units as a JSON alignment may hold pairs (``schema``): the
+    model of more would not fit in memory (a million take about 1 GB)."""
+    if count > MAX_SEGMENTS:
+        raise _fail(name, f"{count:,} {what}; an alignment holds at most {MAX_SEGMENTS:,}")
 
 
 def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
@@ -84,14 +94,15 @@ def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
 def _load_json(data: bytes, name: str) -> Alignment:
     from .schema import check_alignment_json
 
+    text = _decode(data, name)
     try:
-        value = json.loads(_decode(data, name))
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         raise _fail(name, f"not valid JSON: {e.msg} at line {e.lineno}") from None
     except RecursionError:
         raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
-    except ValueError as e:  # an integer of more than 4,300 digits
-        raise _fail(name, f"not valid JSON: {e}") from None
+    except ValueError as e:  # an integer of more than 4,300 digits; Python's advice cut
+        raise _fail(name, f"not valid JSON: {str(e).split(';')[0]}") from None
     try:
         check_alignment_json(value)
     except InputError as e:
@@ -110,6 +121,7 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
 
+    _check_count(len(re.findall(rb"<tu[\s>]", data)), "<tu> units", name)
     try:
         root = fromstring(data)
     except ParseError as e:
@@ -176,8 +188,10 @@ def _prop_status(value: str | None) -> str:
 
 # -- TSV ----------------------------------------------------------------------
 def _load_tsv(data: bytes, name: str) -> Alignment:
+    text = _decode(data, name)
+    _check_count(text.count("\n"), "lines", name)
     # Split on \n only: text may hold characters str.splitlines() would break on.
-    lines = [line.removesuffix("\r") for line in _decode(data, name).split("\n")]
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     numbered = [(n, line.split("\t")) for n, line in enumerate(lines, 1) if line]
     if not numbered:
         raise _fail(name, "empty file")

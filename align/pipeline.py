@@ -21,6 +21,10 @@ from .segment import inner_sentence_ends, split, split_lines
 from .normalise import headline_key
 from .sources import detect_language, has_headline_block, parse_article
 
+# Segments a side. Memory grows with the count (50k a side took 2.3 GB; 20 MB of text
+# splits into some 300k), so a larger input is refused rather than left to exhaust the machine.
+MAX_SEGMENTS = 20_000
+
 # progress(stage, done, total): stage is "embedding" or "aligning"
 Progress = Callable[[str, int, int], None]
 MODES = ("auto", *ALIGNMENT_MODES)  # what align_texts takes: the model's modes, or auto
@@ -60,6 +64,9 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         if mode == "document":
             raise InputError("document mode needs the full English text as a second file")
         ja, en = article.ja, article.headlines
+        if not ja:
+            raise InputError("the article has 原題: headlines but no body sentences to align "
+                             "them with")
         mode = "headlines"
     else:
         _check_languages(ja_text, en_text, src_lang, tgt_lang)
@@ -71,9 +78,6 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
             headline_list = mode == "headlines" or (
                 mode == "auto" and _is_headline_list(en_text, len(ja), pipeline))
             en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
-    if not ja or not en:
-        side = "Japanese" if not ja else "English"
-        raise InputError(f"the {side} side has no sentences to align")
     if mode == "auto":
         mode = choose_mode([s.text for s in ja], [s.text for s in en], pipeline)
     return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),
@@ -104,6 +108,13 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
                    encoder: CachedEncoder | None = None,
                    progress: Progress | None = None,
                    pipeline: PipelineParams = PipelineParams()) -> Alignment:
+    if not ja or not en:  # the aligners need a sentence on each side
+        side = "Japanese" if not ja else "English"
+        raise InputError(f"the {side} side has no sentences to align")
+    for side, segments in (("Japanese", ja), ("English", en)):
+        if len(segments) > MAX_SEGMENTS:
+            raise InputError(f"the {side} side has {len(segments):,} segments; Taiyaku aligns at "
+                             f"most {MAX_SEGMENTS:,} segments a side: split the text into parts")
     encoder = encoder or load_encoder(model)
     started = time.perf_counter()
     if mode == "headlines":
@@ -253,3 +264,6 @@ def _check_languages(ja_text: str, en_text: str, src_lang: str, tgt_lang: str) -
         raise InputError("the first text does not look Japanese")
     if en_is == "ja":
         raise InputError("both texts look Japanese: the second must be the English counterpart")
+    if en_is != "en" and en_text.strip():  # Chinese, Korean: the English rules cannot split it
+        raise InputError("the second text does not look English (or another language in "
+                         "Latin letters)")

@@ -134,20 +134,36 @@ def project_rows(store: Store) -> list[ProjectRow]:
 
 # -- a corpus run (python -m align corpus … -o OUT_DIR) as a set of projects ----------------
 
+# What the corpus view and its order read of a report's document, by type.
+_DOCUMENT_FIELDS = {"ja_file": str, "en_file": str, "method": str, "alignment": str,
+                    "warning": str, "links": int, "needs_review": int, "review_share": (int, float)}
+
+
 def corpus_documents(out_dir: str | Path) -> list[dict]:
     """The aligned documents of a corpus run, most in need of review first
-    (``report.json``), each with its alignment file's path."""
+    (``report.json``), each with its alignment file's path. A report comes from
+    anywhere: each document's fields are checked, and its alignment file must lie
+    inside the run (not ``/dev/zero`` or a file elsewhere that "Write" would replace)."""
     import json
 
     from .corpus import _need
+    from .imports import MAX_BYTES as MAX_REPORT
+    from .sources import read_file_bytes
 
     out = Path(out_dir).expanduser()
     try:
-        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        report = json.loads(read_file_bytes(out / "report.json", MAX_REPORT))
         documents = [d for d in report["documents"] if isinstance(d, dict) and d.get("alignment")]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, ValueError, KeyError, TypeError, RecursionError):
         raise InputError(f"{out}: not a corpus run (no readable report.json; make one with "
                          "`taiyaku corpus JA_DIR EN_DIR -o OUT_DIR`)") from None
+    run = out.resolve()
+    for k, doc in enumerate(documents):
+        typed = all(isinstance(doc.get(key), kind) for key, kind in _DOCUMENT_FIELDS.items())
+        if not (typed and isinstance(doc.get("score"), (int, float, type(None)))
+                and Path(_corpus_source(out, doc)).is_relative_to(run)):
+            raise InputError(f"{out}: report.json is not a corpus run's: its document {k + 1} "
+                             "lacks a field or names a file outside the folder")
     return sorted(documents, key=_need)
 
 
@@ -162,7 +178,9 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
     for info in store.list_projects():
         if [s.filename for s in info.sources] == [path]:
             return info.id
-    pid, _ = import_project(store, Upload(path, Path(path).read_bytes()))
+    from .imports import MAX_BYTES as MAX_ALIGNMENT
+    from .sources import read_file_bytes
+    pid, _ = import_project(store, Upload(path, read_file_bytes(path, MAX_ALIGNMENT)))
     store.rename_project(pid, f"{doc['ja_file']} ↔ {doc['en_file']}")
     return pid
 

@@ -41,15 +41,10 @@ _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
 # -- bytes to text ------------------------------------------------------------------------
 
 def decode(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 (with a BOM or without), ISO-2022-JP,
-    CP932 (Shift_JIS), EUC-JP or, for Latin-script text, Windows-1252; raise InputError
-    for empty or binary data. NUL bytes, never part of a text, are dropped."""
-    if not data:
-        raise InputError(f"{name}: empty file")
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            raise InputError(f"{name}: binary file ({kind}), not text")
-    text = _decode(data, name)
+    """A source text: ``decode_exact``'s text with line endings normalised; InputError
+    for binary data (control characters) or only whitespace. NUL bytes, never part of a
+    text, are dropped."""
+    text = decode_exact(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = len(_CONTROLS.findall(text))
     if controls > len(text) / 10:
@@ -58,6 +53,19 @@ def decode(data: bytes, name: str) -> str:
     if not text.strip():
         raise InputError(f"{name}: no text (only whitespace)")
     return text
+
+
+def decode_exact(data: bytes, name: str) -> str:
+    """The bytes decoded, every character kept: UTF-8 (with or without BOM), UTF-16
+    (with a BOM or without), ISO-2022-JP, CP932 (Shift_JIS), EUC-JP or, for Latin-script
+    text, Windows-1252 (detected); InputError for empty data or a known binary format.
+    Source texts and imported TSV and JSON are all decoded here."""
+    if not data:
+        raise InputError(f"{name}: empty file")
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"{name}: binary file ({kind}), not text")
+    return _decode(data, name)
 
 
 # Control characters that text does not hold (tab, line breaks, form feed and ESC aside).
@@ -225,6 +233,9 @@ def _check_size(size: int, name: str, limit: int | None = None) -> None:
 
 # A .docx is a zip of XML parts: its compressed size says nothing of what it unpacks to.
 DOCX_MAX_UNPACKED = 200 * _MB
+# Its XML, which python-docx parses into objects: 40 MB of paragraphs took 770 MB and two
+# minutes (a 160 KB upload). 50 MB holds far more text than 20,000 segments a side.
+DOCX_MAX_XML = 50 * _MB
 
 
 def _docx_text(data: bytes, name: str) -> str:
@@ -253,7 +264,8 @@ def _docx_text(data: bytes, name: str) -> str:
 def _check_docx(data: bytes, name: str) -> None:
     """Refuse what python-docx would choke on before it unpacks anything: not a zip,
     encrypted entries, compression it cannot undo (method 99 is AES), an unpacked size
-    past DOCX_MAX_UNPACKED (a zip bomb), and a DTD (entity expansion: billion laughs)."""
+    past DOCX_MAX_UNPACKED (a zip bomb) or XML past DOCX_MAX_XML, and a DTD (entity
+    expansion: billion laughs)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             entries = z.infolist()
@@ -268,18 +280,31 @@ def _check_docx(data: bytes, name: str) -> None:
             if unpacked > DOCX_MAX_UNPACKED:
                 raise InputError(f"{name}: unpacks to {unpacked / _MB:.0f} MB; "
                                  f"the limit is {DOCX_MAX_UNPACKED // _MB} MB")
+            xml = sum(info.file_size for info in entries if info.filename.endswith((".xml", ".rels")))
+            if xml > DOCX_MAX_XML:
+                raise InputError(f"{name}: its XML unpacks to {xml / _MB:.0f} MB; "
+                                 f"the limit is {DOCX_MAX_XML // _MB} MB")
             for info in entries:  # zipfile stops each entry at its declared size
-                if info.filename.endswith((".xml", ".rels")):
-                    with z.open(info) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise InputError(f"{name}: a .docx with a DTD "
-                                         f"({info.filename}); refused for safety")
+                if info.filename.endswith((".xml", ".rels")) and _has_dtd(z, info):
+                    raise InputError(f"{name}: a .docx with a DTD "
+                                     f"({info.filename}); refused for safety")
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError,
             ValueError, OSError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{name}: not a Word .docx file") from None
+
+
+def _has_dtd(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the part declares a DTD anywhere (a comment can push it past any head
+    read). Text holds ``<`` only escaped, so the bytes are markup."""
+    tail = b""
+    with z.open(info) as part:
+        while chunk := part.read(1 << 20):
+            if b"<!DOCTYPE" in tail + chunk or b"<!ENTITY" in tail + chunk:
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 _WIDE = "\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
@@ -328,8 +353,11 @@ def _lxml_text(html: str) -> str:
     import lxml.etree
     import lxml.html
 
+    # huge_tree: libxml2 drops a text node past 10 MB without a word (a page of one long
+    # paragraph read as "no text"); the 20 MB limit on files bounds it instead
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:  # lxml refuses a str that still declares its encoding
-        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
     except (ValueError, lxml.etree.ParserError):
         return ""
     for element in root.xpath(_DROP):

@@ -280,7 +280,8 @@ def test_evaluate_with_noise_is_deterministic(evaluations):
 
 # -- hostile input and output paths (in process: quick) ---------------------------------
 
-from align.__main__ import MAX_PRESEGMENTED, main  # noqa: E402
+from align.__main__ import main  # noqa: E402
+from align.pipeline import MAX_SEGMENTS  # noqa: E402
 
 PAIRS_JSON = json.dumps({"ja": ["一つ目。", "=SUM(A1)"], "en": ["One.", "+cmd|' /C calc'!A0"],
                          "pairs": [{"ja": [0], "en": [0], "score": 0.9},
@@ -376,13 +377,20 @@ def test_a_device_as_input_is_refused_at_once(capsys, path):
     assert "not a regular file" in one_line_error(capsys, "align", path, path)
 
 
-def test_presegmented_input_has_a_segment_cap(capsys, tmp_path):
+@pytest.mark.parametrize("presegmented", [True, False])
+def test_input_has_a_segment_cap(capsys, tmp_path, monkeypatch, presegmented):
+    from align import pipeline
+
+    def slow(*args, **kwargs):
+        raise AssertionError("the model loaded for an input that is refused")
+    monkeypatch.setattr(pipeline, "load_encoder", slow)
     many = tmp_path / "many.en"
-    many.write_text("A line.\n" * (MAX_PRESEGMENTED + 1))
+    many.write_text("A line.\n" * (MAX_SEGMENTS + 1))
     few = tmp_path / "few.ja"
-    few.write_text("一行。\n")
-    err = one_line_error(capsys, "align", few, many, "--presegmented")
-    assert f"at most {MAX_PRESEGMENTED:,} segments a side" in err
+    few.write_text("一行です。\n" * 10)
+    err = one_line_error(capsys, "align", few, many, *["--presegmented"] * presegmented)
+    assert f"the English side has {MAX_SEGMENTS + 1:,} segments" in err
+    assert f"at most {MAX_SEGMENTS:,} segments a side" in err
 
 
 def test_evaluate_bad_files_give_one_line(capsys, tmp_path):
@@ -438,3 +446,143 @@ def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
     raw2 = tmp_path / "piped.tsv"  # a file or a pipe gets the text as it is
     assert main(["export", str(src), "-o", str(raw2)]) == 0
     assert "\x1b[31m" in raw2.read_text(encoding="utf-8")
+
+
+def test_ctrl_c_while_modules_load_ends_with_one_line():
+    # the interrupt lands as the command line's first module loads (argparse): one line, 130
+    script = ("import builtins, runpy, sys\n"
+              "load = builtins.__import__\n"
+              "def interrupted(name, *args, **kwargs):\n"
+              "    if name == 'argparse':\n"
+              "        raise KeyboardInterrupt\n"
+              "    return load(name, *args, **kwargs)\n"
+              "builtins.__import__ = interrupted\n"
+              "sys.argv = ['taiyaku', 'export', 'nowhere.json']\n"
+              "runpy.run_module('align', run_name='__main__')\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                         timeout=120, env=_env())
+    assert run.returncode == 130, run.stderr
+    assert run.stderr.decode() == "taiyaku: interrupted\n"
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder no file can be created in, for root too (immutable) or else by mode."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("root without chattr +i: no folder is unwritable")
+        yield folder
+        subprocess.run(["chattr", "-i", str(folder)])
+    else:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_slow_part(capsys, tmp_path,
+                                                                      unwritable_folder, monkeypatch):
+    from align import pipeline
+
+    def slow(*args, **kwargs):
+        raise AssertionError("aligned before the output was checked")
+    monkeypatch.setattr(pipeline, "align_texts", slow)
+    (tmp_path / "a.txt").write_text("東京は晴れです。\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("It is sunny in Tokyo.\n", encoding="utf-8")
+    err = one_line_error(capsys, "align", tmp_path / "a.txt", tmp_path / "b.txt",
+                         "-o", unwritable_folder / "out.tsv")
+    assert "cannot write there" in err and str(unwritable_folder) in err
+    assert not list(unwritable_folder.iterdir())
+
+
+def test_evaluate_refuses_hypotheses_into_the_benchmark_folder(capsys, tmp_path):
+    import shutil
+    bench = tmp_path / "bench"
+    shutil.copytree(BENCH, bench)
+    before = sorted(p.name for p in bench.iterdir())
+    assert "is the benchmark folder" in one_line_error(capsys, "evaluate", bench,
+                                                       "--hyp-out", f"{bench}/.")
+    assert sorted(p.name for p in bench.iterdir()) == before
+
+
+def test_a_closed_or_full_standard_output_gives_one_line(tmp_path):
+    src = tmp_path / "in.tsv"
+    src.write_text("一\tone\n", encoding="utf-8")
+    closed = subprocess.run(_command("export", src), cwd=REPO, capture_output=False, timeout=120,
+                            env=_env(), stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr.decode() == "taiyaku: standard output is closed: give an output file with -o\n"
+    if not os.path.exists("/dev/full"):
+        return
+    with open("/dev/full", "wb") as full:
+        run = subprocess.run(_command("export", src), cwd=REPO, stdout=full, stderr=subprocess.PIPE,
+                             timeout=120, env=_env())
+    assert run.returncode == 2
+    assert run.stderr.decode() == "taiyaku: standard output: No space left on device\n"
+
+
+def test_evaluate_with_noise_that_empties_a_document_gives_one_line(capsys, tmp_path):
+    (tmp_path / "d.ja").write_text("東京は晴れ。\n大阪は雨。\n", encoding="utf-8")
+    (tmp_path / "d.en").write_text("Sunny in Tokyo.\nRain in Osaka.\n", encoding="utf-8")
+    (tmp_path / "d.gold").write_text("[0]:[0]\n[1]:[1]\n", encoding="utf-8")
+    # 0.9 of two sentences rounds to both: a side left with nothing to align
+    assert "side has no sentences to align" in one_line_error(capsys, "evaluate", tmp_path,
+                                                              "--noise", "0.9")
+
+
+@pytest.mark.parametrize("second", ["北京是中国的首都。上海在东边。", "서울은 한국의 수도입니다. 부산은 남쪽에 있습니다."])
+def test_a_second_text_in_neither_english_nor_latin_letters_is_refused(capsys, tmp_path, second):
+    (tmp_path / "ja.txt").write_text("東京は日本の首都です。大阪は西にあります。", encoding="utf-8")
+    (tmp_path / "other.txt").write_text(second, encoding="utf-8")
+    assert "the second text does not look English" in one_line_error(
+        capsys, "align", tmp_path / "ja.txt", tmp_path / "other.txt", "-o", tmp_path / "out.tsv")
+    assert not (tmp_path / "out.tsv").exists()
+    from align.pipeline import _check_languages  # Latin letters pass: German, French
+    _check_languages("東京は日本の首都です。", "Tokio ist die Hauptstadt Japans.", "ja", "en")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1"])
+def test_app_refuses_a_port_out_of_range(capsys, port):
+    assert f"--port {port}: give a port from 1 to 65535" in one_line_error(capsys, "app", "--port", port)
+
+
+def test_ctrl_c_while_the_output_is_written_keeps_the_old_file(capsys, tmp_path, pairs_json, monkeypatch):
+    out = tmp_path / "out.tsv"
+    out.write_text("keep me", encoding="utf-8")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(export.os, "fsync", interrupted)  # mid-write, the temporary file open
+    code, stdout, err = run_main(capsys, "export", pairs_json, "-o", out)
+    assert (code, stdout, err) == (130, "", "taiyaku: interrupted\n")
+    assert out.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tsv", "pairs.json"]
+
+
+def test_ctrl_c_while_aligning_ends_with_one_line_and_no_output(tmp_path):
+    import signal
+    ja, en = tmp_path / "ja.txt", tmp_path / "en.txt"
+    ja.write_text("東京は日本の首都です。人口はとても多いです。\n" * 400, encoding="utf-8")
+    en.write_text("Tokyo is the capital of Japan. Its population is very large.\n" * 400, encoding="utf-8")
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen(_command("align", ja, en, "-o", out), cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**_env(), "TAIYAKU_PROGRESS_DELAY": "0"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    seen = b""
+    while b"embedding" not in seen:  # the progress bar: the slow part has begun
+        chunk = proc.stderr.read1(4096)
+        assert chunk, seen
+        seen += chunk
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=120)
+    err = (seen + rest).decode()
+    assert proc.returncode == 130 and stdout == b"", err
+    assert "Traceback" not in err and err.rstrip().endswith("taiyaku: interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["en.txt", "ja.txt"]
+
+
+def test_an_article_of_only_its_headline_line_says_so(capsys, tmp_path):
+    only = tmp_path / "only.txt"
+    only.write_text("原題：US Offers Ukraine Security Guarantee\n\n(c)2025 Bloomberg L.P.\n", encoding="utf-8")
+    assert "原題: headlines but no body sentences" in one_line_error(capsys, "align", only)

@@ -43,7 +43,12 @@ def test_extension_wins_over_content():
     (b"", "e.tsv", "empty file"),
     (b" \n\n", "e.json", "empty file"),
     (b"just a line of text\n", "notes.md", "not JSON, TMX or a TSV"),
-    (b"PK\x03\x04\x14\x00\x08\x00\x08\x00\x9c\xa1\xb2", "book.xlsx", "not UTF-8"),
+    (b"PK\x03\x04\x14\x00\x08\x00\x08\x00\x9c\xa1\xb2", "book.xlsx", "XLSX is written, not read back"),
+    (b"PK\x03\x04\x14\x00\x08\x00\x08\x00\x9c\xa1\xb2", "book.tsv", r"binary file \(ZIP archive"),
+    (b"\x89PNG\r\n\x1a\n\x00", "a.json", r"binary file \(PNG image\), not text$"),
+    (b'{"ja": ["x"], "en": [], "pairs": [{"ja": [' + b"9" * 5000 + b']}]}', "a.json",
+     r"not valid JSON: Exceeds the limit \(4300 digits\) for integer string conversion: "
+     r"value has 5000 digits$"),
     (b'{"ja": [], "en": []}', "a.json", "not a Taiyaku alignment: no 'pairs'$"),
     (b'{"ja": ["x"], "en": [], "pairs": [{"ja": [3]}]}', "a.json",
      r"not a Taiyaku alignment: pairs\[0\].ja: segment 3 does not exist \(the side has 1\)$"),
@@ -396,3 +401,22 @@ def test_fuzz_importers_with_damaged_exports(al, fmt, data):
         else:
             blob[at:at] = data.draw(FRAGMENTS).encode("utf-8", "surrogatepass")
     assert_model_or_one_line(bytes(blob), f"x.{fmt}")
+
+
+# -- encodings and size: the source files' decoder, a bound on rows -------------
+def test_tsv_from_excel_on_japanese_windows_and_utf16_without_bom():
+    rows = "ja\ten\r\n東京\tTokyo\r\n「大阪」\tOsaka\r\n"
+    for data in (rows.encode("cp932"), rows.encode("utf-16-le"), rows.encode("euc_jp")):
+        assert pairs_of(load_alignment(data, "book.txt")) == [
+            ("東京", "Tokyo", 0.0, "auto"), ("「大阪」", "Osaka", 0.0, "auto")]
+
+
+def test_more_rows_or_units_than_an_alignment_holds_are_refused_before_parsing(monkeypatch):
+    from align import imports
+    monkeypatch.setattr(imports, "MAX_SEGMENTS", 10)
+    with pytest.raises(InputError, match=r"^big\.tsv: 11 lines; an alignment holds at most 10$"):
+        load_alignment(b"a\tb\n" * 11, "big.tsv")
+    assert len(load_alignment(b"a\tb\n" * 10, "ok.tsv").pairs) == 10
+    tmx = b"<tmx><body>" + b'<tu><tuv xml:lang="ja"><seg>a</seg></tuv></tu>' * 11 + b"</body></tmx>"
+    with pytest.raises(InputError, match=r"^big\.tmx: 11 <tu> units; an alignment holds at most 10$"):
+        load_alignment(tmx, "big.tmx")

@@ -112,3 +112,30 @@ def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp
 def test_a_folder_that_is_not_a_corpus_run_says_so(tmp_path):
     with pytest.raises(InputError, match="not a corpus run"):
         projects.corpus_documents(tmp_path)
+
+
+@pytest.mark.parametrize("change", [
+    {"alignment": "/dev/zero"},                       # would be read forever
+    {"alignment": "../../outside.json"},              # "Write" would replace it
+    {"alignment": "/etc/hostname"},
+    {"warning": None},                                # the view's order would crash on these
+    {"ja_file": ["a"]},
+    {"review_share": "high"},
+    {"score": "0.9"},
+])
+def test_a_report_naming_files_outside_the_run_or_lacking_fields_is_refused(tmp_path, change):
+    import json
+    out = corpus_run(tmp_path)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report["documents"][1].update(change)
+    (out / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    with pytest.raises(InputError, match="its document 2 lacks a field or names a file outside"):
+        projects.corpus_documents(out)
+
+
+def test_a_report_that_is_a_device_is_refused_at_once(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "report.json").symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="not a corpus run"):
+        projects.corpus_documents(out)

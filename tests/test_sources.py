@@ -432,3 +432,29 @@ def test_fuzz_damaged_docx_is_text_or_one_line(data):
 
 
 _DOCX = _rezip(_docx_bytes(), method=zipfile.ZIP_STORED)  # stored: flips land in the XML
+
+
+def test_a_docx_dtd_behind_a_long_comment_is_refused_too():
+    def late_dtd(name, body):
+        if name != "word/document.xml":
+            return body
+        s = _with_dtd(name, body).decode()
+        i = s.index("?>") + 2  # a comment of 2 MB: past any head read and a chunk boundary
+        return (s[:i] + "<!--" + "x" * (2 * 1024 * 1024 - 3) + "-->" + s[i:]).encode()
+    assert error(read_bytes_source, _rezip(_docx_bytes(), late_dtd), "x.docx") == \
+        "x.docx: a .docx with a DTD (word/document.xml); refused for safety"
+
+
+def test_an_html_paragraph_past_libxml2s_10_mb_text_limit_is_read():
+    long = "長い段落です。" * 500_000  # 3.5 M characters, 10.5 MB in UTF-8: one text node
+    assert read_bytes_source(f"<html><body><p>{long}</p></body></html>".encode(), "x.html") == long
+
+
+def test_a_docx_whose_xml_is_too_big_to_parse_is_refused_before_parsing(monkeypatch):
+    para = "<w:p><w:r><w:t>東京</w:t></w:r></w:p>"
+    many = _rezip(_docx_bytes(), _in_body(para * (1024 * 1024 // len(para.encode()) + 1)))
+    monkeypatch.setattr(sources, "DOCX_MAX_XML", 1024 * 1024)
+    monkeypatch.setattr(docx, "Document", lambda *a: pytest.fail("parsed"))
+    assert len(many) < 100_000  # small to upload, big to parse
+    message = error(read_bytes_source, many, "x.docx")
+    assert message.startswith("x.docx: its XML unpacks to ") and message.endswith("the limit is 1 MB")
