@@ -132,12 +132,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
+# a text may hold lone surrogates (our JSON export writes them as \ud800, and
+# imports read them back): stored as they are, not refused
 def _pack(value: Any) -> bytes:
-    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
 
 
 def _unpack(blob: bytes) -> Any:
-    return json.loads(zlib.decompress(blob))
+    return json.loads(zlib.decompress(blob).decode("utf-8", "surrogatepass"))
 
 
 def _source(filename: str, content: bytes | str) -> Source:

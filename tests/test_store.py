@@ -95,6 +95,17 @@ def test_scores_are_kept_as_the_json_model_writes_them(store):
     assert store.open_project(store.create_project("x", al)).current.pairs[0].score == 0.1235
 
 
+def test_a_lone_surrogate_is_stored_and_read_back(tmp_path):
+    """Our JSON export writes a lone surrogate as \\ud800 and imports read it
+    back: the store keeps such a text as it is, across a restart."""
+    al = sample()
+    odd = Alignment(al.ja[:2] + (Segment("以上\ud800。", 17, 21),), al.en, al.pairs, meta=al.meta)
+    with Store(tmp_path / "p.sqlite3") as store:
+        pid = store.create_project("x", odd)
+    with Store(tmp_path / "p.sqlite3") as store:
+        assert store.open_project(pid).current.ja[2].text == "以上\ud800。"
+
+
 def test_list_puts_the_most_recently_changed_first(store):
     a, b, c = (store.create_project(n, sample()) for n in "abc")
     assert [p.id for p in store.list_projects()] == [c, b, a]
