@@ -9,6 +9,7 @@ from pathlib import Path
 from .document import DocumentParams
 from .encoders import CachedEncoder, load_encoder
 from .evaluate import BenchmarkError, format_beads, load_bench, score
+from .export import write_bytes
 from .model import Segment
 from .pipeline import align_segments
 
@@ -60,9 +61,9 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
                             mode="document", encoder=encoder, joiner=doc.joiner, params=params)
         beads = [(p.ja, p.en) for p in al.pairs]
         if out:
-            (out / f"{doc.id}.align").write_text(format_beads(beads), encoding="utf-8")
+            write_bytes(out / f"{doc.id}.align", format_beads(beads).encode("utf-8"))
             # the alignment with its scores, to check each pair's confidence against the gold
-            (out / f"{doc.id}.json").write_text(al.dumps(), encoding="utf-8")
+            write_bytes(out / f"{doc.id}.json", al.dumps().encode("utf-8"))
         tests.append(beads)
     golds = [doc.gold for doc in docs]
     # every tuning constant the alignments recorded (the aligner's, the pipeline's, the encoder's)

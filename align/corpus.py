@@ -20,13 +20,11 @@ name and renamed: a killed run loses only the documents in flight.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
 import re
-import secrets
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError
+from .export import atomic_file, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
@@ -90,26 +89,6 @@ class Doc:
 
 # -- files ------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def atomic_file(path: Path):
-    """A binary file object whose content replaces ``path`` only once it is
-    complete and on disk."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    with atomic_file(path) as f:
-        f.write(data)
-
-
 _TSV_UNSAFE = re.compile(r"[\t\n\r]")  # a name documents.tsv could not hold
 
 
@@ -150,6 +129,8 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
             raise InputError(f"{folder}: not a folder")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; give a folder for the outputs")
+    if out.resolve() in (ja_root.resolve(), en_root.resolve()):
+        raise InputError(f"{out}: is an input folder; give another folder for the outputs")
     ja_docs, en_docs = list_documents(ja_root, "ja"), list_documents(en_root, "en")
     if not ja_docs or not en_docs:
         empty = ja_root if not ja_docs else en_root
@@ -246,7 +227,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             buf = io.BytesIO()
             np.savez(buf, mean=result["mean"], sentences=result["sentences"],
                      titles=np.array(json.dumps(result["titles"], ensure_ascii=False)))
-            write_atomic(doc.cache, buf.getvalue())
+            write_bytes(doc.cache, buf.getvalue())
             doc.mean, doc.keys = result["mean"], title_keys(result["titles"])
             if result["sentences"].nbytes <= budget:  # pairing needs them: no reading back
                 doc.sentences = result["sentences"]
@@ -298,10 +279,11 @@ def _pair(ja_docs: list[Doc], en_docs: list[Doc]) -> list[DocPair]:
 def _read_pairs(path: str, ja_docs: list[Doc], en_docs: list[Doc]):
     """``--pairs``: ``ja_file<TAB>en_file`` rows, relative to the folders (a
     header row is allowed). Returns a function of the readable documents."""
+    from .sources import read_file_bytes
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the pairs file ({exc})") from None
+        lines = read_file_bytes(path).decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the pairs file is not UTF-8 text") from None
     ja_names, en_names = {d.name for d in ja_docs}, {d.name for d in en_docs}
     rows = []
     for number, line in enumerate(lines, 1):
@@ -332,7 +314,7 @@ def _write_documents(out: Path, ja_docs: list[Doc], en_docs: list[Doc], pairs: l
         p = by_ja.get(i)
         rows.append(f"{doc.name}\t{en_docs[p.en].name}\t{p.score:.4f}\t{p.method}" if p else f"{doc.name}\t\t\t")
     rows += [f"\t{doc.name}\t\t" for j, doc in enumerate(en_docs) if j not in paired_en]
-    write_atomic(out / "documents.tsv", ("\n".join(rows) + "\n").encode("utf-8"))
+    write_bytes(out / "documents.tsv", ("\n".join(rows) + "\n").encode("utf-8"))
 
 
 def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options,
@@ -373,7 +355,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                                 + f" (aligning with en/{en.name})"})
                 target.unlink(missing_ok=True)
                 continue
-            write_atomic(target, result["json"].encode("utf-8"))
+            write_bytes(target, result["json"].encode("utf-8"))
 
 
 def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
@@ -508,7 +490,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
               "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
                                if d["needs_review"] or d["warning"]][:REVIEW_LIST],
               "documents": documents}
-    write_atomic(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_bytes(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
     return report
 
 

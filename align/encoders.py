@@ -121,6 +121,7 @@ class SentenceTransformerEncoder:
     imported only here, so the bundled encoder never pays for it."""
 
     def __init__(self, model: str, batch_size: int = 32):
+        _check_model_path(model)  # before torch's half a minute of importing
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -137,6 +138,16 @@ class SentenceTransformerEncoder:
         return self.model.encode(list(texts), batch_size=self.batch_size, prompt=self.prompt,
                                  normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False).astype(np.float32)
+
+
+def _check_model_path(model: str) -> None:
+    """A model given as a path must be a folder; ``org/name`` without such a
+    folder is a hub name."""
+    path = os.path.expanduser(model)
+    if os.path.isfile(path):
+        raise InputError(f"{model}: is a file; give a sentence-transformers model's folder or hub name")
+    if not os.path.isdir(path) and (os.path.isabs(path) or model.startswith(("./", "../", "~", ".\\"))):
+        raise InputError(f"{model}: no such folder; give a sentence-transformers model's folder or hub name")
 
 
 HUB = ("huggingface.co", 443)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import BenchmarkError
+from .errors import BenchmarkError, InputError
+from .sources import read_file_bytes
 
 Bead = tuple[tuple[int, ...], tuple[int, ...]]
 
@@ -40,11 +41,11 @@ def read_beads(path: str | Path) -> list[Bead]:
 
 def _read_text(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_file_bytes(path).decode("utf-8")  # bounded as any input file
     except UnicodeDecodeError as e:
         raise BenchmarkError(f"{path}: not UTF-8 text (bad byte at {e.start})") from None
-    except OSError as e:
-        raise BenchmarkError(f"{path}: cannot read ({e.strerror or e})") from None
+    except InputError as e:
+        raise BenchmarkError(str(e)) from None
 
 
 def format_beads(beads: Iterable[Bead]) -> str:
@@ -124,7 +125,7 @@ def bench_documents(folder: str | Path) -> list[tuple[str, Path, Path, Path]]:
     folder = Path(folder)
     docs = []
     for gold in sorted(folder.glob("*.gold")):
-        sides = sorted(p for p in folder.glob(gold.stem + ".*") if p.suffix not in (".gold", ".align"))
+        sides = sorted(p for p in folder.glob(gold.stem + ".*") if p.suffix not in (".gold", ".align", ".json"))
         if len(sides) != 2:
             raise BenchmarkError(f"{gold}: expected two text files beside it, found {len(sides)}")
         # Japanese first; otherwise alphabetical (Text+Berg: .de before .fr)
@@ -153,6 +154,12 @@ def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[Be
         src = _read_text(src_path).rstrip("\n").split("\n")
         tgt = _read_text(tgt_path).rstrip("\n").split("\n")
         gold = read_beads(gold_path)
+        for side, ids, count in ((src_path, (i for s, _ in gold for i in s), len(src)),
+                                 (tgt_path, (i for _, t in gold for i in t), len(tgt))):
+            past = max(ids, default=-1)
+            if past >= count:
+                raise BenchmarkError(f"{gold_path}: a bead names sentence {past}, but {side.name} "
+                                     f"has {count} lines")
         if noise:
             src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
         docs.append(BenchDocument(doc_id, src, tgt, gold, "" if src_path.suffix == ".ja" else " "))

@@ -19,6 +19,7 @@ Text that a format cannot carry is removed, never written raw:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -279,6 +280,15 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def _replace(target: Path, data: bytes, mode: int | None) -> None:
+    with atomic_file(target, mode) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path, mode: int | None = None):
+    """A new binary file whose content replaces ``target`` only once it is
+    complete and on disk (with permissions ``mode`` if given); on any failure,
+    ``target`` is left as it was and the temporary file removed."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -286,7 +296,7 @@ def _replace(target: Path, data: bytes, mode: int | None) -> None:
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
                 os.chmod(tmp, mode)
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)

@@ -76,6 +76,8 @@ def _check_segment(seg: Any, where: str) -> None:
             offset = seg.get(key)
             if offset is not None and not (_is_int(offset) and 0 <= offset <= 2**53):
                 raise InputError(f"{where}.{key}: {_show(offset)} is not an offset")
+        if seg.get("start") is not None and seg.get("end") is not None and seg["start"] > seg["end"]:
+            raise InputError(f"{where}: starts at {seg['start']}, after its end at {seg['end']}")
     else:
         raise InputError(f"{where}: must be a string or an object with a text")
     if len(text) > MAX_TEXT:

@@ -386,7 +386,13 @@ def test_a_model_that_cannot_be_loaded_is_an_input_error(tmp_path, monkeypatch):
     from align.errors import InputError
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(InputError, match="not on this machine"):
+        load_encoder("no-such-org/no-such-model")
+    # a path is checked before torch is imported: no folder, or a plain file
+    with pytest.raises(InputError, match="no-such-model: no such folder"):
         load_encoder(str(tmp_path / "no-such-model"))
+    (tmp_path / "ja.txt").write_text("テキスト", encoding="utf-8")
+    with pytest.raises(InputError, match="ja.txt: is a file"):
+        load_encoder(str(tmp_path / "ja.txt"))
 
 
 def test_without_a_network_a_hub_model_fails_at_once_in_one_line(monkeypatch):

@@ -158,7 +158,7 @@ def test_delete_nothing_changes_nothing():
 # -- benchmark folders ------------------------------------------------------------------
 
 def test_bench_documents(tmp_path):
-    for name in ("b.ja", "b.en", "b.gold", "a.en", "a.ja", "a.gold", "a.align", "notes.txt"):
+    for name in ("b.ja", "b.en", "b.gold", "a.en", "a.ja", "a.gold", "a.align", "a.json", "notes.txt"):
         (tmp_path / name).write_text("x\n", encoding="utf-8")
     docs = bench_documents(tmp_path)
     assert [(d, s.name, t.name, g.name) for d, s, t, g in docs] == [
@@ -177,6 +177,17 @@ def test_bench_documents_needs_two_sides(tmp_path):
     (tmp_path / "x.ja").write_text("x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="x.gold"):
         bench_documents(tmp_path)
+
+
+def test_a_gold_bead_past_the_end_of_a_side_is_refused(tmp_path):
+    from align.evaluate import BenchmarkError, load_bench
+    (tmp_path / "x.ja").write_text("一。\n二。\n", encoding="utf-8")
+    (tmp_path / "x.en").write_text("One.\nTwo.\n", encoding="utf-8")
+    (tmp_path / "x.gold").write_text("[0]:[0]\n[1]:[1]\n", encoding="utf-8")
+    assert len(load_bench(tmp_path)[0].gold) == 2
+    (tmp_path / "x.gold").write_text("[0]:[0]\n[1]:[7]\n", encoding="utf-8")
+    with pytest.raises(BenchmarkError, match="sentence 7, but x.en has 2 lines"):
+        load_bench(tmp_path)
 
 
 def test_hyp_out_writes_the_alignment_with_scores_beside_each_align(tmp_path, use_encoder):

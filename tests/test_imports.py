@@ -88,6 +88,8 @@ def test_extension_wins_over_content():
      r"not a Taiyaku alignment: pairs\[0\].candidates\[0\].ja: segment 4 does not exist"),
     (b'{"ja": [{"text": "x", "start": -1}], "pairs": []}', "a.json",
      r"not a Taiyaku alignment: ja\[0\].start: -1 is not an offset$"),
+    (b'{"ja": [{"text": "x", "start": 5, "end": 2}], "pairs": []}', "a.json",
+     r"not a Taiyaku alignment: ja\[0\]: starts at 5, after its end at 2$"),
     (b'{"mode": "x", "pairs": []}', "a.json", "not a Taiyaku alignment: mode: 'x' is not one of"),
     (b'{"meta": [], "pairs": []}', "a.json", "not a Taiyaku alignment: meta: must be an object$"),
     (b"<tmx><body><tu><tuv xml:lang='ja'><seg>" + b"<hi>" * 5000 + b"x" + b"</hi>" * 5000
