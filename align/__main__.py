@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 
 from . import __version__
 from .errors import InputError, TaiyakuError, printable
@@ -25,12 +26,28 @@ def _say(message: str) -> None:
     print(f"taiyaku: {printable(message)}", file=sys.stderr)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``), taken as a Ctrl-C: the same unwinding
+    removes temporary files and leaves the old outputs as they were."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return _main(argv)
-    except KeyboardInterrupt:  # at any moment, parsing and imports included
-        print("taiyaku: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # at any moment, parsing and imports included
+        terminated = isinstance(exc, _Terminated)
+        print(f"taiyaku: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str] | None) -> int:

@@ -560,7 +560,8 @@ def test_ctrl_c_while_the_output_is_written_keeps_the_old_file(capsys, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tsv", "pairs.json"]
 
 
-def test_ctrl_c_while_aligning_ends_with_one_line_and_no_output(tmp_path):
+@pytest.mark.parametrize("signame, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_ctrl_c_or_kill_while_aligning_ends_with_one_line_and_no_output(tmp_path, signame, code, said):
     import signal
     ja, en = tmp_path / "ja.txt", tmp_path / "en.txt"
     ja.write_text("東京は日本の首都です。人口はとても多いです。\n" * 400, encoding="utf-8")
@@ -574,11 +575,11 @@ def test_ctrl_c_while_aligning_ends_with_one_line_and_no_output(tmp_path):
         chunk = proc.stderr.read1(4096)
         assert chunk, seen
         seen += chunk
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, signame))
     stdout, rest = proc.communicate(timeout=120)
     err = (seen + rest).decode()
-    assert proc.returncode == 130 and stdout == b"", err
-    assert "Traceback" not in err and err.rstrip().endswith("taiyaku: interrupted")
+    assert proc.returncode == code and stdout == b"", err
+    assert "Traceback" not in err and err.rstrip().endswith(f"taiyaku: {said}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["en.txt", "ja.txt"]
 
 
