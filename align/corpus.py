@@ -6,9 +6,11 @@ The run, in the client (this process):
    ``--pairs`` names the pairs; each result is cached in ``OUT_DIR/.taiyaku``
    under its content hash and the parameters, as it arrives;
 3. pair the documents (``pairing``) and write ``documents.tsv``;
-4. align each pair on the workers (``workers.align_task``) as ``align`` would, and
-   write ``alignments/<ja stem>.json`` as each arrives; a pair whose file
-   already carries the same key (hashes and parameters) is not redone;
+4. align each pair on the workers (``workers.align_task``) as ``align`` would,
+   reusing the model's token sums from step 2 (kept in memory up to
+   SUMS_IN_MEMORY), and write ``alignments/<ja stem>.json`` as each arrives; a
+   pair whose file already carries the same key (hashes and parameters) is not
+   redone;
 5. ``corpus.tmx``, ``corpus.tsv`` and ``report.json`` from those files
    (``write_exports`` reads them one at a time; the app can call it too).
 
