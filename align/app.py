@@ -131,27 +131,42 @@ def on_grid_message() -> None:
     message = result.get("msg") if result is not None else None
     if not message:
         return
-    ss.grid_have = grid.have(message)
+    ss.grid_have = (project.id, grid.have(message))
     try:
         client, ops, view = grid.parse(message)
         ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited)
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
-            get_store().save_view(project.id, view)
-            ss.saved_view = view
+            ss.view_to_save = (project.id, view)  # after the acknowledgement is on its way
     except USER_ERRORS as e:
         ss.grid_notice = str(e)
 
 
 @st.fragment
 def view_review() -> None:
+    """The grid, rerun alone on each of its messages: the acknowledgement
+    carries only what changed (``grid.payload``'s ``sent``)."""
     ss = st.session_state
     project: Project = ss.project
     pid, ack = ss.get("ack") or (None, None)
-    data = grid.payload(project, ack=ack if pid == project.id else None, view=get_store().load_view(project.id),
-                        notice=ss.pop("grid_notice", None), have=ss.get("grid_have"))
+    have_pid, have = ss.get("grid_have") or (None, {})
+    have = have if have_pid == project.id else {}
+    data = grid.payload(project, ack=ack if pid == project.id else None,
+                        view=None if have else get_store().load_view(project.id),  # the grid's first mount only
+                        notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
+    save_grid_view()  # the grid's data is sent as soon as it is queued: this comes after
+
+
+def save_grid_view() -> None:
+    """Where the reviewer is (the project reopens there): saved after the
+    acknowledgement, which does not wait on it."""
+    ss = st.session_state
+    saving = ss.pop("view_to_save", None)
+    if saving is not None:
+        get_store().save_view(*saving)
+        ss.saved_view = saving[1]
 
 
 # -- map, export, new --------------------------------------------------------------------

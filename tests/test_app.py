@@ -145,6 +145,7 @@ def test_the_grid_callback_applies_operations_and_acknowledges_them(db):
     try:
         page.st.session_state = session
         page.on_grid_message()
+        page.save_grid_view()  # as the grid's fragment does once the acknowledgement is sent
     finally:
         page.st.session_state = real
     assert session["ack"][0] == pid and session["ack"][1].seq == 2 and session["ack"][1].error is None

@@ -71,6 +71,20 @@ function reasonsOf(p, green) { // mirror of review.reasons, for the instant view
   return out;
 }
 
+const sameIds = (a, b) => a === b || (!!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]));
+
+function samePair(p, q) {
+  return p === q || (sameIds(p.ja, q.ja) && sameIds(p.en, q.en) && p.score === q.score && p.status === q.status
+    && p.edited === q.edited && !!p.rescored === !!q.rescored && sameIds(p.reasons, q.reasons)
+    && JSON.stringify(p.cands) === JSON.stringify(q.cands));
+}
+
+/** The same segments and pairs (the optimistic state as Python acknowledged it). */
+function sameState(a, b) {
+  return a.mode === b.mode && a.ja === b.ja && a.en === b.en && a.pairs.length === b.pairs.length
+    && a.pairs.every((p, k) => samePair(p, b.pairs[k]));
+}
+
 function ordered(pairs) {
   const groups = [];
   for (const p of pairs) {
@@ -305,20 +319,26 @@ class Grid {
     const d = args.data;
     this.ops = this.ops || makeOps(d.green);
     this.reasonNames = d.reasons;
-    // Segments come only when they changed; the grid keeps them by fingerprint.
+    // Segments come only when they changed, the pairs as the rows that changed
+    // (pairs_change); the grid keeps both by fingerprint.
     const segs = (G.segs = G.segs || new Map());
     for (const side of SIDES) {
       if (d[side]) segs.set(d[`${side}_rev`], d[side]);
       if (segs.size > 8) segs.delete(segs.keys().next().value);
     }
-    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev);
-    if (!ja || !en) { // not kept (evicted): ask for them
+    const kept = (G.pairs = G.pairs || new Map());
+    const change = d.pairs_change, base = change && kept.get(change.base);
+    if (d.pairs) kept.set(d.pairs_rev, d.pairs);
+    else if (base) kept.set(d.pairs_rev, base.slice(0, change.at).concat(change.rows, base.slice(change.at + change.drop)));
+    if (kept.size > 4) kept.delete(kept.keys().next().value);
+    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev), pairs = kept.get(d.pairs_rev);
+    if (!ja || !en || !pairs) { // not kept (evicted): ask for them
       this.have = {};
       this.flush();
       return;
     }
-    this.have = { ja: d.ja_rev, en: d.en_rev };
-    const server = { ja, en, pairs: d.pairs, mode: d.mode };
+    this.have = { ja: d.ja_rev, en: d.en_rev, pairs: d.pairs_rev };
+    const server = { ja, en, pairs, mode: d.mode };
     const first = !this.server;
     this.server = server;
     this.canUndo = d.can_undo;
@@ -326,7 +346,7 @@ class Grid {
     if (first) {
       const v = this.localView() || d.view || {};
       if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
-      this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(d.pairs.length - 1, 0));
+      this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(pairs.length - 1, 0));
       this.syncControls();
       this.fitHeight();
       // The grid takes the keys when it opens (after a project is picked in the sidebar too).
@@ -354,8 +374,9 @@ class Grid {
     }
     if (d.notice) this.say(d.notice, "warn");
     if (!this.pending.length) {
-      // Every operation is acknowledged: show exactly the server's state.
-      this.state = server;
+      // Every operation is acknowledged: show exactly the server's state (left
+      // as drawn when it is what the keys already showed: nothing to redraw).
+      if (!this.state || !sameState(this.state, server)) this.state = server;
       this.resends = 0;
     } else if (!this.state) {
       this.state = server; // reload with unacknowledged operations: replay them
