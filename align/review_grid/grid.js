@@ -22,6 +22,7 @@ const G = (window.__taiyakuGrid = window.__taiyakuGrid || { instances: {}, keyLo
 const SIDES = ["ja", "en"];
 const LANG = { ja: "Japanese", en: "English" };
 const OVERSCAN = 600; // px of rows rendered above and below the viewport
+const SOURCE_BLOCK = 40; // paragraphs of the source pane laid out (or skipped off screen) together
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -698,15 +699,29 @@ class Grid {
     let end = start;
     while (end < shown.length && off[end] < st + view + OVERSCAN) end++;
     const drawn = this.drawn || {};
-    const same = drawn.state === this.state && drawn.shown === shown && drawn.start === start
-      && drawn.end === end && drawn.sel === this.selVersion && !this.editing;
-    if (same && drawn.cur === this.cur) return;
-    if (same) { // only the cursor moved: redraw the two rows it left and reached
-      for (const k of [drawn.cur, this.cur]) {
+    if (drawn.start === start && drawn.end === end && drawn.sel === this.selVersion && !this.editing
+      && this.sameRows(drawn, shown)) {
+      // The same rows in the same places: redraw only the pairs that changed and the
+      // rows the cursor left and reached (a new row's text costs a layout of its own).
+      const moved = drawn.cur !== this.cur, was = drawn.state.pairs, now = this.state.pairs;
+      let resized = false;
+      for (let i = start; i < end; i++) {
+        const k = shown[i];
+        if (!(moved && (k === drawn.cur || k === this.cur)) && was[k] && now[k] && samePair(was[k], now[k])) continue;
         const old = this.rows.querySelector(`.row[data-k="${k}"]`);
-        if (old) old.replaceWith(this.row(k, this.position(k)));
+        if (!old) continue;
+        const row = this.row(k, i);
+        old.replaceWith(row);
+        const key = this.sig(now[k]), h = row.offsetHeight;
+        if (h && this.heights.get(key) !== h) { this.heights.set(key, h); resized = true; }
       }
-      drawn.cur = this.cur;
+      Object.assign(drawn, { state: this.state, shown, cur: this.cur });
+      if (resized) {
+        this._offDirty = true;
+        const off2 = this.offsets();
+        this.top.style.height = `${off2[start]}px`;
+        this.bottom.style.height = `${off2[shown.length] - off2[end]}px`;
+      }
       return;
     }
     this.drawn = { state: this.state, shown, start, end, cur: this.cur, sel: this.selVersion };
@@ -748,6 +763,14 @@ class Grid {
     const off2 = this.offsets();
     this.top.style.height = `${off2[start]}px`;
     this.bottom.style.height = `${off2[shown.length] - off2[end]}px`;
+  }
+
+  /** The rows drawn are those of ``shown``, over the same segments. */
+  sameRows(drawn, shown) {
+    const a = drawn.state, b = this.state;
+    if (!a || !drawn.shown) return false;
+    if (a !== b && !(a.ja === b.ja && a.en === b.en && a.mode === b.mode)) return false;
+    return drawn.shown === shown || (drawn.shown.length === shown.length && shown.every((k, i) => k === drawn.shown[i]));
   }
 
   segSpans(side, ids, current) {
@@ -839,17 +862,23 @@ class Grid {
       if (box._segs !== st[side]) { // rebuild only when the text changed
         box._segs = st[side];
         const frag = document.createDocumentFragment();
-        let prevEnd = null, para = el("p");
+        let prevEnd = null, para = el("p"), block = el("div", { class: "block" }), paras = 0;
+        const endPara = () => {
+          block.append(para);
+          if (++paras % SOURCE_BLOCK === 0) { frag.append(block); block = el("div", { class: "block" }); }
+          para = el("p");
+        };
         st[side].forEach(([text, start, end], i) => {
           // A paragraph break where the source had more than a space between sentences,
           // and around a segment that does not come from a file (pasted, edited, one a line).
           const gap = start !== null && prevEnd !== null ? start - prevEnd : 2;
-          if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) { frag.append(para); para = el("p"); }
+          if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) endPara();
           else if (i > 0 && side === "en") para.append(" ");
           para.append(el("span", { class: "sseg", "data-seg": i, "data-segside": side, "data-start": start, text }));
           if (end !== null) prevEnd = end;
         });
-        frag.append(para);
+        endPara();
+        if (block.childNodes.length) frag.append(block);
         box.replaceChildren(el("div", { class: "stitle", text: side === "ja" ? "Japanese article" : "English text" }), frag);
         box._spans = box.querySelectorAll(".sseg");
         box._lit = [];
