@@ -163,6 +163,7 @@ def test_switch_rename_and_delete_projects_from_the_sidebar(db):
     at = ok(app(first))
     labels = at.sidebar.selectbox(key="proj_pick").options
     assert any("first · 0 / 6 confirmed" in label for label in labels)
+    assert [c.value for c in at.sidebar.caption] == ["0 of 6 pairs confirmed"]  # the review grid keeps it
     at.sidebar.selectbox(key="proj_pick").set_value(second).run()
     assert ok(at).query_params["project"] == str(second)
     assert len(grid_data(at)["pairs"]) == 3
