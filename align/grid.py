@@ -148,12 +148,32 @@ def _segments(al: Alignment, side: str) -> list[list]:
             for s in getattr(al, side)]
 
 
+_LATEST: dict[int, tuple] = {}  # id(obj) -> (obj, value): recent fingerprints of immutable tuples
+
+
+def _of_same(obj: tuple, compute) -> Any:
+    """``compute(obj)``, once per tuple object: an edit replaces the tuples it
+    changes and shares the rest, so an acknowledgement recomputes only those.
+    (The entry holds ``obj``, so its id is not reused while it is kept.)"""
+    hit = _LATEST.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    value = compute(obj)
+    _LATEST[id(obj)] = (obj, value)
+    while len(_LATEST) > 16:
+        _LATEST.pop(next(iter(_LATEST)))
+    return value
+
+
+def _segments_rev(segs: tuple) -> str:
+    text = "\x00".join(f"{s.text}\x01{s.start}\x01{s.end}" for s in segs)
+    return f"{len(segs)}-{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
+
+
 def segments_rev(al: Alignment, side: str) -> str:
     """A fingerprint of one side's segments: the grid keeps the segments it
     has by it, and they are sent again only when they change."""
-    segs = getattr(al, side)
-    text = "\x00".join(f"{s.text}\x01{s.start}\x01{s.end}" for s in segs)
-    return f"{len(segs)}-{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
+    return _of_same(getattr(al, side), _segments_rev)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -167,10 +187,14 @@ def _row(p: Pair) -> dict:
     return row
 
 
+def _pairs_view(pairs: tuple) -> tuple[str, list[dict]]:
+    return f"{len(pairs)}-{hash(pairs) & 0xFFFFFFFFFFFF:012x}", [_row(p) for p in pairs]
+
+
 def pairs_rev(al: Alignment) -> str:
     """A fingerprint of the pairs as the grid shows them (within this process:
     it keys the pair lists a session remembers sending)."""
-    return f"{len(al.pairs)}-{hash(al.pairs) & 0xFFFFFFFFFFFF:012x}"
+    return _of_same(al.pairs, _pairs_view)[0]
 
 
 def pairs_change(old: list[dict], new: list[dict]) -> dict:
@@ -200,8 +224,7 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     al = project.current
     have = have or {}
     revs = {side: segments_rev(al, side) for side in ("ja", "en")}
-    rows = [_row(p) for p in al.pairs]
-    rev = pairs_rev(al)
+    rev, rows = _of_same(al.pairs, _pairs_view)
     base = sent.get(have.get("pairs")) if sent is not None else None
     if sent is not None:
         sent.pop(rev, None)
