@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -149,6 +150,7 @@ def _segments(al: Alignment, side: str) -> list[list]:
 
 
 _LATEST: dict[int, tuple] = {}  # id(obj) -> (obj, value): recent fingerprints of immutable tuples
+_LATEST_LOCK = threading.Lock()  # sessions run in threads of their own
 
 
 def _of_same(obj: tuple, compute) -> Any:
@@ -159,9 +161,10 @@ def _of_same(obj: tuple, compute) -> Any:
     if hit is not None and hit[0] is obj:
         return hit[1]
     value = compute(obj)
-    _LATEST[id(obj)] = (obj, value)
-    while len(_LATEST) > 16:
-        _LATEST.pop(next(iter(_LATEST)))
+    with _LATEST_LOCK:
+        _LATEST[id(obj)] = (obj, value)
+        while len(_LATEST) > 16:
+            del _LATEST[next(iter(_LATEST))]
     return value
 
 
