@@ -131,27 +131,47 @@ def on_grid_message() -> None:
     message = result.get("msg") if result is not None else None
     if not message:
         return
-    ss.grid_have = grid.have(message)
+    ss.grid_have = (project.id, grid.have(message))
     try:
         client, ops, view = grid.parse(message)
         ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited)
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
-            get_store().save_view(project.id, view)
-            ss.saved_view = view
+            ss.view_to_save = (project.id, view)  # after the acknowledgement is on its way
     except USER_ERRORS as e:
         ss.grid_notice = str(e)
 
 
 @st.fragment
-def view_review() -> None:
+def view_review(progress) -> None:
+    """The grid, rerun alone on each of its messages: the acknowledgement
+    carries only what changed (``grid.payload``'s ``sent``); ``progress`` (a
+    slot in the sidebar, or None) follows each acknowledgement."""
     ss = st.session_state
     project: Project = ss.project
     pid, ack = ss.get("ack") or (None, None)
-    data = grid.payload(project, ack=ack if pid == project.id else None, view=get_store().load_view(project.id),
-                        notice=ss.pop("grid_notice", None), have=ss.get("grid_have"))
+    have_pid, have = ss.get("grid_have") or (None, {})
+    have = have if have_pid == project.id else {}
+    data = grid.payload(project, ack=ack if pid == project.id else None,
+                        view=None if have else get_store().load_view(project.id),  # the grid's first mount only
+                        notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
+    # The grid's data is sent as soon as it is queued: what follows does not delay it.
+    if progress is not None:
+        done = review.stats(project.current)
+        progress.caption(f"{done.confirmed} of {done.pairs} pairs confirmed")
+    save_grid_view()
+
+
+def save_grid_view() -> None:
+    """Where the reviewer is (the project reopens there): saved after the
+    acknowledgement, which does not wait on it."""
+    ss = st.session_state
+    saving = ss.pop("view_to_save", None)
+    if saving is not None:
+        get_store().save_view(*saving)
+        ss.saved_view = saving[1]
 
 
 # -- map, export, new --------------------------------------------------------------------
@@ -347,8 +367,11 @@ def _ago(when: datetime | None) -> str:
             else f"opened {minutes / 60:.0f} h ago" if minutes < 48 * 60 else f"opened {when:%Y-%m-%d}")
 
 
-def sidebar(project: Project | None) -> None:
+def sidebar(project: Project | None):
+    """The project list, rename/delete and the keys; returns the slot where the
+    review grid keeps the current project's progress (None without one)."""
     ss, store = st.session_state, get_store()
+    progress = None
     with st.sidebar:
         st.markdown("### 対訳 Taiyaku")
         rows = projects.project_rows(store)
@@ -358,6 +381,7 @@ def sidebar(project: Project | None) -> None:
             st.selectbox("Project (every edit is saved)", list(labels), key="proj_pick",
                          format_func=lambda pid: labels.get(pid, str(pid)), on_change=on_pick_project,
                          help="The most recently opened first; each reopens where you left it.")
+            progress = st.empty()
             with st.expander("Rename or delete"):
                 st.text_input("Name", value=project.info.name, key=f"rename_{project.id}")
                 st.button("Rename", key="act_rename", on_click=rename_project, args=(project.id,))
@@ -369,6 +393,7 @@ def sidebar(project: Project | None) -> None:
         st.markdown("#### Keys")
         keys = "".join(f"<tr><td><kbd>{k}</kbd></td><td>{w}</td></tr>" for k, w in KEYS)
         st.html(f'<table class="shortcuts">{keys}</table>')
+    return progress
 
 
 def on_pick_project() -> None:
@@ -405,7 +430,7 @@ def main() -> None:
     if "pending_view" in ss:
         ss.view = ss.pop("pending_view")
     ss.setdefault("view", "Review" if project else "New alignment")
-    sidebar(project)
+    progress = sidebar(project)
     view = st.segmented_control("View", VIEWS, key="view", required=True,
                                 format_func=lambda v: f"{VIEW_ICONS[v]} {v}", label_visibility="collapsed")
     show_notices()
@@ -420,7 +445,7 @@ def main() -> None:
     st.markdown(f"#### {plain(info.name)}")
     st.caption(f"{plain(info.mode)} · model {plain(info.model or '—')} · "
                + (", ".join(plain(s.filename) for s in info.sources) or "no source files"))
-    {"Map": view_map, "Export": view_export}.get(view, lambda p: view_review())(project)
+    {"Map": view_map, "Export": view_export}.get(view, lambda p: view_review(progress))(project)
 
 
 def run() -> None:

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from . import edits, review
 from .edits import ConflictError, EditError, History, Rescore
 from .errors import TaiyakuError
-from .model import Alignment
+from .model import Alignment, Pair
 from .store import Project
 
 OPS = frozenset(edits.OPS) | {"undo", "redo"}
 MAX_OPS = 500             # per message; a tab never has that many unacknowledged
 MAX_MESSAGE_BYTES = 4 * 2**20
+SENT_KEPT = 4             # pair lists a session remembers sending, to send the next as a change
 _CLIENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -83,11 +86,12 @@ def parse(message: Any) -> tuple[str, list[dict], dict | None]:
 
 
 def have(message: Any) -> dict:
-    """The segment fingerprints a grid message says the browser keeps."""
+    """The fingerprints (segments a side, pairs) a grid message says the
+    browser keeps."""
     value = message.get("have") if isinstance(message, dict) else None
     if not isinstance(value, dict):
         return {}
-    return {side: value[side] for side in ("ja", "en") if isinstance(value.get(side), str)}
+    return {part: value[part] for part in ("ja", "en", "pairs") if isinstance(value.get(part), str)}
 
 
 def apply_ops(project: History, client: str, ops: list[dict],
@@ -145,35 +149,97 @@ def _segments(al: Alignment, side: str) -> list[list]:
             for s in getattr(al, side)]
 
 
-def segments_rev(al: Alignment, side: str) -> str:
-    """A fingerprint of one side's segments: the grid keeps the segments it
-    has by it, and they are sent again only when they change."""
-    segs = getattr(al, side)
+_LATEST: dict[int, tuple] = {}  # id(obj) -> (obj, value): recent fingerprints of immutable tuples
+_LATEST_LOCK = threading.Lock()  # sessions run in threads of their own
+
+
+def _of_same(obj: tuple, compute) -> Any:
+    """``compute(obj)``, once per tuple object: an edit replaces the tuples it
+    changes and shares the rest, so an acknowledgement recomputes only those.
+    (The entry holds ``obj``, so its id is not reused while it is kept.)"""
+    hit = _LATEST.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    value = compute(obj)
+    with _LATEST_LOCK:
+        _LATEST[id(obj)] = (obj, value)
+        while len(_LATEST) > 16:
+            del _LATEST[next(iter(_LATEST))]
+    return value
+
+
+def _segments_rev(segs: tuple) -> str:
     text = "\x00".join(f"{s.text}\x01{s.start}\x01{s.end}" for s in segs)
     return f"{len(segs)}-{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
 
 
+def segments_rev(al: Alignment, side: str) -> str:
+    """A fingerprint of one side's segments: the grid keeps the segments it
+    has by it, and they are sent again only when they change."""
+    return _of_same(getattr(al, side), _segments_rev)
+
+
+@lru_cache(maxsize=1 << 16)
+def _row(p: Pair) -> dict:
+    """A pair as the grid gets it; a pair is immutable, so its row is built
+    once and shared (never mutate it)."""
+    row = {"ja": list(p.ja), "en": list(p.en), "score": round(float(p.score), 4),
+           "status": p.status, "edited": p.edited, "rescored": p.rescored, "reasons": list(review.reasons(p))}
+    if p.candidates:
+        row["cands"] = [[list(c.ja), round(float(c.score), 4)] for c in p.candidates]
+    return row
+
+
+def _pairs_view(pairs: tuple) -> tuple[str, list[dict]]:
+    return f"{len(pairs)}-{hash(pairs) & 0xFFFFFFFFFFFF:012x}", [_row(p) for p in pairs]
+
+
+def pairs_rev(al: Alignment) -> str:
+    """A fingerprint of the pairs as the grid shows them (within this process:
+    it keys the pair lists a session remembers sending)."""
+    return _of_same(al.pairs, _pairs_view)[0]
+
+
+def pairs_change(old: list[dict], new: list[dict]) -> dict:
+    """``new`` as a change of ``old``: ``drop`` rows at ``at`` replaced by
+    ``rows`` (the span between what the two lists share at either end)."""
+    at, end = 0, min(len(old), len(new))
+    while at < end and (old[at] is new[at] or old[at] == new[at]):
+        at += 1
+    tail = 0
+    while tail < end - at and (old[-1 - tail] is new[-1 - tail] or old[-1 - tail] == new[-1 - tail]):
+        tail += 1
+    return {"at": at, "drop": len(old) - at - tail, "rows": new[at:len(new) - tail]}
+
+
 def payload(project: Project, *, ack: Ack | None = None, view: dict | None = None,
-            notice: str | None = None, have: dict | None = None) -> dict:
+            notice: str | None = None, have: dict | None = None, sent: dict | None = None) -> dict:
     """Everything the grid shows: the segments (text, offsets into the source,
     cut offers; left out for a side whose fingerprint the grid says it
     ``have``s), the pairs (ids, score, status, why they need review, ranked
     candidates), the acknowledgement of the tab's last operations, and the
-    view to open at (first mount only)."""
+    view to open at (first mount only).
+
+    ``sent`` (fingerprint -> rows) holds the pair lists this session sent
+    lately; when the grid ``have``s one of them, only the rows that changed
+    go (``pairs_change``: an acknowledgement is then a few hundred bytes, not
+    the whole document), else all of them. The rows sent are added to it."""
     al = project.current
     have = have or {}
     revs = {side: segments_rev(al, side) for side in ("ja", "en")}
-    pairs = []
-    for p in al.pairs:
-        row = {"ja": list(p.ja), "en": list(p.en), "score": round(float(p.score), 4),
-               "status": p.status, "edited": p.edited, "rescored": p.rescored, "reasons": list(review.reasons(p))}
-        if p.candidates:
-            row["cands"] = [[list(c.ja), round(float(c.score), 4)] for c in p.candidates]
-        pairs.append(row)
+    rev, rows = _of_same(al.pairs, _pairs_view)
+    base = sent.get(have.get("pairs")) if sent is not None else None
+    if sent is not None:
+        sent.pop(rev, None)
+        sent[rev] = rows
+        while len(sent) > SENT_KEPT:
+            sent.pop(next(iter(sent)))
     return {"project": project.id, "mode": al.mode, "rev": f"{project.id}.{project.cursor}",
             "ja_rev": revs["ja"], "en_rev": revs["en"],
             "ja": None if have.get("ja") == revs["ja"] else _segments(al, "ja"),
-            "en": None if have.get("en") == revs["en"] else _segments(al, "en"), "pairs": pairs,
+            "en": None if have.get("en") == revs["en"] else _segments(al, "en"),
+            "pairs_rev": rev, "pairs": rows if base is None else None,
+            "pairs_change": None if base is None else {"base": have["pairs"], **pairs_change(base, rows)},
             "can_undo": project.can_undo, "can_redo": project.can_redo,
             "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

@@ -10,7 +10,8 @@
    change (the key handler's DOM update, and the next animation frame, which
    is when the browser paints it; budget 50 ms), operation to
    acknowledgement (sent to Python, applied, saved, and back in the grid;
-   budget 200 ms), and the first paint of a ``--big``-pair document.
+   budget 200 ms) for confirm, merge/split, undo, 1-0, a crossing link and a
+   text edit, and the first paint of a ``--big``-pair document.
 
 Prints median and max milliseconds, then one JSON line.
 """
@@ -134,17 +135,19 @@ def bench_browser(db: Path, pid: int, big_pid: int, reps: int) -> dict:
             page.wait_for_selector('[role="row"]')
             idle = "() => window.__taiyakuGrid.current.pending.length === 0"
 
-            def keys(name: str, key: str, n: int, after=None) -> None:
+            def keys(name: str, key: str | list[str], n: int, after=None, op: str | None = None) -> None:
+                """``n`` times the key (or keys, in turn); ``op``: time only that operation's acks."""
                 page.evaluate("window.__taiyakuGrid.keyLog = []; window.__taiyakuGrid.ackLog = []")
                 for _ in range(n):
-                    page.keyboard.press(key)
-                    page.wait_for_function(idle)
+                    for k in [key] if isinstance(key, str) else key:
+                        page.keyboard.press(k)
+                        page.wait_for_function(idle)
                     if after:
                         after()
                 log = page.evaluate("window.__taiyakuGrid.keyLog")
                 page.wait_for_function("() => window.__taiyakuGrid.keyLog.every(e => e.frame !== undefined)")
                 log = page.evaluate("window.__taiyakuGrid.keyLog")
-                acks = page.evaluate("window.__taiyakuGrid.ackLog")
+                acks = [a for a in page.evaluate("window.__taiyakuGrid.ackLog") if op in (None, a["op"])]
                 out[name] = {"key_to_dom": ms([e["dom"] / 1e3 for e in log]),
                              "key_to_frame": ms([e["frame"] / 1e3 for e in log])}
                 if acks:
@@ -155,6 +158,10 @@ def bench_browser(db: Path, pid: int, big_pid: int, reps: int) -> dict:
             keys("merge next (M)", "m", reps, after=lambda: page.keyboard.press("s"))
             keys("undo (Z)", "z", reps)
             keys("1-0 (I)", "i", reps, after=lambda: page.keyboard.press("k"))
+            page.keyboard.press("End")  # unconfirmed pairs, away from the edits above
+            # a crossing link: this pair's Japanese with the previous one's English, then undone
+            keys("link ([ K ] L)", ["[", "k", "]", "l", "z"], reps, op="link")
+            keys("text edit (E, Esc)", ["e", "End", "!", "Escape", "k"], reps, op="edit_text")
             t0 = time.perf_counter()
             page.goto(f"{url}/?project={big_pid}")
             page.wait_for_function("() => window.__taiyakuGrid && window.__taiyakuGrid.firstPaint")

@@ -145,6 +145,7 @@ def test_the_grid_callback_applies_operations_and_acknowledges_them(db):
     try:
         page.st.session_state = session
         page.on_grid_message()
+        page.save_grid_view()  # as the grid's fragment does once the acknowledgement is sent
     finally:
         page.st.session_state = real
     assert session["ack"][0] == pid and session["ack"][1].seq == 2 and session["ack"][1].error is None
@@ -162,6 +163,7 @@ def test_switch_rename_and_delete_projects_from_the_sidebar(db):
     at = ok(app(first))
     labels = at.sidebar.selectbox(key="proj_pick").options
     assert any("first · 0 / 6 confirmed" in label for label in labels)
+    assert [c.value for c in at.sidebar.caption] == ["0 of 6 pairs confirmed"]  # the review grid keeps it
     at.sidebar.selectbox(key="proj_pick").set_value(second).run()
     assert ok(at).query_params["project"] == str(second)
     assert len(grid_data(at)["pairs"]) == 3

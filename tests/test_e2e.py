@@ -192,6 +192,9 @@ def test_every_key_operation_lands_in_the_store_as_shown(server, browser, db):
     got = stored(db, pid)
     assert texts(got) == texts(expected), (texts(got), texts(expected))
     assert shown_pairs(page)[:len(got.pairs)] == texts(got)
+    # the sidebar's progress follows the acknowledgements (no full page rerun)
+    confirmed = sum(p.status == "confirmed" for p in got.pairs)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(f"{confirmed} of {len(got.pairs)} pairs confirmed")
     # Undo twice, redo once: the grid and the store agree again.
     page.keyboard.press("z")
     page.keyboard.press("z")

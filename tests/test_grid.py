@@ -167,6 +167,50 @@ def test_payload_carries_segments_pairs_reasons_and_the_ack(project):
     assert data["pairs"][0]["reasons"] == ["low"] and data["pairs"][1]["reasons"] == []
 
 
+def rebuilt(base: list, change: dict) -> list:
+    """What the grid does with a change: the rows kept at either end around the new ones."""
+    return base[:change["at"]] + change["rows"] + base[change["at"] + change["drop"]:]
+
+
+def test_an_acknowledgement_carries_only_the_pairs_that_changed(project):
+    sent = {}
+    first = grid.payload(project, sent=sent)
+    assert first["pairs_change"] is None and len(first["pairs"]) == 5
+    have = {"ja": first["ja_rev"], "en": first["en_rev"], "pairs": first["pairs_rev"]}
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 1)))
+    data = grid.payload(project, ack=ack, have=have, sent=sent)
+    change = data["pairs_change"]
+    assert data["pairs"] is None and data["ja"] is None and change["base"] == first["pairs_rev"]
+    assert (change["at"], change["drop"], len(change["rows"])) == (1, 2, 1)
+    assert rebuilt(first["pairs"], change) == grid.payload(project)["pairs"]
+    assert data["pairs_rev"] != first["pairs_rev"]
+    # nothing changed (the grid only moved): an empty change
+    same = grid.payload(project, have={**have, "pairs": data["pairs_rev"]}, sent=sent)["pairs_change"]
+    assert (same["drop"], same["rows"]) == (0, [])
+    # pairs this session did not send, or no longer remembers, come whole
+    assert grid.payload(project, have={"pairs": "5-000000000000"}, sent=sent)["pairs"] is not None
+    for k in range(grid.SENT_KEPT):  # as many newer lists sent: the first is forgotten
+        project.apply("confirm", k)
+        grid.payload(project, sent=sent)
+    assert len(sent) == grid.SENT_KEPT and first["pairs_rev"] not in sent
+    assert grid.payload(project, have=have, sent=sent)["pairs"] == grid.payload(project)["pairs"]
+
+
+def test_a_change_of_a_pair_list_rebuilds_the_new_list():
+    import random
+
+    rnd = random.Random(3)
+    for _ in range(300):
+        old = [{"k": rnd.randrange(4)} for _ in range(rnd.randrange(8))]
+        new = [dict(r) for r in old]
+        for _ in range(rnd.randrange(4)):
+            at = rnd.randrange(len(new) + 1)
+            new[at:at + rnd.randrange(3)] = [{"k": rnd.randrange(4)} for _ in range(rnd.randrange(3))]
+        change = grid.pairs_change(old, new)
+        assert rebuilt(old, change) == new
+        assert len(change["rows"]) <= len(new) and change["drop"] <= len(old)
+
+
 def test_payload_of_headlines_has_candidates_and_no_cuts_in_headlines(store):
     al = Alignment((Segment("協議は進展した。次だ。"), Segment("別の文。")), (Segment("TALKS PROGRESS. MORE"),),
                    (Pair((0,), (0,), 0.7, candidates=(Candidate((0,), 0.7), Candidate((1,), 0.2))),),

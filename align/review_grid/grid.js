@@ -22,6 +22,7 @@ const G = (window.__taiyakuGrid = window.__taiyakuGrid || { instances: {}, keyLo
 const SIDES = ["ja", "en"];
 const LANG = { ja: "Japanese", en: "English" };
 const OVERSCAN = 600; // px of rows rendered above and below the viewport
+const SOURCE_BLOCK = 40; // paragraphs of the source pane laid out (or skipped off screen) together
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -69,6 +70,20 @@ function reasonsOf(p, green) { // mirror of review.reasons, for the instant view
   if (!p.ja.length || !p.en.length) out.push("orphan");
   else if (p.ja.length > 1 || p.en.length > 1) out.push("m-n");
   return out;
+}
+
+const sameIds = (a, b) => a === b || (!!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]));
+
+function samePair(p, q) {
+  return p === q || (sameIds(p.ja, q.ja) && sameIds(p.en, q.en) && p.score === q.score && p.status === q.status
+    && p.edited === q.edited && !!p.rescored === !!q.rescored && sameIds(p.reasons, q.reasons)
+    && JSON.stringify(p.cands) === JSON.stringify(q.cands));
+}
+
+/** The same segments and pairs (the optimistic state as Python acknowledged it). */
+function sameState(a, b) {
+  return a.mode === b.mode && a.ja === b.ja && a.en === b.en && a.pairs.length === b.pairs.length
+    && a.pairs.every((p, k) => samePair(p, b.pairs[k]));
 }
 
 function ordered(pairs) {
@@ -305,20 +320,26 @@ class Grid {
     const d = args.data;
     this.ops = this.ops || makeOps(d.green);
     this.reasonNames = d.reasons;
-    // Segments come only when they changed; the grid keeps them by fingerprint.
+    // Segments come only when they changed, the pairs as the rows that changed
+    // (pairs_change); the grid keeps both by fingerprint.
     const segs = (G.segs = G.segs || new Map());
     for (const side of SIDES) {
       if (d[side]) segs.set(d[`${side}_rev`], d[side]);
       if (segs.size > 8) segs.delete(segs.keys().next().value);
     }
-    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev);
-    if (!ja || !en) { // not kept (evicted): ask for them
+    const kept = (G.pairs = G.pairs || new Map());
+    const change = d.pairs_change, base = change && kept.get(change.base);
+    if (d.pairs) kept.set(d.pairs_rev, d.pairs);
+    else if (base) kept.set(d.pairs_rev, base.slice(0, change.at).concat(change.rows, base.slice(change.at + change.drop)));
+    if (kept.size > 4) kept.delete(kept.keys().next().value);
+    const ja = segs.get(d.ja_rev), en = segs.get(d.en_rev), pairs = kept.get(d.pairs_rev);
+    if (!ja || !en || !pairs) { // not kept (evicted): ask for them
       this.have = {};
       this.flush();
       return;
     }
-    this.have = { ja: d.ja_rev, en: d.en_rev };
-    const server = { ja, en, pairs: d.pairs, mode: d.mode };
+    this.have = { ja: d.ja_rev, en: d.en_rev, pairs: d.pairs_rev };
+    const server = { ja, en, pairs, mode: d.mode };
     const first = !this.server;
     this.server = server;
     this.canUndo = d.can_undo;
@@ -326,7 +347,7 @@ class Grid {
     if (first) {
       const v = this.localView() || d.view || {};
       if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
-      this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(d.pairs.length - 1, 0));
+      this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(pairs.length - 1, 0));
       this.syncControls();
       this.fitHeight();
       // The grid takes the keys when it opens (after a project is picked in the sidebar too).
@@ -354,8 +375,9 @@ class Grid {
     }
     if (d.notice) this.say(d.notice, "warn");
     if (!this.pending.length) {
-      // Every operation is acknowledged: show exactly the server's state.
-      this.state = server;
+      // Every operation is acknowledged: show exactly the server's state (left
+      // as drawn when it is what the keys already showed: nothing to redraw).
+      if (!this.state || !sameState(this.state, server)) this.state = server;
       this.resends = 0;
     } else if (!this.state) {
       this.state = server; // reload with unacknowledged operations: replay them
@@ -677,15 +699,29 @@ class Grid {
     let end = start;
     while (end < shown.length && off[end] < st + view + OVERSCAN) end++;
     const drawn = this.drawn || {};
-    const same = drawn.state === this.state && drawn.shown === shown && drawn.start === start
-      && drawn.end === end && drawn.sel === this.selVersion && !this.editing;
-    if (same && drawn.cur === this.cur) return;
-    if (same) { // only the cursor moved: redraw the two rows it left and reached
-      for (const k of [drawn.cur, this.cur]) {
+    if (drawn.start === start && drawn.end === end && drawn.sel === this.selVersion && !this.editing
+      && this.sameRows(drawn, shown)) {
+      // The same rows in the same places: redraw only the pairs that changed and the
+      // rows the cursor left and reached (a new row's text costs a layout of its own).
+      const moved = drawn.cur !== this.cur, was = drawn.state.pairs, now = this.state.pairs;
+      let resized = false;
+      for (let i = start; i < end; i++) {
+        const k = shown[i];
+        if (!(moved && (k === drawn.cur || k === this.cur)) && was[k] && now[k] && samePair(was[k], now[k])) continue;
         const old = this.rows.querySelector(`.row[data-k="${k}"]`);
-        if (old) old.replaceWith(this.row(k, this.position(k)));
+        if (!old) continue;
+        const row = this.row(k, i);
+        old.replaceWith(row);
+        const key = this.sig(now[k]), h = row.offsetHeight;
+        if (h && this.heights.get(key) !== h) { this.heights.set(key, h); resized = true; }
       }
-      drawn.cur = this.cur;
+      Object.assign(drawn, { state: this.state, shown, cur: this.cur });
+      if (resized) {
+        this._offDirty = true;
+        const off2 = this.offsets();
+        this.top.style.height = `${off2[start]}px`;
+        this.bottom.style.height = `${off2[shown.length] - off2[end]}px`;
+      }
       return;
     }
     this.drawn = { state: this.state, shown, start, end, cur: this.cur, sel: this.selVersion };
@@ -727,6 +763,14 @@ class Grid {
     const off2 = this.offsets();
     this.top.style.height = `${off2[start]}px`;
     this.bottom.style.height = `${off2[shown.length] - off2[end]}px`;
+  }
+
+  /** The rows drawn are those of ``shown``, over the same segments. */
+  sameRows(drawn, shown) {
+    const a = drawn.state, b = this.state;
+    if (!a || !drawn.shown) return false;
+    if (a !== b && !(a.ja === b.ja && a.en === b.en && a.mode === b.mode)) return false;
+    return drawn.shown === shown || (drawn.shown.length === shown.length && shown.every((k, i) => k === drawn.shown[i]));
   }
 
   segSpans(side, ids, current) {
@@ -818,17 +862,23 @@ class Grid {
       if (box._segs !== st[side]) { // rebuild only when the text changed
         box._segs = st[side];
         const frag = document.createDocumentFragment();
-        let prevEnd = null, para = el("p");
+        let prevEnd = null, para = el("p"), block = el("div", { class: "block" }), paras = 0;
+        const endPara = () => {
+          block.append(para);
+          if (++paras % SOURCE_BLOCK === 0) { frag.append(block); block = el("div", { class: "block" }); }
+          para = el("p");
+        };
         st[side].forEach(([text, start, end], i) => {
           // A paragraph break where the source had more than a space between sentences,
           // and around a segment that does not come from a file (pasted, edited, one a line).
           const gap = start !== null && prevEnd !== null ? start - prevEnd : 2;
-          if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) { frag.append(para); para = el("p"); }
+          if (i > 0 && (side === "ja" ? gap >= 1 : gap >= 2)) endPara();
           else if (i > 0 && side === "en") para.append(" ");
           para.append(el("span", { class: "sseg", "data-seg": i, "data-segside": side, "data-start": start, text }));
           if (end !== null) prevEnd = end;
         });
-        frag.append(para);
+        endPara();
+        if (block.childNodes.length) frag.append(block);
         box.replaceChildren(el("div", { class: "stitle", text: side === "ja" ? "Japanese article" : "English text" }), frag);
         box._spans = box.querySelectorAll(".sseg");
         box._lit = [];
