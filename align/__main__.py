@@ -184,8 +184,9 @@ def _run_app(args) -> int:
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),
                               "--server.allowedHosts", "localhost,127.0.0.1,::1,[::1]",
                               "--server.maxUploadSize", "20", "--browser.gatherUsageStats", "false",
+                              "--runner.postScriptGC", "false",
                               "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
-                              "--theme.base", "light"])
+                              "--theme.base", "light", "--theme.primaryColor", "#1f6feb"])
     return 0  # not reached: the app replaces this process
 
 

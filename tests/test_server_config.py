@@ -27,6 +27,24 @@ def test_only_loopback_names_and_address():
     assert "localhost" in server["allowedHosts"] and "127.0.0.1" in server["allowedHosts"]
 
 
+def test_taiyaku_app_runs_with_the_same_settings(monkeypatch):
+    """``taiyaku app`` (an installed package has no .streamlit folder) passes
+    every setting of the repository's config.toml on the command line."""
+    from align import __main__ as cli
+    argv = []
+
+    def execv(path, args):
+        argv.extend(args)
+    monkeypatch.setattr(cli.os, "execv", execv)
+    cli.main(["app", "--port", "8599"])
+    flags = dict(zip(argv[5::2], argv[6::2]))
+    for section, values in CONFIG.items():
+        for key, value in values.items():
+            expected = ",".join(value) if isinstance(value, list) else str(value).lower() \
+                if isinstance(value, bool) else str(value)
+            assert flags.get(f"--{section}.{key}") == expected, (section, key)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
