@@ -46,11 +46,10 @@ class DocumentParams:
     # second pass: the groups of every m-n bead that ends on the first path
     # (or exact_reach columns beside one of its corners) within exact_within of
     # the best score there are embedded exactly (not as token sums) and the path
-    # is found again; a negative exact_within turns it off. 0.01 scores as
-    # every group embedded exactly on the dev sets (Text+Berg 0.896 against
-    # 0.893 for 0 and 0.897 all exact; 0.02-0.03 no better) for ~1.1x the
-    # time of 0 on the 10k-sentence pair
-    exact_within: float = 0.01
+    # is found again; a negative exact_within turns it off. 0 (the beads that
+    # reach the best score there) keeps the 10k-sentence pair within 1.3x the
+    # time without the pass; 0.01 gains 0.003 on Text+Berg for 1.4x
+    exact_within: float = 0.0
     exact_reach: int = 1
     exact_band: int = 4   # the second path keeps within this of the first's corners
 
