@@ -2,9 +2,11 @@
 and dev sets, as a peer to compare with. Followed step by step
 (bertalign/aligner.py and corelib.py, default settings):
 
-1. every run of 1-4 sentences joined with a space and embedded for real (no
-   token-sum shortcut), lengths in UTF-8 bytes, the character ratio of the two
-   texts;
+1. each line stripped and its runs of white space made one space (its
+   clean_text), as given, with no case normalisation; every run of 1-4
+   sentences joined with a space and embedded for real (no token-sum
+   shortcut); lengths in UTF-8 bytes of the joined run, the target's scaled
+   by the ratio of the two texts' bytes;
 2. first pass: each source sentence's 3 nearest target sentences (inner
    product), a 1-1 / 1-0 / 0-1 path over a window of max(250, 6 %) around the
    diagonal scoring a 1-1 by its inner product when the target is among those
@@ -12,7 +14,8 @@ and dev sets, as a peer to compare with. Followed step by step
 3. second pass, in a band of 5 around the anchors: beads of up to 5 sentences
    in all scored (cos − mean of each side's best cosine with the sentence just
    before and after the other side's group) × log2(1 + min/max of the lengths),
-   a 1-0 / 0-1 −0.1.
+   a 1-0 / 0-1 −0.1. Both passes keep their totals in float32, as its numba
+   tables do (ties then break the same way: the first bead kind listed wins).
 
     python scripts/peer_bertalign.py [--shared ../shared]
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +42,15 @@ SECOND_TYPES = [(0, 1), (1, 0)] + [(x, y) for x in range(1, MAX_ALIGN) for y in 
                                    if x + y <= MAX_ALIGN]
 
 
+def clean(line: str) -> str:
+    """Bertalign's clean_text on one line (its _preprocess_line: an empty one is BLANK_LINE)."""
+    return re.sub(r"\s+", " ", line.strip()) or "BLANK_LINE"
+
+
 def overlaps(encoder, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(vectors, lengths) of every run of 1..MAX_ALIGN-1 sentences, [size-1, end-1]
     indexing the run that ends at sentence ``end`` (Bertalign's layout)."""
+    sents = [clean(s) for s in sents]
     n, k = len(sents), MAX_ALIGN - 1
     texts = [" ".join(sents[max(0, e - s + 1):e + 1]) for s in range(1, k + 1) for e in range(n)]
     vecs = encoder.encode(texts).reshape(k, n, -1)
@@ -65,7 +75,7 @@ def best_path(path: list[tuple[int, int]], types, value) -> list[tuple[int, int,
                 prev = (i - a, j - b)
                 if prev not in cost:  # only cells of the path are ever reached
                     continue
-                s = cost[prev] + value(i, j, a, b)
+                s = np.float32(cost[prev] + np.float32(value(i, j, a, b)))
                 if s > best:
                     best, arg = s, t
             if arg >= 0:
@@ -140,21 +150,26 @@ def bertalign(encoder, src: list[str], tgt: list[str]) -> list:
 
 
 class _Exact:
-    """The bundled encoder without its group shortcut: every text embedded."""
+    """The bundled encoder as Bertalign would call it: every text embedded as
+    given (no group shortcut, no case normalisation), each vector of unit length."""
 
     def __init__(self, inner):
-        self.inner, self.name = inner, inner.name + "-exact"
+        self.inner, self.cache = inner, {}
 
     def encode(self, texts):
-        return self.inner.encode(texts)
+        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        for start in range(0, len(todo), 512):  # bounds the model's working memory
+            vecs = np.asarray(self.inner.encode(todo[start:start + 512]), np.float32)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+            self.cache.update(zip(todo[start:start + 512], vecs))
+        return np.stack([self.cache[t] for t in texts])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
-    from align.encoders import CachedEncoder
-    encoder = CachedEncoder(_Exact(load_encoder().inner))
+    encoder = _Exact(load_encoder().inner)
     report = {}
     for key, folder, noise in [("ntrex_resplit", "ntrex128_jaen_resplit", 0.0),
                                ("ntrex_resplit_noise0.1", "ntrex128_jaen_resplit", 0.1),

@@ -367,6 +367,33 @@ def test_second_pass_embeds_the_contending_groups_exactly():
     assert not asked   # turned off
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_wider_second_pass_never_drops_a_contender(seed):
+    """The groups embedded exactly at exact_within w are among those at any
+    wider w (beads that nearly reach a corner's best score are added, none
+    taken away)."""
+    spec = [(1, 1)] * 4 + [(2, 1)] + [(1, 1)] * 4 + [(1, 2)] + [(1, 1)] * 4
+    s, t, sl, tl, _ = synthetic(spec, seed=seed)
+    exact = groups(s), groups(t)
+    rng = np.random.default_rng(seed)
+    blurred = tuple([g[0]] + [unit(g_k + 1.5 * unit(rng.normal(size=g_k.shape))) for g_k in g[1:]] for g in exact)
+
+    def asked_at(within):
+        asked = set()
+
+        def regroup(src_ids, tgt_ids):
+            asked.update(("src", g) for g in src_ids)
+            asked.update(("tgt", g) for g in tgt_ids)
+            return exact
+        align_document(*blurred, sl, tl, replace(DocumentParams(), exact_within=within), regroup=regroup)
+        return asked
+
+    widths = [0.0, 0.01, 0.05, 0.3]
+    found = [asked_at(w) for w in widths]
+    assert all(a <= b for a, b in zip(found, found[1:]))
+    assert found[0] and len(found[-1]) > len(found[0])
+
+
 def test_the_second_band_holds_the_first_path_and_little_else():
     s, t, sl, tl, gold = synthetic([(1, 1)] * 30 + [(2, 1)] + [(1, 1)] * 30, seed=3)
     corners = np.array(path_nodes(gold))
