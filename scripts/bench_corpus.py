@@ -3,6 +3,7 @@
 
     python scripts/bench_corpus.py                  # everything (about 15 minutes on 2 cores)
     python scripts/bench_corpus.py --only pairing   # the pairing dev set only (about 1 minute)
+    python scripts/bench_corpus.py --only phases    # the two tasks' CPU time (about 1 minute)
 
 1. **pairing dev set**: the 123 ntrex128_jaen documents a side, ~10 % of each
    side dropped (a different draw per seed), names scrambled: precision,
@@ -10,14 +11,17 @@
    of ``align.pairing`` (titles, centred document vectors, nearest
    neighbours re-scored at the sentence level, competitive linking with a
    threshold), over 10 seeds; then the full command on seed 0's folders;
-2. **throughput**: ``python -m align corpus`` on seed 0's folders, copied
+2. **phases**: CPU seconds of the workers' two tasks on the dev documents in
+   this process: embedding, and aligning with the embedding phase's token
+   sums or with the model run again (and that both give the same alignments);
+3. **throughput**: ``python -m align corpus`` on seed 0's folders, copied
    ``--copies`` times with marks (`` [2]``) so that no text repeats, with 1 and
    2 local workers and on a local Dask cluster (a scheduler and two
    single-threaded workers): documents/s, sentences/s, peak memory per worker,
    and the CPU seconds the workers and the client got (on shared cores the
    wall time says little; ``cpu_bound_s`` is what the run would take with
    its cores free);
-3. **pairing cost** at 1k to 100k documents a side, each size in its own
+4. **pairing cost** at 1k to 100k documents a side, each size in its own
    process: synthetic corpora from the dev documents' real sentence
    embeddings, copy ``r`` of a document shifted by a random "topic" vector
    (the same on both sides, so copies stay distinguishable), 10 % dropped a
@@ -292,6 +296,31 @@ def throughput(docs, copies: int) -> dict:
         return out
 
 
+def phases(docs) -> dict:
+    """CPU seconds of the workers' two tasks in this process (one thread), on
+    every dev document and pair: embedding, then aligning with the embedding
+    phase's token sums and without them (the model run again); and whether
+    the two alignments are the same."""
+    from align.workers import _encoder, align_task, embed_task
+    _encoder(None)
+    opts = {"model": None, "mode": "auto", "presegmented": False}
+    items = [(side, f"{i}.{side}.txt", pair[k].encode("utf-8")) for i, pair in enumerate(docs)
+             for k, side in enumerate(("ja", "en"))]
+    started = time.process_time()
+    embedded = [r for s in range(0, len(items), 16) for r in embed_task(items[s:s + 16], False, None)]
+    out = {"documents": len(items), "embedding_s": round(time.process_time() - started, 1)}
+    results = {}
+    for name, reuse in (("aligning_reusing_s", True), ("aligning_recomputing_s", False)):
+        started = time.process_time()
+        results[name] = [align_task([(f"{i}.ja.txt", pair[0].encode("utf-8"), f"{i}.en.txt", pair[1].encode("utf-8"), {},
+                                      [embedded[2 * i]["sums"], embedded[2 * i + 1]["sums"]] if reuse else [])], opts)
+                         for i, pair in enumerate(docs)]
+        out[name] = round(time.process_time() - started, 1)
+    strip = lambda rs: [json.loads(r[0]["json"])["pairs"] for r in rs]  # noqa: E731
+    out["same_alignments"] = strip(results["aligning_reusing_s"]) == strip(results["aligning_recomputing_s"])
+    return out
+
+
 # -- pairing cost -----------------------------------------------------------------------
 
 class Synthetic:
@@ -343,7 +372,7 @@ def pairing_cost(emb: dict, size: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--only", choices=("pairing", "throughput", "cost"))
+    ap.add_argument("--only", choices=("pairing", "phases", "throughput", "cost"))
     ap.add_argument("--copies", type=int, default=3, help="throughput: copies of the dev folders")
     ap.add_argument("--sizes", default="1000,10000,100000", help="pairing cost: documents a side")
     ap.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
@@ -363,6 +392,9 @@ def main() -> None:
         print(json.dumps(report, indent=1), flush=True)
         report["pairing_dev"]["command_seed0"] = command_pairing(docs)
         print(json.dumps(report["pairing_dev"]["command_seed0"]), flush=True)
+    if args.only in (None, "phases"):
+        report["phases"] = phases(docs)
+        print(json.dumps(report["phases"]), flush=True)
     if args.only in (None, "throughput"):
         report["throughput"] = throughput(docs, args.copies)
         print(json.dumps(report["throughput"], indent=1))
