@@ -23,7 +23,7 @@ from .sources import detect_language, has_headline_block, parse_article
 
 # Segments a side. Memory grows with the count (50k a side took 2.3 GB; 20 MB of text
 # splits into some 300k), so a larger input is refused rather than left to exhaust the machine.
-MAX_SEGMENTS = 20_000
+MAX_SEGMENTS_A_SIDE = 20_000
 
 # progress(stage, done, total): stage is "embedding" or "aligning"
 Progress = Callable[[str, int, int], None]
@@ -112,9 +112,9 @@ def align_segments(ja: Sequence[Segment], en: Sequence[Segment], *, mode: str = 
         side = "Japanese" if not ja else "English"
         raise InputError(f"the {side} side has no sentences to align")
     for side, segments in (("Japanese", ja), ("English", en)):
-        if len(segments) > MAX_SEGMENTS:
+        if len(segments) > MAX_SEGMENTS_A_SIDE:
             raise InputError(f"the {side} side has {len(segments):,} segments; Taiyaku aligns at "
-                             f"most {MAX_SEGMENTS:,} segments a side: split the text into parts")
+                             f"most {MAX_SEGMENTS_A_SIDE:,} segments a side: split the text into parts")
     encoder = encoder or load_encoder(model)
     started = time.perf_counter()
     if mode == "headlines":

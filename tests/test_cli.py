@@ -281,7 +281,7 @@ def test_evaluate_with_noise_is_deterministic(evaluations):
 # -- hostile input and output paths (in process: quick) ---------------------------------
 
 from align.__main__ import main  # noqa: E402
-from align.pipeline import MAX_SEGMENTS  # noqa: E402
+from align.pipeline import MAX_SEGMENTS_A_SIDE  # noqa: E402
 
 PAIRS_JSON = json.dumps({"ja": ["一つ目。", "=SUM(A1)"], "en": ["One.", "+cmd|' /C calc'!A0"],
                          "pairs": [{"ja": [0], "en": [0], "score": 0.9},
@@ -385,12 +385,12 @@ def test_input_has_a_segment_cap(capsys, tmp_path, monkeypatch, presegmented):
         raise AssertionError("the model loaded for an input that is refused")
     monkeypatch.setattr(pipeline, "load_encoder", slow)
     many = tmp_path / "many.en"
-    many.write_text("A line.\n" * (MAX_SEGMENTS + 1))
+    many.write_text("A line.\n" * (MAX_SEGMENTS_A_SIDE + 1))
     few = tmp_path / "few.ja"
     few.write_text("一行です。\n" * 10)
     err = one_line_error(capsys, "align", few, many, *["--presegmented"] * presegmented)
-    assert f"the English side has {MAX_SEGMENTS + 1:,} segments" in err
-    assert f"at most {MAX_SEGMENTS:,} segments a side" in err
+    assert f"the English side has {MAX_SEGMENTS_A_SIDE + 1:,} segments" in err
+    assert f"at most {MAX_SEGMENTS_A_SIDE:,} segments a side" in err
 
 
 def test_evaluate_bad_files_give_one_line(capsys, tmp_path):
