@@ -99,20 +99,20 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
     band = band or Band.full(n, m)
     scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params, compound)
     table, back, kinds = _forward(scorer, band, params)
+    beads = _path(back, kinds, band, n, m)
     if regroup is None or params.exact_within < 0:
-        return _trace(back, kinds, band, n, m, scorer)
-    beads = _path(back, kinds, band, n, m)  # the first path: its scores are not needed
+        return _trace(beads, band, scorer)
     src_ids, tgt_ids = _contenders(table, kinds, band, beads, scorer, params.exact_within,
                                    params.exact_reach)
     if not src_ids and not tgt_ids:
-        return _trace(back, kinds, band, n, m, scorer)
+        return _trace(beads, band, scorer)
     src_groups, tgt_groups = regroup(src_ids, tgt_ids)
     # the second path keeps close to the first: a narrow band around it
     path = np.cumsum([(0, 0)] + [(len(s), len(t)) for s, t in beads], axis=0)
     band = band_around_path(path, band, params.exact_band)
     scorer = scorer.regrouped(src_groups, tgt_groups, src_ids, tgt_ids, band)
     table, back, kinds = _forward(scorer, band, params)
-    return _trace(back, kinds, band, n, m, scorer)
+    return _trace(_path(back, kinds, band, n, m), band, scorer)
 
 
 def band_around_path(corners: np.ndarray, outer: Band, width: int) -> Band:
@@ -352,9 +352,9 @@ def _path(back, kinds, band: Band, n: int, m: int) -> list[tuple[tuple[int, ...]
     return beads[::-1]
 
 
-def _trace(back, kinds, band: Band, n: int, m: int, scorer: BeadScorer) -> DocumentResult:
-    """The best path with each bead's scores, what confidence reads."""
-    beads = _path(back, kinds, band, n, m)
+def _trace(beads, band: Band, scorer: BeadScorer) -> DocumentResult:
+    """The path's beads with each one's scores, what confidence reads."""
+    n, m = scorer.n, scorer.m
     sims, cosines = [], []
     flipped = None
     i = j = 0
