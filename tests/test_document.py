@@ -327,6 +327,45 @@ def test_memory_follows_the_band_cells_not_its_widest_row(monkeypatch):
     assert with_run < 2.0 * plain
 
 
+# -- a text with omissions -------------------------------------------------------------
+
+def _leaning_orphan(spec, orphan, link, pull=1.8):
+    """Texts following ``spec`` in which source sentence ``orphan`` (without
+    counterpart) shares much of target ``link``'s content, so that joining it to
+    that link is tempting."""
+    s, t, sl, tl, gold = synthetic(spec, d=64, seed=0)
+    s[orphan] = unit(pull * t[link] + unit(np.random.default_rng(99).normal(size=64)))
+    return s, t, sl, tl, gold
+
+
+def test_a_text_with_omissions_prices_one_more_lower():
+    spec = [(1, 1)] * 4 + [(1, 0)] + [(1, 1)] * 4 + [(0, 1)] + [(1, 1)] * 4 + [(1, 0)] + [(1, 1)] * 4
+    s, t, sl, tl, gold = _leaning_orphan(spec, orphan=13, link=12)
+    flat = align_document(groups(s), groups(t), sl, tl, DocumentParams(omission_skip=None))
+    assert ((12, 13), (12,)) in flat.beads         # one price for all: the leaning orphan is joined
+    # the first path leaves two sentences alone: the text has omissions, and the
+    # second path, at the lower price, leaves the third alone too
+    assert align_document(groups(s), groups(t), sl, tl, DocumentParams()).beads == gold
+
+
+def test_a_text_without_omissions_keeps_one_price():
+    spec = [(1, 1)] * 13 + [(1, 0)] + [(1, 1)] * 4
+    s, t, sl, tl, _ = _leaning_orphan(spec, orphan=13, link=12)
+    flat = align_document(groups(s), groups(t), sl, tl, DocumentParams(omission_skip=None))
+    assert ((12, 13), (12,)) in flat.beads
+    assert align_document(groups(s), groups(t), sl, tl, DocumentParams()).beads == flat.beads
+
+
+@pytest.mark.parametrize("unaligned, sentences, lower", [(0, 40, False), (1, 200, False), (2, 200, True),
+                                                         (4, 40, True)])
+def test_omission_skip_follows_the_share_the_first_path_left_unaligned(unaligned, sentences, lower):
+    links = [((i,), (i,)) for i in range((sentences - unaligned) // 2)]
+    beads = links + [((), (k,)) for k in range(unaligned)]
+    params = DocumentParams()
+    assert D.omission_skip(beads, sentences, params) == (params.omission_skip if lower else params.skip)
+    assert D.omission_skip(beads, sentences, replace(params, omission_skip=None)) == params.skip
+
+
 # -- the exact second pass -------------------------------------------------------------
 
 def test_value_at_is_the_value_the_table_uses():

@@ -366,8 +366,8 @@ def test_shape_gain_sees_a_sentence_on_the_wrong_side_of_a_boundary():
     basis = np.eye(4, dtype=np.float32)
     tgt = np.stack([basis[:3].sum(axis=0) / np.sqrt(3), basis[3]])
     scorer = _group_scorer(basis, tgt, [20, 20, 20, 20], [60, 20])
-    right = shape_gains([((0, 1, 2), (0,)), ((3,), (1,))], scorer)
-    wrong = shape_gains([((0, 1), (0,)), ((2, 3), (1,))], scorer)
+    right = shape_gains([((0, 1, 2), (0,)), ((3,), (1,))], scorer.bead_value)
+    wrong = shape_gains([((0, 1), (0,)), ((2, 3), (1,))], scorer.bead_value)
     assert min(right) > 0 > max(wrong)
     assert all(confidence.link_confidence(0.3, True, 0.8, g) < 0.5 for g in wrong)
     assert confidence.link_confidence(0.3, True, 0.8, right[0]) > 0.8
@@ -380,8 +380,8 @@ def test_shape_gain_of_an_orphan_counts_length_agreement():
     from align.document import shape_gains
     vecs = np.eye(3, dtype=np.float32)
     beads = [((0,), (0,)), ((), (1,)), ((1,), (2,))]
-    split = shape_gains(beads, _group_scorer(vecs[[0, 2]], vecs, [90, 40], [45, 45, 40]))
-    omission = shape_gains(beads, _group_scorer(vecs[[0, 2]], vecs, [45, 40], [45, 45, 40]))
+    split = shape_gains(beads, _group_scorer(vecs[[0, 2]], vecs, [90, 40], [45, 45, 40]).bead_value)
+    omission = shape_gains(beads, _group_scorer(vecs[[0, 2]], vecs, [45, 40], [45, 45, 40]).bead_value)
     assert split[1] > omission[1]
     assert confidence.skip_confidence(0.0, split[1], -0.5) < confidence.skip_confidence(0.0, omission[1], -0.5)
 
