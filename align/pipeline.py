@@ -224,10 +224,12 @@ def _headline_pairs(ja, en, encoder: CachedEncoder, params: HeadlineParams, prog
     scores = score_matrix(en_vecs, ja_vecs, keys, texts, encoder.encode, params)
     pairs = []
     for h, found in enumerate(match_headlines(scores, params)):
-        conf = [confidence.headline_confidence(float(en_vecs[h] @ ja_vecs[j]), found.lead(j))
-                for j, _ in found.ranked]
-        # the reviewer reads the candidates in the ranker's order: none below is surer
-        conf = np.minimum.accumulate(conf)
+        best = found.best
+        pick = confidence.headline_confidence(float(en_vecs[h] @ ja_vecs[best]), found.lead(best))
+        # the others against the pick by the ranker's odds (a softmax over the
+        # article's sentences, the lede prior in): in its order, each one as far
+        # below the pick as the ranker puts it
+        conf = [pick * np.exp(score - found.ranked[0][1]) for _, score in found.ranked]
         cands = tuple(Candidate((j,), round(float(c), 4)) for (j, _), c in zip(found.ranked, conf))
         pairs.append(Pair((found.best,), (h,), cands[0].score, candidates=cands))
     return pairs, params

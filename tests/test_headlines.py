@@ -47,6 +47,8 @@ def test_the_sample_gives_six_headline_pairs_with_ranked_candidates(sample_align
         scores = [c.score for c in cands]
         assert all(0.0 <= s <= 1.0 for s in scores)
         assert scores == sorted(scores, reverse=True)
+        # each one as far below the pick as the ranker puts it: the reviewer can compare them
+        assert len(set(scores)) == len(scores) and scores[-1] < scores[0]
         assert len({c.ja for c in cands}) == len(cands)
         assert all(len(c.ja) == 1 and 0 <= c.ja[0] < len(al.ja) for c in cands)
         # the pair is its best candidate
