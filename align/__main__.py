@@ -128,7 +128,7 @@ def _output_options(p) -> None:
     p.add_argument("--excel-safe", action="store_true",
                    help="TSV: an apostrophe before a text starting with = + - @ (not a formula in Excel)")
     p.add_argument("--confirmed-only", action="store_true", help="only pairs a reviewer confirmed")
-    p.add_argument("--include-empty", action="store_true", help="TMX: keep 1-0 / 0-1 pairs")
+    p.add_argument("--include-empty", action="store_true", help="TSV and TMX: keep pairs with an empty side (1-0 / 0-1), which a TM cannot use")
     p.add_argument("--src-lang", default="ja-JP", help="TMX language code of the Japanese side")
     p.add_argument("--tgt-lang", default="en-US", help="TMX language code of the English side")
     p.add_argument("--no-headlines", action="store_true",
@@ -256,15 +256,17 @@ def _emit(al, args, fmt: str) -> None:
     from .export import notes, render, write
     opts = {"confirmed_only": args.confirmed_only, "headlines": not args.no_headlines,
             "keep_marks": args.keep_marks}
+    if fmt in ("tsv", "tmx"):
+        opts.update(include_empty=args.include_empty)
     if fmt == "tsv":
         opts.update(header=args.header, score=args.score, bom=args.bom, excel_safe=args.excel_safe)
     if fmt == "tmx":
-        opts.update(include_empty=args.include_empty, src_lang=args.src_lang, tgt_lang=args.tgt_lang)
+        opts.update(src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
         write(al, args.output, fmt, **opts)
         kept = al.pairs if al.mode != "headlines" or not args.no_headlines or fmt == "json" else ()
         count = sum(1 for p in kept if (p.status == "confirmed" or not args.confirmed_only)
-                    and (fmt != "tmx" or args.include_empty or (p.ja and p.en)))
+                    and (fmt not in ("tsv", "tmx") or args.include_empty or (p.ja and p.en)))
         _say(f"{count} pairs written to {args.output} ({fmt})")
     else:
         data = render(al, fmt, **opts)

@@ -83,18 +83,19 @@ def _tsv_field(text: str, excel_safe: bool = False) -> str:
 
 
 def to_tsv(al: Alignment, *, header: bool = False, score: bool = False,
-           confirmed_only: bool = False, bom: bool = False, skip_empty: bool = False,
+           confirmed_only: bool = False, bom: bool = False, include_empty: bool = False,
            excel_safe: bool = False) -> str:
     """One ``ja<TAB>en`` line per pair (plus score and status when asked).
     Never quoted: TM tools read the fields literally. ``bom`` adds the UTF-8 BOM
-    Excel on Japanese Windows needs to recognise UTF-8; ``skip_empty`` leaves
-    out pairs with an empty side; ``excel_safe`` puts an apostrophe before a text
-    that starts with = + - or @, which Excel would otherwise run as a formula."""
+    Excel on Japanese Windows needs to recognise UTF-8. Pairs with an empty side
+    are useless to a TM and left out unless ``include_empty``, as in TMX;
+    ``excel_safe`` puts an apostrophe before a text that starts with = + - or @,
+    which Excel would otherwise run as a formula."""
     rows = [["ja", "en", "score", "status"]] if header else []
     for pair in _kept(al, confirmed_only):
         ja = _tsv_field(al.ja_text(pair), excel_safe)
         en = _tsv_field(al.en_text(pair), excel_safe)
-        if skip_empty and not (ja and en):
+        if not include_empty and not (ja and en):
             continue
         rows.append([ja, en, _score(pair), pair.status])
     width = 4 if score else 2

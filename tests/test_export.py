@@ -39,7 +39,11 @@ SAMPLE = make((["今日は晴れ。", "明日も晴れ。"], ["It is sunny today
 
 # -- TSV ----------------------------------------------------------------------
 def test_tsv_two_columns_and_merged_joins():
+    # a pair with an empty side is useless to a TM: left out, as in TMX, unless asked for
     assert export.to_tsv(SAMPLE) == (
+        "今日は晴れ。明日も晴れ。\tIt is sunny today, and tomorrow too.\n"
+        '「引用」と述べた。\tHe said "quote".\n')
+    assert export.to_tsv(SAMPLE, include_empty=True) == (
         "今日は晴れ。明日も晴れ。\tIt is sunny today, and tomorrow too.\n"
         '「引用」と述べた。\tHe said "quote".\n'
         "訳なし。\t\n"
@@ -47,7 +51,7 @@ def test_tsv_two_columns_and_merged_joins():
 
 
 def test_tsv_header_score_status_and_filters():
-    out = export.to_tsv(SAMPLE, header=True, score=True, skip_empty=True)
+    out = export.to_tsv(SAMPLE, header=True, score=True)
     assert out.split("\n") == [
         "ja\ten\tscore\tstatus",
         "今日は晴れ。明日も晴れ。\tIt is sunny today, and tomorrow too.\t0.87\tconfirmed",

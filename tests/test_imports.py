@@ -284,7 +284,7 @@ def test_tmx_is_well_formed_and_round_trips(al, include_empty):
 @given(alignments(), st.booleans(), st.booleans(), st.booleans())
 @example(HUGE, True, True, False)
 def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom):
-    text = export.to_tsv(al, header=header, score=score, bom=bom)
+    text = export.to_tsv(al, header=header, score=score, bom=bom, include_empty=True)
     lines = text.removeprefix("\ufeff" if bom else "")
     rows = lines.split("\n")
     assert rows.pop() == ""
@@ -292,7 +292,7 @@ def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom)
     assert len(lines.splitlines()) == len(rows)  # no stray line boundary of any kind
     assert all(len(row.split("\t")) == (4 if score else 2) for row in rows)
 
-    data = export.render(al, "tsv", header=True, score=True, bom=bom)
+    data = export.render(al, "tsv", header=True, score=True, bom=bom, include_empty=True)
     expected = [(tsv_safe(al.ja_text(p)), tsv_safe(al.en_text(p)), p.score, p.status)
                 for p in al.pairs]
     expected = [row for row in expected if row[0] or row[1]]
