@@ -348,3 +348,25 @@ def test_a_refused_operation_says_why_once_and_later_keys_still_land(server, bro
     saved(page)
     assert [p.status for p in stored(db, pid).pairs] == ["confirmed", "confirmed", "auto", "auto", "edited"]
     expect(page.locator(".msg")).not_to_contain_text("another window")
+
+
+def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("a")  # confirm pair 1, go to pair 2
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    page.keyboard.press("k")
+    expect(current(page)).to_have_attribute("data-status", "confirmed")
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Checked again.")
+    page.keyboard.press("Escape")  # the typing is saved, never thrown away
+    expect(current(page).locator('[data-side="en"]')).to_have_text("Sentence 0. Another one. Checked again.")
+    expect(current(page)).to_have_attribute("data-status", "edited")
+    saved(page)
+    al = stored(db, pid)
+    assert al.en[0].text == "Sentence 0. Another one. Checked again." and al.pairs[0].status == "edited"
+    page.keyboard.press("z")  # one undo takes back the text and gives the confirm back
+    saved(page)
+    al = stored(db, pid)
+    assert al.en[0].text == "Sentence 0. Another one." and al.pairs[0].status == "confirmed"

@@ -122,9 +122,9 @@ function makeOps(green) {
     if (side === "ja" && p.cands) q.cands = p.cands.map(([ids, sc]) => [[...new Set(ids.flatMap(fn))], sc]);
     return q;
   });
-  const touching = (s, side, seg) => {
+  const touching = (s, side, seg) => { // a text edit unconfirms them (edits.edit_text: typing is never refused)
     const ks = [];
-    s.pairs.forEach((p, k) => { if (p[side].includes(seg)) { unlocked(p, "the pair holding this segment"); ks.push(k); } });
+    s.pairs.forEach((p, k) => { if (p[side].includes(seg)) ks.push(k); });
     return ks;
   };
 
@@ -1064,8 +1064,10 @@ class Grid {
       .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
     row.classList.remove("editing");
     this.drawn = null; // the row is redrawn without its text boxes, saved or not
+    const k = Number(row.dataset.k), wasConfirmed = this.state.pairs[k] && this.state.pairs[k].status === "confirmed";
     let any = false;
     for (const args of changes) any = this.act("edit_text", args) || any;
+    if (any && wasConfirmed) this.say(`Saved. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
     if (!any) this.refresh();
   }
 
