@@ -370,3 +370,26 @@ def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, d
     saved(page)
     al = stored(db, pid)
     assert al.en[0].text == "Sentence 0. Another one." and al.pairs[0].status == "confirmed"
+
+
+def test_the_enter_and_escape_of_an_ime_conversion_stay_with_the_ime(server, browser, db):
+    pid = project(db, document(4))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("Shift+e")  # the Japanese of pair 1, in place
+    editor = page.locator('textarea[data-segside="ja"]')
+    expect(editor).to_be_focused()
+    editor.evaluate("e => e.setSelectionRange(3, 3)")
+    cdp = page.context.new_cdp_session(page)  # typing through an input method, as Chrome's IME does
+    cdp.send("Input.imeSetComposition", {"text": "へんかん", "selectionStart": 4, "selectionEnd": 4})
+    expect(editor).to_have_value("第0文へんかんです。続きの文です。")
+    for key in ("Enter", "Escape"):  # what the IME sends to commit / cancel a conversion (keyCode 229)
+        editor.evaluate("(e, key) => e.dispatchEvent(new KeyboardEvent('keydown', {key, code: key, keyCode: 229,"
+                        " isComposing: true, bubbles: true, cancelable: true, composed: true}))", key)
+    cdp.send("Input.insertText", {"text": "変換"})
+    expect(editor).to_have_value("第0文変換です。続きの文です。")
+    expect(editor).to_be_focused()  # the editor is still open, the segment not cut
+    page.keyboard.press("Escape")  # a plain Escape closes it and saves
+    expect(page.locator("textarea.ed")).to_have_count(0)
+    saved(page)
+    al = stored(db, pid)
+    assert len(al.ja) == 4 and al.ja[0].text == "第0文変換です。続きの文です。"

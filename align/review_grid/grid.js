@@ -41,6 +41,9 @@ function scoreText(s) {
   return (Math.floor(s * 100 + 1e-9) / 100).toFixed(2);
 }
 
+/** A key that belongs to an input method's conversion (Japanese typing), not to us. */
+const composing = (e) => e.isComposing || e.keyCode === 229;
+
 class Refused extends Error {}
 const refuse = (msg) => { throw new Refused(msg); };
 
@@ -1029,6 +1032,7 @@ class Grid {
 
   onEditorKey(e, ta) {
     e.stopPropagation();
+    if (composing(e)) return; // the IME's own Enter / Escape: it commits or cancels the conversion
     if (e.key === "Escape") { e.preventDefault(); this.leaveEditor(); this.scroller.focus(); return; }
     if (e.key === "Tab") { // Tab moves between the pair's segments: English, then Japanese
       e.preventDefault();
@@ -1079,7 +1083,7 @@ class Grid {
     const t = path[0] || e.target;
     const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
-    if (typing || !this.root.isConnected) return;
+    if (typing || composing(e) || !this.root.isConnected) return;
     const t0 = performance.now();
     const before = this.msg.textContent;
     const handled = this.key(e);
