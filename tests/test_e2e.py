@@ -393,3 +393,62 @@ def test_the_enter_and_escape_of_an_ime_conversion_stay_with_the_ime(server, bro
     saved(page)
     al = stored(db, pid)
     assert len(al.ja) == 4 and al.ja[0].text == "第0文変換です。続きの文です。"
+
+
+def leave(dialog) -> None:
+    """Answer "Leave" to the browser's "changes you made may not be saved"."""
+    try:
+        dialog.accept()
+    except playwright_api.Error:  # the page closed as it was answered
+        pass
+
+
+def test_work_not_saved_when_the_tab_closes_goes_to_the_next_tab_once(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})  # one profile: its localStorage
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(f"{url}/?project={pid}")
+    expect(current(page)).to_have_attribute("data-pair", "0")
+    server.kill9()  # the server is down: nothing can be saved
+    page.keyboard.press("a")  # confirm pair 1 (queued), go to pair 2
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Typed, never sent.")
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), leave(d)))
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)  # closing the tab: the browser asks first
+    assert asked == ["beforeunload"]
+    server.start()
+    page = context.new_page()  # a new tab of the project takes the closed tab's work over
+    page.goto(f"{url}/?project={pid}")
+    expect(page.locator(".msg")).to_contain_text("closed before")
+    saved(page)
+    al = stored(db, pid)
+    assert al.pairs[0].status == "confirmed" and al.en[1].text == "Sentence 1. Another one. Typed, never sent."
+    expect(page.locator('[role="row"][data-pair="1"] [data-side="en"]')).to_have_text(al.en[1].text)
+    # A tab that died after the server applied an operation but before it heard so:
+    # the next tab sends it again, under the same tab id and number, and it is not applied twice.
+    page.locator('[role="row"][data-pair="3"] .num').click()
+    expect(current(page)).to_have_attribute("data-pair", "3")
+    page.keyboard.press("m")
+    saved(page)
+    merged = stored(db, pid)
+    assert len(merged.pairs) == 5
+    client, seq = page.evaluate("() => [window.__taiyakuGrid.current.client, window.__taiyakuGrid.current.seq]")
+    page.close()
+    page = context.new_page()
+    page.goto(f"{url}/_stcore/health")  # the app's origin, without the grid
+    page.evaluate("([key, entry]) => localStorage.setItem(key, entry)",
+                  [f"taiyaku.unsent.{pid}.{client}",
+                   f'{{"ops": [{{"seq": {seq}, "op": "merge_next", "args": [3]}}], "draft": null, "seq": {seq}}}'])
+    page.goto(f"{url}/?project={pid}")
+    expect(page.locator('[role="grid"] [role="row"]').first).to_be_visible()
+    page.wait_for_function(f"() => localStorage.getItem('taiyaku.unsent.{pid}.{client}') === null")
+    saved(page)
+    assert stored(db, pid).pairs == merged.pairs
+    assert len(page.locator('[role="row"]').all()) == 5
+    context.close()

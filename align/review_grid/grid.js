@@ -7,11 +7,14 @@
 // shows exactly what Python sent; a refused one brings the server's state
 // back with the reason.
 //
-// Operations are numbered per browser tab and kept (in sessionStorage too)
-// until acknowledged; every message carries all of them, since Streamlit
-// keeps only the last trigger value of a burst and a server restart forgets
-// the rest. Python records each tab's last number with the edit, so a resent
-// operation is not applied twice.
+// Operations are numbered per browser tab and kept until acknowledged, with
+// the text of an open editor, in localStorage (by project and tab), so a tab
+// closed before they were saved leaves them to the next tab of the project;
+// every message carries all of them, since Streamlit keeps only the last
+// trigger value of a burst and a server restart forgets the rest. Python
+// records each tab's last number with the edit, so a resent operation is not
+// applied twice: a tab that takes over a closed tab's queue sends it under
+// that tab's id and numbers (a Web Lock per id says which tabs are alive).
 //
 // The contract other programs rely on (ARIA grid): role="grid"; a row per
 // pair, role="row", data-pair = its 0-based position in the list as shown,
@@ -47,13 +50,31 @@ const composing = (e) => e.isComposing || e.keyCode === 229;
 class Refused extends Error {}
 const refuse = (msg) => { throw new Refused(msg); };
 
-function storage() {
+function storage() { // this tab's: its id, its numbers, where it is
   try { return window.sessionStorage; } catch (e) { return null; }
 }
 
-function clientId() {
+function lasting() { // every tab's, kept after a tab closes: the unsent operations
+  try { return window.localStorage; } catch (e) { return null; }
+}
+
+const CLIENT = /^[A-Za-z0-9_-]{1,64}$/; // as align/grid.py accepts
+const lockName = (client) => `taiyaku.tab.${client}`;
+
+/** Hold the Web Lock of a tab id while this page lives; resolves to a release
+ *  function, or null when another live page holds it. */
+function holdLock(client) {
+  return new Promise((resolve) => {
+    navigator.locks.request(lockName(client), { ifAvailable: true }, (lock) => {
+      if (!lock) { resolve(null); return undefined; }
+      return new Promise((release) => resolve(release));
+    });
+  });
+}
+
+function clientId(fresh) {
   const ss = storage();
-  let id = ss && ss.getItem("taiyaku.client");
+  let id = !fresh && ss && ss.getItem("taiyaku.client");
   if (!id) {
     id = "t" + Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
     if (ss) ss.setItem("taiyaku.client", id);
@@ -300,9 +321,13 @@ class Grid {
     this.root = root;
     this.project = args.data.project;
     this.client = clientId();
-    this.storeKey = `taiyaku.pending.${this.project}`;
     this.seq = Number((storage() && storage().getItem("taiyaku.seq")) || 0);
-    this.pending = this.loadPending();
+    const unsent = this.loadUnsent(this.client);
+    this.pending = unsent.ops;
+    this.draftToRestore = unsent.draft; // an editor's text from before a reload
+    this.draft = null;        // the open editor's changed text, kept with the queue
+    this.own = null;          // {client, seq}: this tab's own, while it sends a closed tab's queue
+    this.lastFailed = {};
     this.undoStack = [];
     this.redoStack = [];
     this.cur = 0;             // index into this.state.pairs
@@ -367,14 +392,15 @@ class Grid {
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
       // A refusal is handled once (the same ack comes with every later render): the
       // operations queued until then were made on a state the server never had.
-      if (ack.error && ack.failed > (this.lastFailed || 0)) {
-        this.lastFailed = ack.failed;
+      if (ack.error && ack.failed > (this.lastFailed[ack.client] || 0)) {
+        this.lastFailed[ack.client] = ack.failed;
         this.pending = [];
         this.say(`Not applied: ${ack.error}`, "error");
         this.undoStack = [];
         this.redoStack = [];
       }
       this.savePending();
+      if (!this.pending.length && this.own) this.endAdoption();
     }
     if (d.notice) this.say(d.notice, "warn");
     if (!this.pending.length) {
@@ -393,7 +419,136 @@ class Grid {
       this.flush();
     }
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
+    if (first) {
+      this.claim();
+      if (this.draftToRestore) { this.restoreDraft(this.draftToRestore); this.draftToRestore = null; }
+      this.adoptOrphans();
+    }
     this.refresh();
+  }
+
+  // -- unsent work: kept in localStorage, taken over from closed tabs ---------
+  unsentKey(client) { return `taiyaku.unsent.${this.project}.${client}`; }
+
+  loadUnsent(client) {
+    let v = null;
+    try { v = JSON.parse(lasting().getItem(this.unsentKey(client)) || "null"); } catch (e) { v = null; }
+    const ops = v && Array.isArray(v.ops) ? v.ops : [];
+    return { ops, draft: v && v.draft, seq: Math.max(Number(v && v.seq) || 0, ...ops.map((o) => o.seq)) };
+  }
+
+  savePending() {
+    const ls = lasting();
+    try {
+      if (ls && (this.pending.length || this.draft)) {
+        ls.setItem(this.unsentKey(this.client), JSON.stringify({ ops: this.pending, draft: this.draft, seq: this.seq }));
+      } else if (ls) ls.removeItem(this.unsentKey(this.client));
+    } catch (e) { /* full or blocked: the queue is still in memory and sent */ }
+    const ss = storage();
+    if (ss && !this.own) ss.setItem("taiyaku.seq", String(this.seq));
+  }
+
+  /** Work is not saved yet: operations not acknowledged, or text typed in an open editor. */
+  unsaved() { return this.pending.length > 0 || !!this.draft; }
+
+  /** This page holds its tab id. A duplicated tab (its sessionStorage copied) finds the
+   *  original holding it: it takes a new id and leaves the original its queue. */
+  async claim() {
+    const held = (G.held = G.held || new Map()), me = this.client;
+    if (!navigator.locks || held.has(me)) return;
+    held.set(me, null);
+    const release = await holdLock(me);
+    if (release) { held.set(me, release); return; }
+    held.delete(me);
+    if (this.client !== me) return;
+    this.client = clientId(true);
+    this.seq = 0;
+    this.pending = [];
+    this.draft = null;
+    storage() && storage().setItem("taiyaku.seq", "0");
+    this.state = this.server;
+    this.refresh();
+    this.claim();
+  }
+
+  /** Take over the unsent operations (and editor text) of a closed tab of this project:
+   *  sent under its id and numbers, so what the server already applied is not applied again. */
+  async adoptOrphans() {
+    const ls = lasting(), prefix = this.unsentKey("");
+    if (!ls || !navigator.locks || this.adopting) return;
+    const ids = [];
+    for (let i = 0; i < ls.length; i++) {
+      const key = ls.key(i);
+      if (key && key.startsWith(prefix) && CLIENT.test(key.slice(prefix.length))) ids.push(key.slice(prefix.length));
+    }
+    const held = G.held || new Map(); // ids this page holds (its own, or taken over)
+    const orphans = ids.filter((c) => c !== this.client && !held.has(c));
+    if (!orphans.length) return;
+    this.adopting = true;
+    try {
+      const live = new Set(((await navigator.locks.query()).held || []).map((l) => l.name));
+      for (const c of orphans) {
+        if (live.has(lockName(c))) continue;
+        const release = await holdLock(c);
+        if (!release) continue;
+        if (this.own || this.pending.length || this.editing || !this.root.isConnected) { release(); return; } // later
+        const entry = this.loadUnsent(c);
+        if (!entry.ops.length && !(entry.draft && entry.draft.segs)) { ls.removeItem(this.unsentKey(c)); release(); continue; }
+        (G.held = G.held || new Map()).set(c, release);
+        this.own = { client: this.client, seq: this.seq };
+        this.client = c;
+        this.seq = entry.seq;
+        this.pending = entry.ops;
+        this.state = this.server;
+        for (const o of this.pending) {
+          try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
+        }
+        this.undoStack = [];
+        this.redoStack = [];
+        const n = this.pending.length;
+        this.restoreDraft(entry.draft);
+        if (n) this.say(`Saving ${n} change${n > 1 ? "s" : ""} made in a tab of this project that closed before ${n > 1 ? "they were" : "it was"} saved.`, "warn");
+        this.savePending();
+        if (this.pending.length) { this.resends = 0; this.flush(); } else this.endAdoption();
+        this.refresh();
+        return; // one at a time: the next once this one is saved
+      }
+    } finally {
+      this.adopting = false;
+    }
+  }
+
+  /** A closed tab's queue is saved: back to this tab's own id (the closed one's is never used again). */
+  endAdoption() {
+    const c = this.client;
+    this.savePending();
+    this.client = this.own.client;
+    this.seq = this.own.seq;
+    this.own = null;
+    const release = G.held && G.held.get(c);
+    if (release) { G.held.delete(c); release(); }
+    this.adoptOrphans();
+  }
+
+  /** Text typed in an editor when the page closed: saved now, if its segment is still as it was. */
+  restoreDraft(draft) {
+    if (!draft || !Array.isArray(draft.segs)) return;
+    let n = 0;
+    for (const [side, seg, original, value] of draft.segs) {
+      const s = SIDES.includes(side) && this.state[side][seg];
+      if (s && s[0] === original && String(value).trim() !== String(original).trim()
+        && this.act("edit_text", [side, seg, String(value)])) n++;
+    }
+    if (n) this.say(`Kept the text you were typing in pair ${Number(draft.k) + 1} when the page closed (Z undoes it).`, "warn");
+  }
+
+  saveDraft() {
+    const row = this.editing && this.rows.querySelector(".row.editing");
+    const segs = row ? [...row.querySelectorAll("textarea.ed")]
+      .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.dataset.original, ta.value]) : [];
+    this.draft = segs.length ? { k: this.editing.k, segs } : null;
+    this.savePending();
   }
 
   /** Where the reviewer is, kept in the tab at once (the server hears it a moment later). */
@@ -407,18 +562,6 @@ class Grid {
     const h = `${Math.max(320, Math.floor(window.innerHeight - top - 16))}px`;
     this.scroller.style.height = h;
     this.side.style.height = h;
-  }
-
-  loadPending() {
-    try { return JSON.parse(storage().getItem(this.storeKey) || "[]"); } catch (e) { return []; }
-  }
-
-  savePending() {
-    const ss = storage();
-    if (!ss) return;
-    if (this.pending.length) ss.setItem(this.storeKey, JSON.stringify(this.pending));
-    else ss.removeItem(this.storeKey);
-    ss.setItem("taiyaku.seq", String(this.seq));
   }
 
   flush() {
@@ -597,11 +740,16 @@ class Grid {
     window.addEventListener("keydown", this.keyHandler, true);
     this.resizeHandler = () => this.fitHeight();
     window.addEventListener("resize", this.resizeHandler);
+    // Closing or reloading the tab with work not saved yet: the browser asks first
+    // (the work is kept for the next tab of the project either way).
+    this.unloadHandler = (e) => { if (this.unsaved() && this.root.isConnected) { e.preventDefault(); e.returnValue = ""; } };
+    window.addEventListener("beforeunload", this.unloadHandler);
   }
 
   destroy() {
     window.removeEventListener("keydown", this.keyHandler, true);
     window.removeEventListener("resize", this.resizeHandler);
+    window.removeEventListener("beforeunload", this.unloadHandler);
     clearTimeout(this.viewTimer);
   }
 
@@ -1009,7 +1157,7 @@ class Grid {
         const ta = el("textarea", { class: "ed", "data-segside": s, "data-seg": i, lang: s, rows: 1, "aria-label": `${LANG[s]} segment ${i + 1}`, spellcheck: "true" });
         ta.value = this.state[s][i][0];
         ta.dataset.original = ta.value;
-        ta.addEventListener("input", () => this.fit(ta));
+        ta.addEventListener("input", () => { this.fit(ta); this.saveDraft(); });
         ta.addEventListener("keydown", (e) => this.onEditorKey(e, ta));
         areas.push(ta);
         return ta;
@@ -1063,6 +1211,7 @@ class Grid {
     this.editing = null;
     if (!row) return;
     row.removeEventListener("focusout", this.onFocusOut);
+    this.draft = null; // becomes the edits below, kept with the queue
     const changes = [...row.querySelectorAll("textarea.ed")]
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
       .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
@@ -1072,7 +1221,7 @@ class Grid {
     let any = false;
     for (const args of changes) any = this.act("edit_text", args) || any;
     if (any && wasConfirmed) this.say(`Saved. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
-    if (!any) this.refresh();
+    if (!any) { this.savePending(); this.refresh(); }
   }
 
   // -- keys ---------------------------------------------------------------
