@@ -452,3 +452,28 @@ def test_work_not_saved_when_the_tab_closes_goes_to_the_next_tab_once(server, br
     assert stored(db, pid).pairs == merged.pairs
     assert len(page.locator('[role="row"]').all()) == 5
     context.close()
+
+
+def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server, browser, db):
+    pid = project(db, document(40))
+    url = server.start()
+    page = open_grid(browser, url, pid)
+    for _ in range(25):
+        page.keyboard.press("j")
+    expect(current(page)).to_have_attribute("data-pair", "25")
+    deadline = time.monotonic() + WAIT_MS / 1000  # until the server has kept where the tab is
+    while time.monotonic() < deadline:
+        with Store(db) as store:
+            if store.load_view(pid).get("pair") == 25:
+                break
+        time.sleep(0.1)
+    page.reload()  # F5: where the tab was
+    expect(current(page)).to_have_attribute("data-pair", "25")
+    expect(current(page)).to_be_in_viewport(ratio=0.99)
+    expect(page.locator(".panel .ptitle")).to_contain_text("Pair 26 of 40")
+    second = open_grid(browser, url, pid)  # a second tab opens where the project was left
+    expect(current(second)).to_have_attribute("data-pair", "25")
+    expect(current(second)).to_be_in_viewport(ratio=0.99)
+    second.keyboard.press("a")
+    saved(second)
+    assert stored(db, pid).pairs[25].status == "confirmed"

@@ -379,7 +379,7 @@ class Grid {
       this.syncControls();
       this.fitHeight();
       // The grid takes the keys when it opens (after a project is picked in the sidebar too).
-      requestAnimationFrame(() => { this.fitHeight(); this.scroller.focus({ preventScroll: true }); });
+      requestAnimationFrame(() => { this.fitHeight(); this.refresh(true); this.scroller.focus({ preventScroll: true }); });
     }
     const ack = d.ack;
     if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
@@ -813,6 +813,12 @@ class Grid {
     this.shown();
     this.ensureVisible(center);
     this.renderWindow(true);
+    if (this.position(this.cur) >= 0 && !this.currentRow()) {
+      // The list had no height to scroll in yet (its first draw, after a reload or in a
+      // new tab): the spacers hold the rows now, so scroll to the current one again.
+      this.ensureVisible(true);
+      this.renderWindow(true);
+    }
     this.renderPanel();
     this.renderCounts();
     // The source pane follows a frame later: the row the key changed is painted first.
