@@ -477,3 +477,14 @@ def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server,
     second.keyboard.press("a")
     saved(second)
     assert stored(db, pid).pairs[25].status == "confirmed"
+
+
+def test_confirming_up_to_here_says_how_many_it_confirmed(server, browser, db):
+    pid = project(db, document(12))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("a")  # pair 1 by hand
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+a")
+    expect(page.locator(".msg")).to_have_text("Confirmed 11 pairs up to pair 12 (Z undoes it).")
+    saved(page)
+    assert all(p.status == "confirmed" for p in stored(db, pid).pairs)

@@ -1283,10 +1283,8 @@ class Grid {
         return true;
       }
       case "a":
-        if (shift) { // confirm what is shown, up to here
-          const upto = this.shown().filter((j) => j <= cur);
-          this.act("confirm_many", [upto]);
-        } else if (st.pairs[cur] && st.pairs[cur].status === "confirmed") this.go(this.step(+1));
+        if (shift) this.confirmUpTo();
+        else if (st.pairs[cur] && st.pairs[cur].status === "confirmed") this.go(this.step(+1));
         else this.act("confirm", [cur], this.nextAfterConfirm(cur));
         return true;
       case "u": this.act("unconfirm", [cur]); return true;
@@ -1315,8 +1313,17 @@ class Grid {
         if (st.mode !== "headlines") return false;
         this.pickCandidate(Number(k) - 1); return true;
       default:
-        if (k === "A") { this.act("confirm_many", [this.shown().filter((j) => j <= cur)]); return true; }
+        if (k === "A") { this.confirmUpTo(); return true; }
         return false;
+    }
+  }
+
+  /** Shift+A: confirm every shown pair up to the current one, and say how many. */
+  confirmUpTo() {
+    const upto = this.shown().filter((j) => j <= this.cur);
+    const n = upto.filter((j) => this.state.pairs[j].status !== "confirmed").length;
+    if (this.act("confirm_many", [upto])) {
+      this.say(`Confirmed ${n} pair${n === 1 ? "" : "s"} up to pair ${this.cur + 1} (Z undoes it).`, "done");
     }
   }
 
