@@ -488,3 +488,25 @@ def test_confirming_up_to_here_says_how_many_it_confirmed(server, browser, db):
     expect(page.locator(".msg")).to_have_text("Confirmed 11 pairs up to pair 12 (Z undoes it).")
     saved(page)
     assert all(p.status == "confirmed" for p in stored(db, pid).pairs)
+
+
+def test_the_confidence_legend_the_wrap_of_n_and_a_plain_refusal_in_headline_mode(server, browser, db):
+    from align import review
+    pid = project(db, document(6))  # pairs 1 and 4 (scored 0.6) need review
+    url = server.start()
+    page = open_grid(browser, url, pid)
+    legend = page.locator(".legend")  # the chips' thresholds, as align.review sets them
+    expect(legend).to_contain_text(f"≥ {review.GREEN:.2f}")
+    expect(legend).to_contain_text(f"{review.AMBER:.2f}–{review.GREEN:.2f}")
+    expect(legend).to_contain_text(f"< {review.AMBER:.2f}")
+    page.keyboard.press("End")
+    page.keyboard.press("n")  # none after the last: N wraps to the top and says so
+    expect(current(page)).to_have_attribute("data-pair", "0")
+    expect(page.locator(".msg")).to_contain_text("No pair after 6 needs review: back to the first one that does, pair 1.")
+    page.keyboard.press("n")
+    expect(current(page)).to_have_attribute("data-pair", "3")
+    expect(page.locator(".msg")).to_have_text("")
+    heads = open_grid(browser, url, project(db, headlines(), "heads"))
+    heads.keyboard.press("i")
+    expect(heads.locator(".msg")).to_contain_text("Marking a sentence as having no translation (I) works on full texts only")
+    expect(heads.locator(".msg")).to_contain_text("press 1–5 to link it")

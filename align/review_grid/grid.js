@@ -134,7 +134,10 @@ function makeOps(green) {
     return q;
   };
   const unlocked = (p, which) => { if (p.status === "confirmed") refuse(`${which || "this pair"} is confirmed; unconfirm it first`); };
-  const doc = (s, what) => { if (s.mode !== "document") refuse(`${what} is for full texts; in headline mode link the headline instead`); };
+  const doc = (s, what) => {
+    if (s.mode !== "document") refuse(`${what} works on full texts only. Here each headline is its own pair: `
+      + "press 1–5 to link it to a candidate sentence, or Ctrl+click sentences in the article and press L.");
+  };
   const pair = (s, k) => { if (!(k >= 0 && k < s.pairs.length)) refuse(`no pair ${k}`); return s.pairs[k]; };
   const put = (s, k, n, items) => {
     let pairs = s.pairs.slice(0, k).concat(items, s.pairs.slice(k + n));
@@ -171,19 +174,19 @@ function makeOps(green) {
       return Object.assign({}, s, { pairs });
     },
     merge_next(s, k) {
-      doc(s, "merging");
+      doc(s, "Merging pairs (M)");
       pair(s, k);
       if (k === s.pairs.length - 1) refuse("the last pair has no next pair to merge with");
       return merge(s, k);
     },
     merge_prev(s, k) {
-      doc(s, "merging");
+      doc(s, "Merging pairs (M)");
       pair(s, k);
       if (k === 0) refuse("the first pair has no previous pair to merge with");
       return merge(s, k - 1);
     },
     split_pair(s, k) {
-      doc(s, "splitting a pair");
+      doc(s, "Splitting a pair (S)");
       const p = pair(s, k);
       unlocked(p);
       const a = Math.ceil(p.ja.length / 2), b = Math.ceil(p.en.length / 2);
@@ -194,7 +197,7 @@ function makeOps(green) {
       return put(s, k, 1, [first, second]);
     },
     shift(s, k, side, dir) {
-      doc(s, "shifting");
+      doc(s, "Moving a segment to the next pair");
       const p = pair(s, k);
       const ids = p[side];
       if (!ids.length) refuse(`this pair has no ${LANG[side]} segment to shift`);
@@ -210,7 +213,7 @@ function makeOps(green) {
       return put(s, Math.min(j, k), 2, both);
     },
     insert_empty(s, k, side) {
-      doc(s, "inserting an empty segment");
+      doc(s, "Marking a sentence as having no translation (I)");
       const p = pair(s, k);
       unlocked(p);
       if (!p.ja.length || !p.en.length) refuse("this pair already has an empty side");
@@ -218,7 +221,7 @@ function makeOps(green) {
       return put(s, k, 1, [edited(p, { [other]: [] }), edited(p, { [side]: [] })]);
     },
     delete_pair(s, k) {
-      doc(s, "deleting a pair");
+      doc(s, "Unlinking a pair (Delete)");
       const p = pair(s, k);
       unlocked(p);
       if (p.ja.length + p.en.length === 1) refuse("this pair holds a single segment; it is already unlinked");
@@ -226,7 +229,7 @@ function makeOps(green) {
       return put(s, k, 1, singles);
     },
     detach(s, side, seg) {
-      doc(s, "detaching a segment");
+      doc(s, "Unlinking one segment");
       const k = s.pairs.findIndex((p) => p[side].includes(seg));
       if (k < 0) refuse("no such segment");
       const p = s.pairs[k];
@@ -347,6 +350,7 @@ class Grid {
     this.args = args;
     const d = args.data;
     this.ops = this.ops || makeOps(d.green);
+    if (!this.legend.childNodes.length) this.renderLegend(d.green, d.amber);
     this.reasonNames = d.reasons;
     // Segments come only when they changed, the pairs as the rows that changed
     // (pairs_change); the grid keeps both by fingerprint.
@@ -691,8 +695,9 @@ class Grid {
     const search = el("input", { type: "search", class: "f-query", placeholder: "Search both languages", "aria-label": "Search" });
     const goto = el("input", { type: "text", inputmode: "numeric", class: "f-goto", placeholder: "Go to #", "aria-label": "Go to pair" });
     this.counts = el("span", { class: "counts", "aria-live": "polite" });
+    this.legend = el("span", { class: "legend", "aria-label": "Confidence colours" });
     this.msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
-    const bar = el("div", { class: "bar" }, review, statusSel, kindSel, search, goto, this.counts);
+    const bar = el("div", { class: "bar" }, review, statusSel, kindSel, search, goto, this.legend, this.counts);
     this.scroller = el("div", { class: "scroller", tabindex: "0" });
     this.grid = el("div", { role: "grid", class: "grid", "aria-label": "Aligned pairs", "aria-multiselectable": "false" });
     this.top = el("div", { class: "spacer", role: "presentation" });
@@ -967,6 +972,15 @@ class Grid {
     el("div", { role: "gridcell", class: "cell", "data-side": "ja", lang: "ja" }, ...this.segSpans("ja", p.ja, current)),
     el("div", { role: "gridcell", class: "cell", "data-side": "en", lang: "en" }, ...this.segSpans("en", p.en, current)),
     el("div", { role: "gridcell", class: "meta" }, score, status, el("span", { class: "kind", text: kind }), ...chips));
+  }
+
+  /** What the confidence chips' colours mean, at the thresholds Python sends (align.review). */
+  renderLegend(green, amber) {
+    const g = scoreText(green), a = scoreText(amber);
+    this.legend.replaceChildren("Confidence: ",
+      el("span", { class: "chip score high", title: "the aligner is confident in this pair", text: `≥ ${g} sure` }), " ",
+      el("span", { class: "chip score medium", title: "needs review: check this pair", text: `${a}–${g} check` }), " ",
+      el("span", { class: "chip score low", title: "needs review: probably wrong", text: `< ${a} doubtful` }));
   }
 
   currentRow() { return this.rows.querySelector(`.row[data-k="${this.cur}"]`); }
@@ -1278,7 +1292,13 @@ class Grid {
       case "End": this.go(this.shown()[this.shown().length - 1]); return true;
       case "n": {
         const n = st.pairs.length;
-        for (let d = 1; d <= n; d++) { const j = (cur + d) % n; if (st.pairs[j].reasons.length) { this.go(j, true); return true; } }
+        for (let d = 1; d <= n; d++) {
+          const j = (cur + d) % n;
+          if (!st.pairs[j].reasons.length) continue;
+          this.go(j, true);
+          if (j <= cur) this.say(`No pair after ${cur + 1} needs review: back to the first one that does, pair ${j + 1}.`, "done");
+          return true;
+        }
         this.say("No pair needs review: every pair is confirmed, or confident and simple.", "info");
         return true;
       }
