@@ -36,6 +36,7 @@ USER_ERRORS = TaiyakuError  # every error the package raises on purpose
 
 CSS = """<style>
 .block-container { padding-top: 2rem; padding-bottom: 1rem; }
+@media (max-width: 1400px) { .block-container { padding-left: 1.5rem; padding-right: 1.5rem; } }
 .shortcuts { font-size: 0.8rem; border-collapse: collapse; width: 100%; }
 .shortcuts td { padding: 0.1rem 0.25rem; vertical-align: top; border: none; }
 .shortcuts kbd { font-size: 0.74rem; background: #f1f3f4; border: 1px solid #dadce0; border-radius: 4px;

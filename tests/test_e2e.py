@@ -510,3 +510,19 @@ def test_the_confidence_legend_the_wrap_of_n_and_a_plain_refusal_in_headline_mod
     heads.keyboard.press("i")
     expect(heads.locator(".msg")).to_contain_text("Marking a sentence as having no translation (I) works on full texts only")
     expect(heads.locator(".msg")).to_contain_text("press 1–5 to link it")
+
+
+def test_at_1280_by_720_the_japanese_column_is_readable(server, browser, db):
+    pid = project(db, document(30))
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{server.start()}/?project={pid}")
+    cell = current(page).locator('[data-side="ja"]')
+    expect(cell).to_be_visible()
+    width = cell.evaluate("e => e.getBoundingClientRect().width / parseFloat(getComputedStyle(e).fontSize)")
+    assert width >= 16, f"the Japanese column is {width:.1f} characters wide"
+    seen = page.locator(".scroller").evaluate(
+        "s => { const box = s.getBoundingClientRect(); return [...s.querySelectorAll('[role=row]')]"
+        ".filter(r => { const b = r.getBoundingClientRect(); return b.top >= box.top && b.bottom <= box.bottom; }).length }")
+    assert seen >= 5, f"{seen} whole pairs on screen"
+    page.screenshot(path=str(db.parent / "grid_1280.png"))
