@@ -818,11 +818,18 @@ class Grid {
     this.shown();
     this.ensureVisible(center);
     this.renderWindow(true);
-    if (this.position(this.cur) >= 0 && !this.currentRow()) {
+    const row = this.currentRow();
+    if (this.position(this.cur) >= 0 && !row) {
       // The list had no height to scroll in yet (its first draw, after a reload or in a
       // new tab): the spacers hold the rows now, so scroll to the current one again.
       this.ensureVisible(true);
       this.renderWindow(true);
+    } else if (row && this.scroller.clientHeight) {
+      // Rows not measured before were placed by an estimate: correct by where the row is
+      // (renderWindow has just measured the rows, so this reads no new layout).
+      const r = row.getBoundingClientRect(), box = this.scroller.getBoundingClientRect();
+      if (r.bottom > box.bottom && r.height < box.height) this.scroller.scrollTop += r.bottom - box.bottom + 8;
+      else if (r.top < box.top) this.scroller.scrollTop -= box.top - r.top + 8;
     }
     this.renderPanel();
     this.renderCounts();
