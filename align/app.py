@@ -36,6 +36,7 @@ USER_ERRORS = TaiyakuError  # every error the package raises on purpose
 
 CSS = """<style>
 .block-container { padding-top: 2rem; padding-bottom: 1rem; }
+@media (max-width: 1400px) { .block-container { padding-left: 1.5rem; padding-right: 1.5rem; } }
 .shortcuts { font-size: 0.8rem; border-collapse: collapse; width: 100%; }
 .shortcuts td { padding: 0.1rem 0.25rem; vertical-align: top; border: none; }
 .shortcuts kbd { font-size: 0.74rem; background: #f1f3f4; border: 1px solid #dadce0; border-radius: 4px;
@@ -254,6 +255,10 @@ def view_new() -> None:
     en = projects.Upload(en_file.name, en_file.getvalue()) if en_file else None
     if ss.get("swap"):
         ja, en = en, ja
+    # What Align will read, said before it runs: an upload that did not arrive, or a
+    # missing English text, is seen here rather than turned into headline mode.
+    line = inputs_line(ja and ja.name, en and en.name, ss.get("paste_ja") or "", ss.get("paste_en") or "")
+    (st.info if (ja or en) and not (ja and en) else st.caption)(plain(line))
     c = st.columns([1.7, 1.6, 2])
     mode = c[0].segmented_control("Mode", list(MODES), key="new_mode", required=True, default="auto",
                                   help="auto: headlines when the English is a few short lines, else document")
@@ -283,7 +288,12 @@ def view_new() -> None:
             bar.empty()
             st.error(f"Alignment failed: {plain(e)}")
             return
-        finish_new(pid, f"Aligned: {len(al.pairs)} pairs ({al.mode}). Every edit is saved as you go.",
+        what = (f"{ja.name} with {en.name}" if ja and en
+                else f"{ja.name} with its 原題: headlines (no English file was given)" if ja
+                else "the pasted texts" if (ss.get("paste_en") or "").strip()
+                else "the pasted Japanese with its 原題: headlines (no English was given)")
+        # No pair count: the grid's counts follow the edits, a banner would not.
+        finish_new(pid, f"Aligned {what}, in {al.mode} mode. Every edit is saved as you go.",
                    al.meta.get("warning"))
     st.divider()
     st.markdown("**Open an exported alignment** (Taiyaku JSON, TMX or a ja/en TSV) as a new project")
@@ -302,6 +312,25 @@ def view_new() -> None:
     if st.button("Open the sample article", key="new_sample"):
         bar, report = progress_bar("Aligning the sample…")
         finish_new(projects.sample_project(get_store(), report), "The sample article.")
+
+
+NO_ENGLISH = "only an article with a 原題: line of English headlines can be aligned alone"
+
+
+def inputs_line(ja: str | None, en: str | None, pasted_ja: str, pasted_en: str) -> str:
+    """One line saying which texts Align will read (files come before pasted text,
+    as ``projects.create_project`` takes them); names are the uploads' file names."""
+    if ja and en:
+        return f"Align will read {ja} (Japanese) and {en} (English)."
+    if ja:
+        ignored = " (the pasted English is not used with a file)" if pasted_en.strip() else ""
+        return f"Align will read {ja} (Japanese) and no English file{ignored}: {NO_ENGLISH}."
+    if en:
+        return f"Only the English file {en} is chosen: add the Japanese file."
+    if pasted_ja.strip():
+        return ("Align will read the pasted Japanese and "
+                + ("the pasted English." if pasted_en.strip() else f"no English: {NO_ENGLISH}."))
+    return "Nothing to align yet: upload the Japanese file and the English one, or paste the texts."
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -10,7 +10,10 @@ Conventions shared by every operation:
   half) until a rescoring hook given to ``History.apply`` recomputes it. Candidates are dropped from a pair whose segments change by hand,
   because they ranked alternatives for the old grouping.
 - Confirmed pairs are locked (DESIGN §6, "confirm (lock)"): an edit that would
-  change one raises ``EditError`` until it is unconfirmed.
+  change one's grouping raises ``EditError`` until it is unconfirmed. Changing
+  its text (``edit_text``, ``split_segment``: what the translator types in the
+  editor) is allowed and unconfirms it in the same step, as a CAT tool sends
+  an edited confirmed segment back to draft: typed text is never refused.
 - An impossible edit raises ``EditError`` with a message for the translator;
   nothing is ever silently left as it was.
 
@@ -307,11 +310,9 @@ def detach(al: Alignment, side: str, seg_id: int) -> Alignment:
 # -- text (both modes) -------------------------------------------------------
 
 def _touching(al: Alignment, side: str, seg_id: int) -> set[int]:
-    """Indices of the pairs that link this segment; locked ones refuse."""
-    ks = {k for k, p in enumerate(al.pairs) if seg_id in getattr(p, side)}
-    for k in ks:
-        _unlocked(al.pairs[k], "the pair holding this segment")
-    return ks
+    """Indices of the pairs that link this segment (a text edit marks them
+    edited, which unconfirms a confirmed one)."""
+    return {k for k, p in enumerate(al.pairs) if seg_id in getattr(p, side)}
 
 
 def _renumbered(al: Alignment, side: str, renumber: Callable[[tuple[int, ...]], tuple[int, ...]],

@@ -116,7 +116,11 @@ def apply_ops(project: History, client: str, ops: list[dict],
                 seen = project.seen_before_reload
                 if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
                     raise
-                focus = _apply_one(project, client, o, focus, rescore)
+                try:
+                    focus = _apply_one(project, client, o, focus, rescore)
+                except EditError as e:  # refused on what the other window made of it
+                    raise ConflictError("the pair was changed in another window; the grid now shows "
+                                        f"the saved state ({e})") from None
         except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]

@@ -233,6 +233,27 @@ def test_the_new_alignment_view_is_clean_and_pasted_text_aligns(db):
     assert at.query_params["project"] == str(info.id)
 
 
+def test_the_new_view_says_which_texts_align_will_read(db):
+    # A dropped upload (or a missing English file) is said before Align runs, never
+    # turned silently into headline mode.
+    from align.app import inputs_line
+    assert inputs_line("a.txt", "b.txt", "", "") == "Align will read a.txt (Japanese) and b.txt (English)."
+    assert "no English file" in inputs_line("a.txt", None, "", "") and "原題" in inputs_line("a.txt", None, "", "")
+    assert "pasted English is not used" in inputs_line("a.txt", None, "", "Hello.")
+    assert "add the Japanese file" in inputs_line(None, "b.txt", "", "")
+    assert "pasted English" in inputs_line(None, None, "日本語。", "English.")
+    assert "Nothing to align" in inputs_line(None, None, " ", "")
+    at = ok(app(new_doc_project(db)))
+    at.segmented_control(key="view").set_value("New alignment").run()
+    at.file_uploader(key="up_ja").upload("talks_ja.txt", JA_DOC.encode(), "text/plain").run()
+    assert "talks_ja.txt (Japanese) and no English file" in shown(ok(at).info[0])
+    at.file_uploader(key="up_en").upload("talks_en.txt", EN_DOC.encode(), "text/plain").run()
+    assert not ok(at).info
+    assert any("talks_ja.txt (Japanese) and talks_en.txt (English)" in shown(c) for c in at.caption)
+    at = ok(at.button(key="new_align").click().run())
+    assert "Aligned talks_ja.txt with talks_en.txt, in document mode" in shown(at.success[0])
+
+
 def test_swapped_files_get_a_swap_button(db):
     at = ok(app(new_doc_project(db)))
     at.segmented_control(key="view").set_value("New alignment").run()

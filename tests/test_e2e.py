@@ -348,3 +348,181 @@ def test_a_refused_operation_says_why_once_and_later_keys_still_land(server, bro
     saved(page)
     assert [p.status for p in stored(db, pid).pairs] == ["confirmed", "confirmed", "auto", "auto", "edited"]
     expect(page.locator(".msg")).not_to_contain_text("another window")
+
+
+def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("a")  # confirm pair 1, go to pair 2
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    page.keyboard.press("k")
+    expect(current(page)).to_have_attribute("data-status", "confirmed")
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Checked again.")
+    page.keyboard.press("Escape")  # the typing is saved, never thrown away
+    expect(current(page).locator('[data-side="en"]')).to_have_text("Sentence 0. Another one. Checked again.")
+    expect(current(page)).to_have_attribute("data-status", "edited")
+    saved(page)
+    al = stored(db, pid)
+    assert al.en[0].text == "Sentence 0. Another one. Checked again." and al.pairs[0].status == "edited"
+    page.keyboard.press("z")  # one undo takes back the text and gives the confirm back
+    saved(page)
+    al = stored(db, pid)
+    assert al.en[0].text == "Sentence 0. Another one." and al.pairs[0].status == "confirmed"
+
+
+def test_the_enter_and_escape_of_an_ime_conversion_stay_with_the_ime(server, browser, db):
+    pid = project(db, document(4))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("Shift+e")  # the Japanese of pair 1, in place
+    editor = page.locator('textarea[data-segside="ja"]')
+    expect(editor).to_be_focused()
+    editor.evaluate("e => e.setSelectionRange(3, 3)")
+    cdp = page.context.new_cdp_session(page)  # typing through an input method, as Chrome's IME does
+    cdp.send("Input.imeSetComposition", {"text": "へんかん", "selectionStart": 4, "selectionEnd": 4})
+    expect(editor).to_have_value("第0文へんかんです。続きの文です。")
+    for key in ("Enter", "Escape"):  # what the IME sends to commit / cancel a conversion (keyCode 229)
+        editor.evaluate("(e, key) => e.dispatchEvent(new KeyboardEvent('keydown', {key, code: key, keyCode: 229,"
+                        " isComposing: true, bubbles: true, cancelable: true, composed: true}))", key)
+    cdp.send("Input.insertText", {"text": "変換"})
+    expect(editor).to_have_value("第0文変換です。続きの文です。")
+    expect(editor).to_be_focused()  # the editor is still open, the segment not cut
+    page.keyboard.press("Escape")  # a plain Escape closes it and saves
+    expect(page.locator("textarea.ed")).to_have_count(0)
+    saved(page)
+    al = stored(db, pid)
+    assert len(al.ja) == 4 and al.ja[0].text == "第0文変換です。続きの文です。"
+
+
+def leave(dialog) -> None:
+    """Answer "Leave" to the browser's "changes you made may not be saved"."""
+    try:
+        dialog.accept()
+    except playwright_api.Error:  # the page closed as it was answered
+        pass
+
+
+def test_work_not_saved_when_the_tab_closes_goes_to_the_next_tab_once(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})  # one profile: its localStorage
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(f"{url}/?project={pid}")
+    expect(current(page)).to_have_attribute("data-pair", "0")
+    server.kill9()  # the server is down: nothing can be saved
+    page.keyboard.press("a")  # confirm pair 1 (queued), go to pair 2
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Typed, never sent.")
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), leave(d)))
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)  # closing the tab: the browser asks first
+    assert asked == ["beforeunload"]
+    server.start()
+    page = context.new_page()  # a new tab of the project takes the closed tab's work over
+    page.goto(f"{url}/?project={pid}")
+    expect(page.locator(".msg")).to_contain_text("closed before")
+    saved(page)
+    al = stored(db, pid)
+    assert al.pairs[0].status == "confirmed" and al.en[1].text == "Sentence 1. Another one. Typed, never sent."
+    expect(page.locator('[role="row"][data-pair="1"] [data-side="en"]')).to_have_text(al.en[1].text)
+    # A tab that died after the server applied an operation but before it heard so:
+    # the next tab sends it again, under the same tab id and number, and it is not applied twice.
+    page.locator('[role="row"][data-pair="3"] .num').click()
+    expect(current(page)).to_have_attribute("data-pair", "3")
+    page.keyboard.press("m")
+    saved(page)
+    merged = stored(db, pid)
+    assert len(merged.pairs) == 5
+    client, seq = page.evaluate("() => [window.__taiyakuGrid.current.client, window.__taiyakuGrid.current.seq]")
+    page.close()
+    page = context.new_page()
+    page.goto(f"{url}/_stcore/health")  # the app's origin, without the grid
+    page.evaluate("([key, entry]) => localStorage.setItem(key, entry)",
+                  [f"taiyaku.unsent.{pid}.{client}",
+                   f'{{"ops": [{{"seq": {seq}, "op": "merge_next", "args": [3]}}], "draft": null, "seq": {seq}}}'])
+    page.goto(f"{url}/?project={pid}")
+    expect(page.locator('[role="grid"] [role="row"]').first).to_be_visible()
+    page.wait_for_function(f"() => localStorage.getItem('taiyaku.unsent.{pid}.{client}') === null")
+    saved(page)
+    assert stored(db, pid).pairs == merged.pairs
+    assert len(page.locator('[role="row"]').all()) == 5
+    context.close()
+
+
+def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server, browser, db):
+    pid = project(db, document(40))
+    url = server.start()
+    page = open_grid(browser, url, pid)
+    for _ in range(25):
+        page.keyboard.press("j")
+    expect(current(page)).to_have_attribute("data-pair", "25")
+    deadline = time.monotonic() + WAIT_MS / 1000  # until the server has kept where the tab is
+    while time.monotonic() < deadline:
+        with Store(db) as store:
+            if store.load_view(pid).get("pair") == 25:
+                break
+        time.sleep(0.1)
+    page.reload()  # F5: where the tab was
+    expect(current(page)).to_have_attribute("data-pair", "25")
+    expect(current(page)).to_be_in_viewport(ratio=0.99)
+    expect(page.locator(".panel .ptitle")).to_contain_text("Pair 26 of 40")
+    second = open_grid(browser, url, pid)  # a second tab opens where the project was left
+    expect(current(second)).to_have_attribute("data-pair", "25")
+    expect(current(second)).to_be_in_viewport(ratio=0.99)
+    second.keyboard.press("a")
+    saved(second)
+    assert stored(db, pid).pairs[25].status == "confirmed"
+
+
+def test_confirming_up_to_here_says_how_many_it_confirmed(server, browser, db):
+    pid = project(db, document(12))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("a")  # pair 1 by hand
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+a")
+    expect(page.locator(".msg")).to_have_text("Confirmed 11 pairs up to pair 12 (Z undoes it).")
+    saved(page)
+    assert all(p.status == "confirmed" for p in stored(db, pid).pairs)
+
+
+def test_the_confidence_legend_the_wrap_of_n_and_a_plain_refusal_in_headline_mode(server, browser, db):
+    from align import review
+    pid = project(db, document(6))  # pairs 1 and 4 (scored 0.6) need review
+    url = server.start()
+    page = open_grid(browser, url, pid)
+    legend = page.locator(".legend")  # the chips' thresholds, as align.review sets them
+    expect(legend).to_contain_text(f"≥ {review.GREEN:.2f}")
+    expect(legend).to_contain_text(f"{review.AMBER:.2f}–{review.GREEN:.2f}")
+    expect(legend).to_contain_text(f"< {review.AMBER:.2f}")
+    page.keyboard.press("End")
+    page.keyboard.press("n")  # none after the last: N wraps to the top and says so
+    expect(current(page)).to_have_attribute("data-pair", "0")
+    expect(page.locator(".msg")).to_contain_text("No pair after 6 needs review: back to the first one that does, pair 1.")
+    page.keyboard.press("n")
+    expect(current(page)).to_have_attribute("data-pair", "3")
+    expect(page.locator(".msg")).to_have_text("")
+    heads = open_grid(browser, url, project(db, headlines(), "heads"))
+    heads.keyboard.press("i")
+    expect(heads.locator(".msg")).to_contain_text("Marking a sentence as having no translation (I) works on full texts only")
+    expect(heads.locator(".msg")).to_contain_text("press 1–5 to link it")
+
+
+def test_at_1280_by_720_the_japanese_column_is_readable(server, browser, db):
+    pid = project(db, document(30))
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{server.start()}/?project={pid}")
+    cell = current(page).locator('[data-side="ja"]')
+    expect(cell).to_be_visible()
+    width = cell.evaluate("e => e.getBoundingClientRect().width / parseFloat(getComputedStyle(e).fontSize)")
+    assert width >= 16, f"the Japanese column is {width:.1f} characters wide"
+    seen = page.locator(".scroller").evaluate(
+        "s => { const box = s.getBoundingClientRect(); return [...s.querySelectorAll('[role=row]')]"
+        ".filter(r => { const b = r.getBoundingClientRect(); return b.top >= box.top && b.bottom <= box.bottom; }).length }")
+    assert seen >= 5, f"{seen} whole pairs on screen"
+    page.screenshot(path=str(db.parent / "grid_1280.png"))

@@ -192,7 +192,6 @@ def test_split_segment_refuses_a_whitespace_half():
 
 def test_split_segment_other_refusals():
     _, al = en_two_sentences()
-    refuses(E.split_segment, al, "en", 0, 14, match="confirmed")
     refuses(E.split_segment, al, "en", 2, 1, match="no English segment 2: the text has 2 segments")
     refuses(E.split_segment, al, "fr", 0, 1, match="side")
     refuses(E.split_segment, headlines(P([0], [0])), "en", 0, 3, match="headline")
@@ -285,9 +284,28 @@ def test_edit_text_refusals(text, match):
     refuses(E.edit_text, three(), "en", 0, text, match=match)
 
 
-def test_edit_text_refuses_a_confirmed_pair_and_a_missing_segment():
-    refuses(E.edit_text, E.confirm(three(), 0), "ja", 0, "新。", match="confirmed")
+def test_edit_text_refuses_a_missing_segment():
     refuses(E.edit_text, three(), "ja", 3, "新。", match="no Japanese segment 3")
+
+
+def test_typing_in_a_confirmed_pair_unconfirms_it_in_the_same_undoable_step():
+    # What the translator typed is never refused: the pair goes back to "edited"
+    # (to be confirmed again), and one undo restores both the text and the confirm.
+    h = History(E.confirm(three(), 0))
+    h.apply("edit_text", "en", 0, "Sentence zero, corrected.")
+    assert h.current.en[0].text == "Sentence zero, corrected."
+    assert h.current.pairs[0].status == "edited" and h.current.pairs[0].edited
+    h.apply("split_segment", "en", 0, 14)  # Enter in the editor of a confirmed pair
+    h.apply("confirm", 0)
+    h.apply("split_segment", "en", 0, 8)
+    assert [s.text for s in h.current.en[:3]] == ["Sentence", "zero,", "corrected."]
+    assert h.current.pairs[0] == P([0], [0, 1, 2], 0.9, "edited")
+    # the grouping of a confirmed pair stays locked
+    refuses(E.join_segments, E.confirm(h.current, 0), "en", [0, 1], match="confirmed")
+    h.undo()
+    assert h.current.pairs[0].status == "confirmed" and h.current.en[0].text == "Sentence zero,"
+    h.undo(), h.undo(), h.undo()
+    assert h.current == E.confirm(three(), 0)
 
 
 # -- confirm -----------------------------------------------------------------

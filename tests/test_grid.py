@@ -111,6 +111,16 @@ def test_an_edit_from_another_tab_that_left_the_pairs_in_place_does_not_lose_thi
     assert al.pairs[0].ja == (0, 1) and al.pairs[3].status == "confirmed"
 
 
+def test_an_operation_refused_after_another_tabs_change_says_so(project, store):
+    # The other window confirmed pair 0; this one, out of date, merges it with pair 1.
+    store.open_project(project.id).apply("confirm", 0)
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0)))
+    assert ack.failed == 1
+    assert ack.error.startswith("the pair was changed in another window; the grid now shows the saved state")
+    assert "confirmed" in ack.error  # and what stands in the way there
+    assert project.current.pairs[0].status == "confirmed" and len(project.current.pairs) == 5
+
+
 def test_undo_and_redo_as_operations(project):
     grid.apply_ops(project, "tab1", ops(("merge_next", 2)))
     ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2), ("undo",)))

@@ -18,7 +18,8 @@ KEYS = [
     ("A", "confirm, go to the next pair"),
     ("Shift+A", "confirm every shown pair up to here"),
     ("U", "unconfirm"),
-    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret)"),
+    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret; "
+          "a confirmed pair's text edit unconfirms it)"),
     ("✂ (click)", "cut a segment at a sentence end"),
     ("M / Shift+M", "merge with next / previous pair"),
     ("S", "split the pair in two"),

@@ -7,11 +7,14 @@
 // shows exactly what Python sent; a refused one brings the server's state
 // back with the reason.
 //
-// Operations are numbered per browser tab and kept (in sessionStorage too)
-// until acknowledged; every message carries all of them, since Streamlit
-// keeps only the last trigger value of a burst and a server restart forgets
-// the rest. Python records each tab's last number with the edit, so a resent
-// operation is not applied twice.
+// Operations are numbered per browser tab and kept until acknowledged, with
+// the text of an open editor, in localStorage (by project and tab), so a tab
+// closed before they were saved leaves them to the next tab of the project;
+// every message carries all of them, since Streamlit keeps only the last
+// trigger value of a burst and a server restart forgets the rest. Python
+// records each tab's last number with the edit, so a resent operation is not
+// applied twice: a tab that takes over a closed tab's queue sends it under
+// that tab's id and numbers (a Web Lock per id says which tabs are alive).
 //
 // The contract other programs rely on (ARIA grid): role="grid"; a row per
 // pair, role="row", data-pair = its 0-based position in the list as shown,
@@ -41,16 +44,37 @@ function scoreText(s) {
   return (Math.floor(s * 100 + 1e-9) / 100).toFixed(2);
 }
 
+/** A key that belongs to an input method's conversion (Japanese typing), not to us. */
+const composing = (e) => e.isComposing || e.keyCode === 229;
+
 class Refused extends Error {}
 const refuse = (msg) => { throw new Refused(msg); };
 
-function storage() {
+function storage() { // this tab's: its id, its numbers, where it is
   try { return window.sessionStorage; } catch (e) { return null; }
 }
 
-function clientId() {
+function lasting() { // every tab's, kept after a tab closes: the unsent operations
+  try { return window.localStorage; } catch (e) { return null; }
+}
+
+const CLIENT = /^[A-Za-z0-9_-]{1,64}$/; // as align/grid.py accepts
+const lockName = (client) => `taiyaku.tab.${client}`;
+
+/** Hold the Web Lock of a tab id while this page lives; resolves to a release
+ *  function, or null when another live page holds it. */
+function holdLock(client) {
+  return new Promise((resolve) => {
+    navigator.locks.request(lockName(client), { ifAvailable: true }, (lock) => {
+      if (!lock) { resolve(null); return undefined; }
+      return new Promise((release) => resolve(release));
+    });
+  });
+}
+
+function clientId(fresh) {
   const ss = storage();
-  let id = ss && ss.getItem("taiyaku.client");
+  let id = !fresh && ss && ss.getItem("taiyaku.client");
   if (!id) {
     id = "t" + Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
     if (ss) ss.setItem("taiyaku.client", id);
@@ -110,7 +134,10 @@ function makeOps(green) {
     return q;
   };
   const unlocked = (p, which) => { if (p.status === "confirmed") refuse(`${which || "this pair"} is confirmed; unconfirm it first`); };
-  const doc = (s, what) => { if (s.mode !== "document") refuse(`${what} is for full texts; in headline mode link the headline instead`); };
+  const doc = (s, what) => {
+    if (s.mode !== "document") refuse(`${what} works on full texts only. Here each headline is its own pair: `
+      + "press 1–5 to link it to a candidate sentence, or Ctrl+click sentences in the article and press L.");
+  };
   const pair = (s, k) => { if (!(k >= 0 && k < s.pairs.length)) refuse(`no pair ${k}`); return s.pairs[k]; };
   const put = (s, k, n, items) => {
     let pairs = s.pairs.slice(0, k).concat(items, s.pairs.slice(k + n));
@@ -122,9 +149,9 @@ function makeOps(green) {
     if (side === "ja" && p.cands) q.cands = p.cands.map(([ids, sc]) => [[...new Set(ids.flatMap(fn))], sc]);
     return q;
   });
-  const touching = (s, side, seg) => {
+  const touching = (s, side, seg) => { // a text edit unconfirms them (edits.edit_text: typing is never refused)
     const ks = [];
-    s.pairs.forEach((p, k) => { if (p[side].includes(seg)) { unlocked(p, "the pair holding this segment"); ks.push(k); } });
+    s.pairs.forEach((p, k) => { if (p[side].includes(seg)) ks.push(k); });
     return ks;
   };
 
@@ -147,19 +174,19 @@ function makeOps(green) {
       return Object.assign({}, s, { pairs });
     },
     merge_next(s, k) {
-      doc(s, "merging");
+      doc(s, "Merging pairs (M)");
       pair(s, k);
       if (k === s.pairs.length - 1) refuse("the last pair has no next pair to merge with");
       return merge(s, k);
     },
     merge_prev(s, k) {
-      doc(s, "merging");
+      doc(s, "Merging pairs (M)");
       pair(s, k);
       if (k === 0) refuse("the first pair has no previous pair to merge with");
       return merge(s, k - 1);
     },
     split_pair(s, k) {
-      doc(s, "splitting a pair");
+      doc(s, "Splitting a pair (S)");
       const p = pair(s, k);
       unlocked(p);
       const a = Math.ceil(p.ja.length / 2), b = Math.ceil(p.en.length / 2);
@@ -170,7 +197,7 @@ function makeOps(green) {
       return put(s, k, 1, [first, second]);
     },
     shift(s, k, side, dir) {
-      doc(s, "shifting");
+      doc(s, "Moving a segment to the next pair");
       const p = pair(s, k);
       const ids = p[side];
       if (!ids.length) refuse(`this pair has no ${LANG[side]} segment to shift`);
@@ -186,7 +213,7 @@ function makeOps(green) {
       return put(s, Math.min(j, k), 2, both);
     },
     insert_empty(s, k, side) {
-      doc(s, "inserting an empty segment");
+      doc(s, "Marking a sentence as having no translation (I)");
       const p = pair(s, k);
       unlocked(p);
       if (!p.ja.length || !p.en.length) refuse("this pair already has an empty side");
@@ -194,7 +221,7 @@ function makeOps(green) {
       return put(s, k, 1, [edited(p, { [other]: [] }), edited(p, { [side]: [] })]);
     },
     delete_pair(s, k) {
-      doc(s, "deleting a pair");
+      doc(s, "Unlinking a pair (Delete)");
       const p = pair(s, k);
       unlocked(p);
       if (p.ja.length + p.en.length === 1) refuse("this pair holds a single segment; it is already unlinked");
@@ -202,7 +229,7 @@ function makeOps(green) {
       return put(s, k, 1, singles);
     },
     detach(s, side, seg) {
-      doc(s, "detaching a segment");
+      doc(s, "Unlinking one segment");
       const k = s.pairs.findIndex((p) => p[side].includes(seg));
       if (k < 0) refuse("no such segment");
       const p = s.pairs[k];
@@ -297,9 +324,13 @@ class Grid {
     this.root = root;
     this.project = args.data.project;
     this.client = clientId();
-    this.storeKey = `taiyaku.pending.${this.project}`;
     this.seq = Number((storage() && storage().getItem("taiyaku.seq")) || 0);
-    this.pending = this.loadPending();
+    const unsent = this.loadUnsent(this.client);
+    this.pending = unsent.ops;
+    this.draftToRestore = unsent.draft; // an editor's text from before a reload
+    this.draft = null;        // the open editor's changed text, kept with the queue
+    this.own = null;          // {client, seq}: this tab's own, while it sends a closed tab's queue
+    this.lastFailed = {};
     this.undoStack = [];
     this.redoStack = [];
     this.cur = 0;             // index into this.state.pairs
@@ -319,6 +350,7 @@ class Grid {
     this.args = args;
     const d = args.data;
     this.ops = this.ops || makeOps(d.green);
+    if (!this.legend.childNodes.length) this.renderLegend(d.green, d.amber);
     this.reasonNames = d.reasons;
     // Segments come only when they changed, the pairs as the rows that changed
     // (pairs_change); the grid keeps both by fingerprint.
@@ -351,7 +383,7 @@ class Grid {
       this.syncControls();
       this.fitHeight();
       // The grid takes the keys when it opens (after a project is picked in the sidebar too).
-      requestAnimationFrame(() => { this.fitHeight(); this.scroller.focus({ preventScroll: true }); });
+      requestAnimationFrame(() => { this.fitHeight(); this.refresh(true); this.scroller.focus({ preventScroll: true }); });
     }
     const ack = d.ack;
     if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
@@ -364,14 +396,15 @@ class Grid {
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
       // A refusal is handled once (the same ack comes with every later render): the
       // operations queued until then were made on a state the server never had.
-      if (ack.error && ack.failed > (this.lastFailed || 0)) {
-        this.lastFailed = ack.failed;
+      if (ack.error && ack.failed > (this.lastFailed[ack.client] || 0)) {
+        this.lastFailed[ack.client] = ack.failed;
         this.pending = [];
         this.say(`Not applied: ${ack.error}`, "error");
         this.undoStack = [];
         this.redoStack = [];
       }
       this.savePending();
+      if (!this.pending.length && this.own) this.endAdoption();
     }
     if (d.notice) this.say(d.notice, "warn");
     if (!this.pending.length) {
@@ -390,7 +423,136 @@ class Grid {
       this.flush();
     }
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
+    if (first) {
+      this.claim();
+      if (this.draftToRestore) { this.restoreDraft(this.draftToRestore); this.draftToRestore = null; }
+      this.adoptOrphans();
+    }
     this.refresh();
+  }
+
+  // -- unsent work: kept in localStorage, taken over from closed tabs ---------
+  unsentKey(client) { return `taiyaku.unsent.${this.project}.${client}`; }
+
+  loadUnsent(client) {
+    let v = null;
+    try { v = JSON.parse(lasting().getItem(this.unsentKey(client)) || "null"); } catch (e) { v = null; }
+    const ops = v && Array.isArray(v.ops) ? v.ops : [];
+    return { ops, draft: v && v.draft, seq: Math.max(Number(v && v.seq) || 0, ...ops.map((o) => o.seq)) };
+  }
+
+  savePending() {
+    const ls = lasting();
+    try {
+      if (ls && (this.pending.length || this.draft)) {
+        ls.setItem(this.unsentKey(this.client), JSON.stringify({ ops: this.pending, draft: this.draft, seq: this.seq }));
+      } else if (ls) ls.removeItem(this.unsentKey(this.client));
+    } catch (e) { /* full or blocked: the queue is still in memory and sent */ }
+    const ss = storage();
+    if (ss && !this.own) ss.setItem("taiyaku.seq", String(this.seq));
+  }
+
+  /** Work is not saved yet: operations not acknowledged, or text typed in an open editor. */
+  unsaved() { return this.pending.length > 0 || !!this.draft; }
+
+  /** This page holds its tab id. A duplicated tab (its sessionStorage copied) finds the
+   *  original holding it: it takes a new id and leaves the original its queue. */
+  async claim() {
+    const held = (G.held = G.held || new Map()), me = this.client;
+    if (!navigator.locks || held.has(me)) return;
+    held.set(me, null);
+    const release = await holdLock(me);
+    if (release) { held.set(me, release); return; }
+    held.delete(me);
+    if (this.client !== me) return;
+    this.client = clientId(true);
+    this.seq = 0;
+    this.pending = [];
+    this.draft = null;
+    storage() && storage().setItem("taiyaku.seq", "0");
+    this.state = this.server;
+    this.refresh();
+    this.claim();
+  }
+
+  /** Take over the unsent operations (and editor text) of a closed tab of this project:
+   *  sent under its id and numbers, so what the server already applied is not applied again. */
+  async adoptOrphans() {
+    const ls = lasting(), prefix = this.unsentKey("");
+    if (!ls || !navigator.locks || this.adopting) return;
+    const ids = [];
+    for (let i = 0; i < ls.length; i++) {
+      const key = ls.key(i);
+      if (key && key.startsWith(prefix) && CLIENT.test(key.slice(prefix.length))) ids.push(key.slice(prefix.length));
+    }
+    const held = G.held || new Map(); // ids this page holds (its own, or taken over)
+    const orphans = ids.filter((c) => c !== this.client && !held.has(c));
+    if (!orphans.length) return;
+    this.adopting = true;
+    try {
+      const live = new Set(((await navigator.locks.query()).held || []).map((l) => l.name));
+      for (const c of orphans) {
+        if (live.has(lockName(c))) continue;
+        const release = await holdLock(c);
+        if (!release) continue;
+        if (this.own || this.pending.length || this.editing || !this.root.isConnected) { release(); return; } // later
+        const entry = this.loadUnsent(c);
+        if (!entry.ops.length && !(entry.draft && entry.draft.segs)) { ls.removeItem(this.unsentKey(c)); release(); continue; }
+        (G.held = G.held || new Map()).set(c, release);
+        this.own = { client: this.client, seq: this.seq };
+        this.client = c;
+        this.seq = entry.seq;
+        this.pending = entry.ops;
+        this.state = this.server;
+        for (const o of this.pending) {
+          try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
+        }
+        this.undoStack = [];
+        this.redoStack = [];
+        const n = this.pending.length;
+        this.restoreDraft(entry.draft);
+        if (n) this.say(`Saving ${n} change${n > 1 ? "s" : ""} made in a tab of this project that closed before ${n > 1 ? "they were" : "it was"} saved.`, "warn");
+        this.savePending();
+        if (this.pending.length) { this.resends = 0; this.flush(); } else this.endAdoption();
+        this.refresh();
+        return; // one at a time: the next once this one is saved
+      }
+    } finally {
+      this.adopting = false;
+    }
+  }
+
+  /** A closed tab's queue is saved: back to this tab's own id (the closed one's is never used again). */
+  endAdoption() {
+    const c = this.client;
+    this.savePending();
+    this.client = this.own.client;
+    this.seq = this.own.seq;
+    this.own = null;
+    const release = G.held && G.held.get(c);
+    if (release) { G.held.delete(c); release(); }
+    this.adoptOrphans();
+  }
+
+  /** Text typed in an editor when the page closed: saved now, if its segment is still as it was. */
+  restoreDraft(draft) {
+    if (!draft || !Array.isArray(draft.segs)) return;
+    let n = 0;
+    for (const [side, seg, original, value] of draft.segs) {
+      const s = SIDES.includes(side) && this.state[side][seg];
+      if (s && s[0] === original && String(value).trim() !== String(original).trim()
+        && this.act("edit_text", [side, seg, String(value)])) n++;
+    }
+    if (n) this.say(`Kept the text you were typing in pair ${Number(draft.k) + 1} when the page closed (Z undoes it).`, "warn");
+  }
+
+  saveDraft() {
+    const row = this.editing && this.rows.querySelector(".row.editing");
+    const segs = row ? [...row.querySelectorAll("textarea.ed")]
+      .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.dataset.original, ta.value]) : [];
+    this.draft = segs.length ? { k: this.editing.k, segs } : null;
+    this.savePending();
   }
 
   /** Where the reviewer is, kept in the tab at once (the server hears it a moment later). */
@@ -404,18 +566,6 @@ class Grid {
     const h = `${Math.max(320, Math.floor(window.innerHeight - top - 16))}px`;
     this.scroller.style.height = h;
     this.side.style.height = h;
-  }
-
-  loadPending() {
-    try { return JSON.parse(storage().getItem(this.storeKey) || "[]"); } catch (e) { return []; }
-  }
-
-  savePending() {
-    const ss = storage();
-    if (!ss) return;
-    if (this.pending.length) ss.setItem(this.storeKey, JSON.stringify(this.pending));
-    else ss.removeItem(this.storeKey);
-    ss.setItem("taiyaku.seq", String(this.seq));
   }
 
   flush() {
@@ -545,8 +695,9 @@ class Grid {
     const search = el("input", { type: "search", class: "f-query", placeholder: "Search both languages", "aria-label": "Search" });
     const goto = el("input", { type: "text", inputmode: "numeric", class: "f-goto", placeholder: "Go to #", "aria-label": "Go to pair" });
     this.counts = el("span", { class: "counts", "aria-live": "polite" });
+    this.legend = el("span", { class: "legend", "aria-label": "Confidence colours" });
     this.msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
-    const bar = el("div", { class: "bar" }, review, statusSel, kindSel, search, goto, this.counts);
+    const bar = el("div", { class: "bar" }, review, statusSel, kindSel, search, goto, this.legend, this.counts);
     this.scroller = el("div", { class: "scroller", tabindex: "0" });
     this.grid = el("div", { role: "grid", class: "grid", "aria-label": "Aligned pairs", "aria-multiselectable": "false" });
     this.top = el("div", { class: "spacer", role: "presentation" });
@@ -594,11 +745,16 @@ class Grid {
     window.addEventListener("keydown", this.keyHandler, true);
     this.resizeHandler = () => this.fitHeight();
     window.addEventListener("resize", this.resizeHandler);
+    // Closing or reloading the tab with work not saved yet: the browser asks first
+    // (the work is kept for the next tab of the project either way).
+    this.unloadHandler = (e) => { if (this.unsaved() && this.root.isConnected) { e.preventDefault(); e.returnValue = ""; } };
+    window.addEventListener("beforeunload", this.unloadHandler);
   }
 
   destroy() {
     window.removeEventListener("keydown", this.keyHandler, true);
     window.removeEventListener("resize", this.resizeHandler);
+    window.removeEventListener("beforeunload", this.unloadHandler);
     clearTimeout(this.viewTimer);
   }
 
@@ -662,6 +818,19 @@ class Grid {
     this.shown();
     this.ensureVisible(center);
     this.renderWindow(true);
+    const row = this.currentRow();
+    if (this.position(this.cur) >= 0 && !row) {
+      // The list had no height to scroll in yet (its first draw, after a reload or in a
+      // new tab): the spacers hold the rows now, so scroll to the current one again.
+      this.ensureVisible(true);
+      this.renderWindow(true);
+    } else if (row && this.scroller.clientHeight) {
+      // Rows not measured before were placed by an estimate: correct by where the row is
+      // (renderWindow has just measured the rows, so this reads no new layout).
+      const r = row.getBoundingClientRect(), box = this.scroller.getBoundingClientRect();
+      if (r.bottom > box.bottom && r.height < box.height) this.scroller.scrollTop += r.bottom - box.bottom + 8;
+      else if (r.top < box.top) this.scroller.scrollTop -= box.top - r.top + 8;
+    }
     this.renderPanel();
     this.renderCounts();
     // The source pane follows a frame later: the row the key changed is painted first.
@@ -810,6 +979,15 @@ class Grid {
     el("div", { role: "gridcell", class: "cell", "data-side": "ja", lang: "ja" }, ...this.segSpans("ja", p.ja, current)),
     el("div", { role: "gridcell", class: "cell", "data-side": "en", lang: "en" }, ...this.segSpans("en", p.en, current)),
     el("div", { role: "gridcell", class: "meta" }, score, status, el("span", { class: "kind", text: kind }), ...chips));
+  }
+
+  /** What the confidence chips' colours mean, at the thresholds Python sends (align.review). */
+  renderLegend(green, amber) {
+    const g = scoreText(green), a = scoreText(amber);
+    this.legend.replaceChildren("Confidence: ",
+      el("span", { class: "chip score high", title: "the aligner is confident in this pair", text: `≥ ${g} sure` }), " ",
+      el("span", { class: "chip score medium", title: "needs review: check this pair", text: `${a}–${g} check` }), " ",
+      el("span", { class: "chip score low", title: "needs review: probably wrong", text: `< ${a} doubtful` }));
   }
 
   currentRow() { return this.rows.querySelector(`.row[data-k="${this.cur}"]`); }
@@ -1006,7 +1184,7 @@ class Grid {
         const ta = el("textarea", { class: "ed", "data-segside": s, "data-seg": i, lang: s, rows: 1, "aria-label": `${LANG[s]} segment ${i + 1}`, spellcheck: "true" });
         ta.value = this.state[s][i][0];
         ta.dataset.original = ta.value;
-        ta.addEventListener("input", () => this.fit(ta));
+        ta.addEventListener("input", () => { this.fit(ta); this.saveDraft(); });
         ta.addEventListener("keydown", (e) => this.onEditorKey(e, ta));
         areas.push(ta);
         return ta;
@@ -1029,6 +1207,7 @@ class Grid {
 
   onEditorKey(e, ta) {
     e.stopPropagation();
+    if (composing(e)) return; // the IME's own Enter / Escape: it commits or cancels the conversion
     if (e.key === "Escape") { e.preventDefault(); this.leaveEditor(); this.scroller.focus(); return; }
     if (e.key === "Tab") { // Tab moves between the pair's segments: English, then Japanese
       e.preventDefault();
@@ -1059,14 +1238,17 @@ class Grid {
     this.editing = null;
     if (!row) return;
     row.removeEventListener("focusout", this.onFocusOut);
+    this.draft = null; // becomes the edits below, kept with the queue
     const changes = [...row.querySelectorAll("textarea.ed")]
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
       .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
     row.classList.remove("editing");
     this.drawn = null; // the row is redrawn without its text boxes, saved or not
+    const k = Number(row.dataset.k), wasConfirmed = this.state.pairs[k] && this.state.pairs[k].status === "confirmed";
     let any = false;
     for (const args of changes) any = this.act("edit_text", args) || any;
-    if (!any) this.refresh();
+    if (any && wasConfirmed) this.say(`Saved. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
+    if (!any) { this.savePending(); this.refresh(); }
   }
 
   // -- keys ---------------------------------------------------------------
@@ -1077,7 +1259,7 @@ class Grid {
     const t = path[0] || e.target;
     const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
-    if (typing || !this.root.isConnected) return;
+    if (typing || composing(e) || !this.root.isConnected) return;
     const t0 = performance.now();
     const before = this.msg.textContent;
     const handled = this.key(e);
@@ -1117,15 +1299,19 @@ class Grid {
       case "End": this.go(this.shown()[this.shown().length - 1]); return true;
       case "n": {
         const n = st.pairs.length;
-        for (let d = 1; d <= n; d++) { const j = (cur + d) % n; if (st.pairs[j].reasons.length) { this.go(j, true); return true; } }
+        for (let d = 1; d <= n; d++) {
+          const j = (cur + d) % n;
+          if (!st.pairs[j].reasons.length) continue;
+          this.go(j, true);
+          if (j <= cur) this.say(`No pair after ${cur + 1} needs review: back to the first one that does, pair ${j + 1}.`, "done");
+          return true;
+        }
         this.say("No pair needs review: every pair is confirmed, or confident and simple.", "info");
         return true;
       }
       case "a":
-        if (shift) { // confirm what is shown, up to here
-          const upto = this.shown().filter((j) => j <= cur);
-          this.act("confirm_many", [upto]);
-        } else if (st.pairs[cur] && st.pairs[cur].status === "confirmed") this.go(this.step(+1));
+        if (shift) this.confirmUpTo();
+        else if (st.pairs[cur] && st.pairs[cur].status === "confirmed") this.go(this.step(+1));
         else this.act("confirm", [cur], this.nextAfterConfirm(cur));
         return true;
       case "u": this.act("unconfirm", [cur]); return true;
@@ -1154,8 +1340,17 @@ class Grid {
         if (st.mode !== "headlines") return false;
         this.pickCandidate(Number(k) - 1); return true;
       default:
-        if (k === "A") { this.act("confirm_many", [this.shown().filter((j) => j <= cur)]); return true; }
+        if (k === "A") { this.confirmUpTo(); return true; }
         return false;
+    }
+  }
+
+  /** Shift+A: confirm every shown pair up to the current one, and say how many. */
+  confirmUpTo() {
+    const upto = this.shown().filter((j) => j <= this.cur);
+    const n = upto.filter((j) => this.state.pairs[j].status !== "confirmed").length;
+    if (this.act("confirm_many", [upto])) {
+      this.say(`Confirmed ${n} pair${n === 1 ? "" : "s"} up to pair ${this.cur + 1} (Z undoes it).`, "done");
     }
   }
 
