@@ -128,7 +128,8 @@ def _output_options(p) -> None:
     p.add_argument("--excel-safe", action="store_true",
                    help="TSV: an apostrophe before a text starting with = + - @ (not a formula in Excel)")
     p.add_argument("--confirmed-only", action="store_true", help="only pairs a reviewer confirmed")
-    p.add_argument("--include-empty", action="store_true", help="TSV and TMX: keep pairs with an empty side (1-0 / 0-1), which a TM cannot use")
+    p.add_argument("--include-empty", action="store_true",
+                   help="TSV and TMX: keep pairs with an empty side (1-0 / 0-1), which a TM cannot use")
     p.add_argument("--src-lang", default="ja-JP", help="TMX language code of the Japanese side")
     p.add_argument("--tgt-lang", default="en-US", help="TMX language code of the English side")
     p.add_argument("--no-headlines", action="store_true",

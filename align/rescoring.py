@@ -4,8 +4,9 @@ they had before the edit.
 A changed pair is scored as the aligner scores a bead (``confidence.rescore``):
 the embeddings of its two sides (each side's sentences joined) and of the
 single sentences within ``NEAR`` segments of it on each side, from which its
-margin is taken. The encoder's cache keeps these, so rescoring a pair in a
-neighbourhood already seen costs a few milliseconds.
+margin is taken, and, for a link, its shape gain against the pairs beside it.
+The encoder's cache keeps these, so rescoring a pair in a neighbourhood
+already seen costs a few milliseconds.
 
 ``rescore_edited`` is the hook ``History.apply(..., rescore=...)`` takes: the
 op and its rescoring are then one step, which one undo takes back. It never
@@ -105,6 +106,7 @@ class _Rivals:
         return "".join(self.al.ja[i].text for i in ja), " ".join(self.al.en[i].text for i in en)
 
     def value(self, ja: tuple[int, ...], en: tuple[int, ...]) -> float | None:
+        """A shape's value as ``BeadScorer.bead_value`` gives it (0 while listing texts)."""
         if not ja or not en:
             return None
         ja_text, en_text = self._texts(ja, en)
