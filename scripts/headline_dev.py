@@ -20,7 +20,9 @@ claim), fitted by Newton's method.
 from __future__ import annotations
 
 import argparse
+import bisect
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +194,9 @@ IDEAS = [("cosine less the document's best other cosine", ["cos_margin"], []),
          ("headline verb ↔ its Japanese counterparts (denies ↔ 否定, wins ↔ 勝利)", ["verb_cue"], []),
          ("a smoother lede prior (exp(-position / 3))", ["decay"], []),
          ("the lede prior weaker for a framed headline (X:, quote, review)", ["first_framed"], [])]
+# needs a bilingual dictionary that is not a dependency (pip install jamdict-data snowballstemmer)
+DICTIONARY_IDEAS = [("dictionary coverage: headline words whose JMdict words the sentence holds", ["dict_cover"], []),
+                    ("dictionary coverage, words the document holds everywhere weighed less", ["dict_idf"], [])]
 _NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九十") if i}
 
@@ -325,6 +330,63 @@ def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], enco
     return out
 
 
+@lru_cache(maxsize=1)
+def jmdict_index():
+    """(the stemmer, {English stem: the Japanese words JMdict glosses with it},
+    the sorted stems), or None without the dictionary. JMdict's common entries
+    only, glossed in one or two words; their kanji forms of two characters or
+    more (a verb's or adjective's last kana dropped, so that its conjugations
+    match) and katakana words of three."""
+    try:
+        import jamdict_data
+        import snowballstemmer
+    except ImportError:
+        return None
+    import sqlite3
+    stem = snowballstemmer.stemmer("english").stemWord
+    db = sqlite3.connect(Path(jamdict_data.__file__).with_name("jamdict.db"))
+    forms: dict[int, set[str]] = {}
+    for idseq, text in db.execute("SELECT k.idseq, k.text FROM Kanji k JOIN KJP p ON p.kid = k.ID"):
+        if len(text) >= 2:
+            forms.setdefault(idseq, set()).add(text[:-1] if re.search(r"[一-龯].*[ぁ-ん]$", text) else text)
+    for idseq, text in db.execute("SELECT k.idseq, k.text FROM Kana k JOIN KNP p ON p.kid = k.ID"):
+        if len(text) >= 3 and re.fullmatch(r"[ァ-ヴー]+", text):
+            forms.setdefault(idseq, set()).add(text)
+    index: dict[str, set[str]] = {}
+    for idseq, gloss in db.execute("SELECT s.idseq, g.text FROM Sense s JOIN SenseGloss g ON g.sid = s.ID "
+                                   "WHERE g.lang = 'eng' OR g.lang IS NULL"):
+        words = re.findall(r"[a-z][a-z'-]+", re.sub(r"^to |\([^)]*\)", " ", gloss.lower()).strip())
+        if idseq in forms and 1 <= len(words) <= 2:
+            for w in set(words) - {"the", "a", "an", "of", "to", "be", "in", "on", "for", "one's", "someone"}:
+                index.setdefault(stem(w), set()).update(forms[idseq])
+    return stem, index, sorted(index)
+
+
+def dictionary_features(headline: str, body: list[str]) -> dict[str, np.ndarray] | None:
+    """For each sentence, the share of the headline's content words (a JMdict
+    gloss stem, or a longer stem it begins: deny ↔ denial ↔ 否定) whose Japanese
+    words it holds; and the same weighted by log(n / sentences holding it)."""
+    found = jmdict_index()
+    if found is None:
+        return None
+    stem, index, stems = found
+    n, rows = len(body), []
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]+", headline):
+        if len(word) < 3 or word.lower() in hl._STOP:
+            continue
+        s = stem(word.lower())
+        japanese, i = set(index.get(s, ())), bisect.bisect_left(stems, s)
+        while len(s) >= 4 and i < len(stems) and stems[i].startswith(s):
+            japanese |= index[stems[i]]
+            i += 1
+        if japanese:
+            rows.append([any(w in sentence for w in japanese) for sentence in body])
+    found_in = np.array(rows, float).reshape(-1, n)
+    weight = np.log((n + 1) / (found_in.sum(1) + 1))
+    return {"dict_cover": found_in.mean(0) if rows else np.zeros(n),
+            "dict_idf": weight @ found_in / weight.sum() if weight.sum() > 0 else np.zeros(n)}
+
+
 def lede_or_challenger(docs, feats, fold_of=None) -> list[int]:
     """Each document's pick by a pairwise decision instead of one softmax: the
     ranker without the prior names the best sentence after the lede, and a
@@ -374,8 +436,15 @@ def main() -> None:
     if args.ideas:
         for (_, headline, body, _), f in zip(docs, feats):
             f.update(idea_features(headline, body, f, encoder.encode, encoder))
+        ideas = IDEAS
+        if jmdict_index() is None:
+            print("(the dictionary ideas are skipped: pip install jamdict-data snowballstemmer)")
+        else:
+            for (_, headline, body, _), f in zip(docs, feats):
+                f.update(dictionary_features(headline, body))
+            ideas = IDEAS + DICTIONARY_IDEAS
         rows += [(f"shipped + {name}", None, [n for n in shipped if n not in drop] + add)
-                 for name, add, drop in IDEAS]
+                 for name, add, drop in ideas]
     for name, scores, names in rows:
         fixed = scores if scores is not None else cross_validated(docs, feats, names)
         spread = f"{split_mean_top1(docs, feats, names):.3f}" if names else ""
