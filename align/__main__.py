@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "output", None) == "":  # not standard output, not the current folder
+            raise InputError("-o '': an empty name; give a file or folder name")
         return args.run(args)
     except TaiyakuError as exc:
         _say(str(exc))
@@ -264,10 +266,12 @@ def _emit(al, args, fmt: str) -> None:
     if fmt == "tmx":
         opts.update(src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
-        write(al, args.output, fmt, **opts)
         kept = al.pairs if al.mode != "headlines" or not args.no_headlines or fmt == "json" else ()
         count = sum(1 for p in kept if (p.status == "confirmed" or not args.confirmed_only)
                     and (fmt not in ("tsv", "tmx") or args.include_empty or (p.ja and p.en)))
+        if not count:  # an empty file would replace the one there: refuse, say why
+            raise InputError(f"{args.output}: not written, no pair to write ({_why_none(al, args, kept)})")
+        write(al, args.output, fmt, **opts)
         _say(f"{count} pairs written to {args.output} ({fmt})")
     else:
         data = render(al, fmt, **opts)
@@ -282,6 +286,16 @@ def _emit(al, args, fmt: str) -> None:
             raise OSError(exc.errno, exc.strerror, "standard output") from None
     for note in notes(al, fmt, args.confirmed_only):
         _say(f"note: {note}")
+
+
+def _why_none(al, args, kept) -> str:
+    if not al.pairs:
+        return "the alignment has none"
+    if not kept:
+        return "headline pairs are left out with --no-headlines"
+    if args.confirmed_only and not any(p.status == "confirmed" for p in kept):
+        return "none is confirmed, and --confirmed-only keeps only those"
+    return "each has a side empty; --include-empty keeps them"
 
 
 def _run_evaluate(args) -> int:

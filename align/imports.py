@@ -7,6 +7,7 @@ pair (1-1, or 1-0 / 0-1 where a side is empty). Anything unreadable raises
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -72,8 +73,10 @@ def _check_count(count: int, what: str, name: str) -> None:
         raise _fail(name, f"{count:,} {what}; an alignment holds at most {MAX_SEGMENTS:,}")
 
 
-def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
-    """One segment per non-empty side; rows with both sides empty carry nothing."""
+def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") -> Alignment:
+    """One segment per non-empty side; rows with both sides empty carry nothing. A
+    file with one language only is refused (``found``: what it holds instead), as
+    the source reader refuses one side only."""
     ja: list[Segment] = []
     en: list[Segment] = []
     pairs = []
@@ -87,6 +90,9 @@ def _build(rows: list[tuple[str, str, float, str]], name: str) -> Alignment:
         pairs.append(Pair(ja_ids, en_ids, score, status))
     if not pairs:
         raise _fail(name, "no pairs: every row is empty")
+    if not (ja and en):
+        raise _fail(name, f"no {'Japanese' if not ja else 'English'} text in any pair{found}: "
+                          "an alignment needs both sides")
     return Alignment(tuple(ja), tuple(en), tuple(pairs))
 
 
@@ -123,11 +129,12 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
 
     _check_count(len(re.findall(rb"<tu[\s>]", data)), "<tu> units", name)
     try:
-        root = fromstring(data)
+        root = fromstring(_as_utf8_xml(data, name))
     except ParseError as e:
         raise _fail(name, f"malformed XML: {e}") from None
     except DefusedXmlException as e:
-        raise _fail(name, f"XML refused for safety: {e}") from None
+        raise _fail(name, f"XML refused for safety: it declares {_REFUSED.get(type(e).__name__, 'what a TMX does not need')} "
+                          f"({type(e).__name__})") from None
     if root.tag != "tmx":
         raise _fail(name, f"not a TMX file (root element <{root.tag}>)")
     tus = root.findall("body/tu")
@@ -152,10 +159,36 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
             rows.append((sides.get("ja", ""), sides.get("en", ""),
                          _prop_score(props.get("x-taiyaku-score")),
                          _prop_status(props.get("x-taiyaku-status"))))
+    found = ", ".join(sorted(langs)) or "none"
     if not rows:
-        found = ", ".join(sorted(langs)) or "none"
         raise _fail(name, f"no Japanese or English <tuv> in the TMX (languages: {found})")
-    return _build(rows, name)
+    return _build(rows, name, f" (languages: {found})")
+
+
+# what defusedxml refuses, as the user reads it
+_REFUSED = {"EntitiesForbidden": "XML entities", "DTDForbidden": "a DTD",
+            "ExternalReferenceForbidden": "a reference to an external file"}
+# Expat reads UTF-8, UTF-16 and Latin-1 only; a TMX of an older CAT tool may be
+# declared Shift_JIS or EUC-JP: decoded here and handed on as UTF-8.
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _as_utf8_xml(data: bytes, name: str) -> bytes:
+    m = _XML_ENCODING.match(data)
+    if not m:
+        return data
+    declared = m[1].decode("ascii", "replace")
+    try:
+        codec = codecs.lookup(declared).name
+        if codec.startswith(("utf-8", "utf-16")):
+            return data
+        # Windows writes CP932 as "Shift_JIS": its extra characters (①, ㈱) included
+        rest = data[m.end():].decode("cp932" if codec == "shift_jis" else codec)
+    except LookupError:  # unknown, or not a text encoding (base64, rot13)
+        raise _fail(name, f"unknown text encoding {declared!r} in its XML declaration") from None
+    except ValueError:  # UnicodeError
+        raise _fail(name, f"not {declared} text, as its XML declaration says") from None
+    return data[:m.start(1)] + b"UTF-8" + data[m.end(1):m.end()] + rest.encode("utf-8")
 
 
 _MAX_HI_DEPTH = 64

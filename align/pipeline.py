@@ -67,6 +67,12 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
         if not ja:
             raise InputError("the article has 原題: headlines but no body sentences to align "
                              "them with")
+        if src_lang == "ja" and tgt_lang == "en":
+            if detect_language("\n".join(s.text for s in ja)) != "ja":
+                raise InputError("the article's body does not look Japanese")
+            if detect_language("\n".join(h.text for h in en)) != "en":
+                raise InputError("the 原題: line holds no English headline: give the English text "
+                                 "as a second file")
         mode = "headlines"
     else:
         _check_languages(ja_text, en_text, src_lang, tgt_lang)

@@ -127,6 +127,22 @@ def test_export_converts_json_to_tsv(sample_runs, tmp_path):
     assert all(len(line.split("\t")) == 4 for line in lines[1:-1])
 
 
+@pytest.mark.parametrize("args, why", [
+    (["--confirmed-only"], "none is confirmed, and --confirmed-only keeps only those"),
+    (["--no-headlines", "--format", "tmx"], "headline pairs are left out with --no-headlines")])
+def test_an_export_with_nothing_to_write_leaves_the_output_as_it_was(sample_runs, tmp_path, args, why):
+    out = tmp_path / "pairs.tsv"
+    out.write_text("yesterday's reviewed pairs\n", encoding="utf-8")
+    assert_clean_error(*cli("export", sample_runs["json_path"], "-o", out, *args),
+                       f"{out}: not written, no pair to write ({why})")
+    assert out.read_text(encoding="utf-8") == "yesterday's reviewed pairs\n"
+
+
+def test_an_empty_output_name_is_refused(sample_runs, tmp_path):
+    for args in (("export", sample_runs["json_path"]), ("corpus", tmp_path, tmp_path)):
+        assert_clean_error(*cli(*args, "-o", ""), "-o '': an empty name")
+
+
 def test_progress_bar_only_for_slow_work(capsys, monkeypatch):
     from align.progress import ProgressBar
     monkeypatch.setenv("TAIYAKU_PROGRESS_DELAY", "3600")

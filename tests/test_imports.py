@@ -102,6 +102,18 @@ def test_extension_wins_over_content():
      b'<tuv xml:lang="fr-FR"><seg>Salut</seg></tuv></tu></body></tmx>', "a.tmx",
      r"no Japanese or English <tuv> in the TMX \(languages: de, fr-FR\)"),
     (b'<tmx><body><tu><tuv xml:lang="ja"><seg/></tuv></tu></body></tmx>', "a.tmx", "no pairs"),
+    # one side only: a mislabelled or one-language file is refused, not read half
+    (b'<tmx><body><tu><tuv xml:lang="de-DE"><seg>Hallo</seg></tuv>'
+     b'<tuv xml:lang="en-US"><seg>Hello</seg></tuv></tu></body></tmx>', "a.tmx",
+     r"no Japanese text in any pair \(languages: de-DE, en-US\): an alignment needs both sides$"),
+    (b'<tmx><body><tu><tuv xml:lang="ja"><seg>\xe4\xb8\x80</seg></tuv>'
+     b'<tuv xml:lang="ja"><seg>one</seg></tuv></tu></body></tmx>', "a.tmx", "no English text in any pair"),
+    ("一\t\n二\t\n".encode(), "a.tsv", "no English text in any pair: an alignment needs both sides$"),
+    (b'<?xml version="1.0" encoding="x-bogus"?><tmx/>', "a.tmx",
+     "unknown text encoding 'x-bogus' in its XML declaration$"),
+    (b'<?xml version="1.0" encoding="base64"?><tmx/>', "a.tmx", "unknown text encoding 'base64'"),
+    ('<?xml version="1.0" encoding="EUC-JP"?><tmx>東京</tmx>'.encode("utf-8"), "a.tmx",
+     "not EUC-JP text, as its XML declaration says$"),
     (b"ja\ten\n\t\n", "a.tsv", "no pairs: every row is empty"),
     (b"a\tb\nc\td\te\n", "a.tsv", "line 2 has 3 fields, expected 2"),
     (b"\n\na\tb\tc\td\te\n", "a.tsv", "not JSON, TMX or a TSV of 2 to 4 columns .* line 3 has 5"),
@@ -126,7 +138,8 @@ def test_entity_expansion_is_refused():
     bomb = (b'<?xml version="1.0"?><!DOCTYPE tmx [<!ENTITY a "aaaaaaaaaa">'
             b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
             b'<tmx><body><tu><tuv xml:lang="ja"><seg>&b;</seg></tuv></tu></body></tmx>')
-    with pytest.raises(InputError, match="^bomb.tmx: XML refused for safety"):
+    with pytest.raises(InputError, match=r"^bomb.tmx: XML refused for safety: it declares XML entities "
+                                         r"\(EntitiesForbidden\)$"):
         load_alignment(bomb, "bomb.tmx")
 
 
@@ -158,6 +171,17 @@ def test_tmx_from_another_tool():
         ("", "Only English", 0.0, "auto")]
     assert [p.kind for p in al.pairs] == ["1-1", "1-1", "1-1", "1-0", "0-1"]
     assert al.mode == "document"
+
+
+@pytest.mark.parametrize("declared, codec, ja, en", [
+    ("Shift_JIS", "cp932", "①東京駅「㈱」です", "Tokyo Station"), ("EUC-JP", "euc_jp", "東京駅です", "Tokyo"),
+    ("ISO-2022-JP", "iso2022_jp", "東京駅です", "Tokyo"), ("windows-1252", "cp1252", "Tôkyô", "“café” – bar")])
+def test_tmx_in_a_legacy_encoding_is_read_as_declared(declared, codec, ja, en):
+    # XML's own parser reads UTF-8, UTF-16 and Latin-1 only; older CAT tools write these
+    tmx = (f'<?xml version="1.0" encoding="{declared}"?>\n<tmx version="1.4"><body><tu>'
+           f'<tuv xml:lang="ja-JP"><seg>{ja}</seg></tuv><tuv xml:lang="en-US"><seg>{en}</seg></tuv>'
+           '</tu></body></tmx>')
+    assert pairs_of(load_alignment(tmx.encode(codec), "legacy.tmx")) == [(ja, en, 0.0, "auto")]
 
 
 def test_tmx_props_read_back_and_merged_segments_become_one():
@@ -272,11 +296,15 @@ def test_tmx_is_well_formed_and_round_trips(al, include_empty):
             written.append((ja, en, pair.score, pair.status))
     assert len(root.findall("body/tu")) == len(written)
     expected = [row for row in written if row[0] or row[1]]  # two empty segs hold nothing
-    if expected:
+    if both_sides(expected):
         assert pairs_of(load_alignment(data, "rt.tmx")) == expected
-    else:  # a TMX with nothing in it is refused, not read as an empty alignment
-        with pytest.raises(InputError, match="no <tu>|no pairs"):
+    else:  # a TMX with nothing in it, or one side only, is refused, not read half
+        with pytest.raises(InputError, match="no <tu>|no pairs|no (Japanese|English) text"):
             load_alignment(data, "rt.tmx")
+
+
+def both_sides(rows) -> bool:
+    return any(ja for ja, *_ in rows) and any(en for _, en, *_ in rows)
 
 
 @pytest.mark.slow
@@ -296,10 +324,10 @@ def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom)
     expected = [(tsv_safe(al.ja_text(p)), tsv_safe(al.en_text(p)), p.score, p.status)
                 for p in al.pairs]
     expected = [row for row in expected if row[0] or row[1]]
-    if expected:
+    if both_sides(expected):
         assert pairs_of(load_alignment(data, "rt.tsv")) == expected
     else:
-        with pytest.raises(InputError, match="no pairs"):
+        with pytest.raises(InputError, match="no pairs|no (Japanese|English) text"):
             load_alignment(data, "rt.tsv")
 
 

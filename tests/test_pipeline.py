@@ -62,6 +62,9 @@ def test_choose_mode_follows_its_parameters():
     (EN, EN, "does not look Japanese"),
     ("", EN, "does not look Japanese"),
     ("東京は晴れ。", None, "no 原題"),
+    # a 原題 line must hold English headlines; the body must be Japanese
+    ("東京は晴れ。大阪は雨だった。\n\n原題：東京の天気", None, "the 原題: line holds no English headline"),
+    (EN + "\n\n原題：Weather in Tokyo", None, "the article's body does not look Japanese"),
 ])
 def test_bad_input_raises_input_error(ja, en, match):
     with pytest.raises(InputError, match=match):
