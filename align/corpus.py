@@ -28,6 +28,7 @@ import json
 import os
 import re
 import sys
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +38,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, printable
 from .export import atomic_file, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
@@ -94,15 +95,19 @@ class Doc:
 _TSV_UNSAFE = re.compile(r"[\t\n\r]")  # a name documents.tsv could not hold
 
 
-def list_documents(folder: Path, side: str) -> list[Doc]:
-    """Every supported file under the folder (recursively; hidden ones, and
-    names with a tab or line break, left out), in a stable order."""
+def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
+    """Every supported file under the folder (recursively; hidden ones left
+    out), in a stable order; a name with a tab or line break goes to ``skipped``."""
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file() \
+                or path.suffix.lower() not in SUFFIXES:
             continue
-        if path.suffix.lower() in SUFFIXES and not _TSV_UNSAFE.search(rel.as_posix()):
+        if _TSV_UNSAFE.search(rel.as_posix()):
+            skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
+                            "reason": "a tab or line break in its name: rename it"})
+        else:
             found.append(Doc(side, path, rel.as_posix()))
     return sorted(found, key=lambda d: d.name)
 
@@ -133,16 +138,18 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
         raise InputError(f"{out}: is a file; give a folder for the outputs")
     if out.resolve() in (ja_root.resolve(), en_root.resolve()):
         raise InputError(f"{out}: is an input folder; give another folder for the outputs")
-    ja_docs, en_docs = list_documents(ja_root, "ja"), list_documents(en_root, "en")
+    skipped: list[dict] = []
+    ja_docs, en_docs = list_documents(ja_root, "ja", skipped), list_documents(en_root, "en", skipped)
     if not ja_docs or not en_docs:
         empty = ja_root if not ja_docs else en_root
-        raise InputError(f"{empty}: no .txt, .md, .html or .docx files")
+        unsafe = sum(s["file"].startswith("ja/" if not ja_docs else "en/") for s in skipped)
+        raise InputError(f"{empty}: no .txt, .md, .html or .docx files"
+                         + (f" but {unsafe} with a tab or line break in the name" if unsafe else ""))
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     (out / "alignments").mkdir(parents=True, exist_ok=True)
     (out / STATE / "embeddings").mkdir(parents=True, exist_ok=True)
-    skipped: list[dict] = []
     try:
         _hash_all(ja_docs + en_docs, skipped)
         if given is None:
@@ -155,6 +162,8 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
             ja_docs = [d for d in ja_docs if f"ja/{d.name}" not in bad]
             en_docs = [d for d in en_docs if f"en/{d.name}" not in bad]
             pairs = given(ja_docs, en_docs)
+        if not pairs:  # empty outputs would replace a previous run's: refuse, say why
+            raise InputError(_nothing_paired(ja_docs, en_docs, skipped, given is not None))
         _write_documents(out, ja_docs, en_docs, pairs)
         stems = unique_stems([d.name for d in ja_docs])
         _align_all(workers, ja_docs, en_docs, pairs, stems, out, opts, skipped, log)
@@ -166,6 +175,15 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
                                   "skipped": skipped, "options": opts.key()})
     print(summary(report, out), file=log)
     return report
+
+
+def _nothing_paired(ja_docs: list[Doc], en_docs: list[Doc], skipped: list[dict], given: bool) -> str:
+    why = f"{len(ja_docs)} Japanese and {len(en_docs)} English documents usable"
+    if skipped:
+        why += f", {len(skipped)} skipped (first: {skipped[0]['file']}: {skipped[0]['reason']})"
+    elif given:
+        why += "; the --pairs file names none of them"
+    return f"no document pairs: {why}; nothing written"
 
 
 def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
@@ -196,7 +214,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             try:
                 _load_cached(doc)
                 continue
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 pass  # a damaged cache entry is computed again
         todo.append(doc)
 
@@ -414,6 +432,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     out = Path(out_dir)
     rows = read_documents_tsv(out)
     stems = unique_stems([r["ja_file"] for r in rows if r["ja_file"]])
+    left_out: dict[str, str] = {}
 
     def alignments() -> Iterator[tuple[dict, Alignment]]:
         for row in rows:
@@ -423,7 +442,9 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             try:
                 yield row, Alignment.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError, KeyError, TypeError):
-                continue  # a pair that failed to align
+                if path.exists():  # damaged, or a reviewer's edit gone wrong: say so
+                    left_out[f"alignments/{path.name}"] = _unreadable(path)
+                # else a pair that failed to align (the run's report names it)
 
     # pass 1: counts of identical units, per-document summaries
     counts: dict[bytes, int] = {}
@@ -489,11 +510,22 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
               "links_by_confidence": bands, "unaligned_sentences": unaligned,
               "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
                         "confirmed_only": confirmed_only, "min_confidence": min_confidence},
+              "left_out": [{"file": f, "reason": r} for f, r in left_out.items()],
               "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
                                if d["needs_review"] or d["warning"]][:REVIEW_LIST],
               "documents": documents}
     write_bytes(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
     return report
+
+
+def _unreadable(path: Path) -> str:
+    """Why an alignment file cannot be read, in the words of ``export``'s reader."""
+    from .imports import load_alignment
+    try:
+        load_alignment(path, path.name)
+    except (InputError, OSError) as e:
+        return str(e).removeprefix(f"{path.name}: ")
+    return "not a Taiyaku alignment"
 
 
 def _old_report(out: Path) -> dict:
@@ -536,6 +568,11 @@ def summary(report: dict, out: Path) -> str:
              + f"; {report['unaligned_sentences']} sentences without counterpart"]
     for s in skipped[:10]:
         lines.append(f"  skipped {s['file']}: {s['reason']}")
+    left_out = report.get("left_out", [])
+    for s in left_out[:10]:
+        lines.append(f"  left out of the exports, unreadable: {s['file']}: {s['reason']}")
+    if len(left_out) > 10:
+        lines.append(f"  … and {len(left_out) - 10} more left out (report.json)")
     if len(skipped) > 10:
         lines.append(f"  … and {len(skipped) - 10} more skipped (report.json)")
     docs = {d["ja_file"]: d for d in report["documents"]}

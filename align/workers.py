@@ -191,6 +191,12 @@ class DaskWorkers:
     def __init__(self, address: str, model: str | None):
         import dask
         from distributed import Client
+        from distributed.comm import get_address_host_port
+        try:  # before a Client exists: one made of a bad address fails again as it is collected
+            get_address_host_port(address)
+        except ValueError as exc:
+            raise InputError(f"--scheduler {address}: not a scheduler's address ({exc}); "
+                             "give one such as tcp://10.0.0.5:8786") from None
         try:
             with dask.config.set({"distributed.comm.timeouts.connect": self.CONNECT_TIMEOUT}):
                 self.client = Client(address, timeout=self.CONNECT_TIMEOUT, set_as_default=False)

@@ -281,6 +281,49 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--min-confidence", "2"), "from 0 to 1")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
                             f"tcp://127.0.0.1:{free_port()}"), "cannot reach the Dask scheduler")
+    for address in ("localhost", "garbage://:x"):  # refused before a Dask client exists
+        assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", address),
+                           f"--scheduler {address}: not a scheduler's address")
+
+
+def test_a_run_that_pairs_nothing_leaves_the_last_run_s_outputs(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    outputs = {p: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    # the folders swapped: every document is in the wrong language
+    assert_clean_error(*cli("corpus", en, ja, "-o", out, "--workers", "1"),
+                       "no document pairs: 0 Japanese and 0 English documents usable",
+                       "skipped (first: ", "nothing written")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("ja_file\ten_file\n", encoding="utf-8")
+    assert_clean_error(*cli("corpus", ja, en, "-o", out, "--pairs", pairs),
+                       "the --pairs file names none of them")
+    assert {p: p.read_bytes() for p in out.iterdir() if p.is_file()} == outputs
+
+
+def test_damaged_state_is_redone_and_what_is_left_out_is_named(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    cached = sorted((out / ".taiyaku/embeddings").iterdir())
+    cached[0].write_bytes(cached[0].read_bytes()[:100])   # a run killed mid-write (before atomic
+    cached[1].write_bytes(b"")                            # writes), a disk that lost it
+    reviewed = out / "alignments/a__news.txt.json"
+    data = json.loads(reviewed.read_text(encoding="utf-8"))
+    data["pairs"][0]["ja"] = [99]                         # a reviewer's hand edit gone wrong
+    reviewed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (ja / "new\tname.txt").write_text(DOCS["ja/rates.txt"], encoding="utf-8")  # documents.tsv can't hold it
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0 and "Traceback" not in stderr, stderr
+    assert all(np.load(path)["mean"].shape for path in cached[:2])    # computed again
+    assert json.loads(reviewed.read_text(encoding="utf-8")) == data    # the reviewer's file kept
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["left_out"] == [{"file": "alignments/a__news.txt.json", "reason":
+                                   "not a Taiyaku alignment: pairs[0].ja: segment 99 does not exist (the side has 4)"}]
+    assert "left out of the exports, unreadable: alignments/a__news.txt.json: not a Taiyaku alignment" in stderr
+    assert report["aligned"] == 2
+    assert {"file": "ja/new\\tname.txt", "reason": "a tab or line break in its name: rename it"} \
+        in report["skipped"]
+    assert "skipped ja/new\\tname.txt: a tab or line break" in stderr
 
 
 # -- the same on a Dask cluster -------------------------------------------------------
