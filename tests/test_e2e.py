@@ -477,6 +477,16 @@ def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server,
     second.keyboard.press("a")
     saved(second)
     assert stored(db, pid).pairs[25].status == "confirmed"
+    # A moves on as it confirms: the tab keeps where it now is at once, so a reload opens
+    # there however soon it comes (the server hears it only after the acknowledgement)
+    second.keyboard.press("a")
+    second.keyboard.press("a")
+    expect(current(second)).to_have_attribute("data-pair", "28")
+    kept = second.evaluate(f"() => JSON.parse(sessionStorage.getItem('taiyaku.view.{pid}')).pair")
+    assert kept == 28
+    saved(second)
+    second.reload()
+    expect(current(second)).to_have_attribute("data-pair", "28")
 
 
 def test_confirming_up_to_here_says_how_many_it_confirmed(server, browser, db):

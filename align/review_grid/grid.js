@@ -555,7 +555,13 @@ class Grid {
     this.savePending();
   }
 
-  /** Where the reviewer is, kept in the tab at once (the server hears it a moment later). */
+  /** Where the reviewer is, kept in the tab at once (the server hears it a moment later,
+   *  with the next message): a reload opens there, however soon it comes. */
+  rememberView() {
+    const ss = storage();
+    if (ss) ss.setItem(`taiyaku.view.${this.project}`, JSON.stringify({ pair: this.cur, filter: this.filter }));
+  }
+
   localView() {
     try { return JSON.parse(storage().getItem(`taiyaku.view.${this.project}`) || "null"); } catch (e) { return null; }
   }
@@ -592,6 +598,7 @@ class Grid {
     this.redoStack = [];
     this.state = next;
     if (cursor !== undefined) this.cur = cursor;
+    this.rememberView(); // the message that carries the operation carries the view to the server
     this.enqueue(op, args);
     this.refresh();
     return true;
@@ -612,6 +619,7 @@ class Grid {
       this.cur = back.cur;
       what = `: ${back.op.replace(/_/g, " ")}`;
     }
+    this.rememberView();
     this.enqueue(which, []);
     this.say((which === "undo" ? "Undone" : "Redone") + what, "info");
     this.refresh();
@@ -677,8 +685,7 @@ class Grid {
   }
 
   viewChanged() {
-    const ss = storage();
-    if (ss) ss.setItem(`taiyaku.view.${this.project}`, JSON.stringify({ pair: this.cur, filter: this.filter }));
+    this.rememberView();
     clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => this.flush(), 700); // where the reviewer is: saved, not urgent
   }
