@@ -404,7 +404,10 @@ def sidebar(project: Project | None):
     with st.sidebar:
         st.markdown("### 対訳 Taiyaku")
         rows = projects.project_rows(store)
-        labels = {r.id: f"{r.name} · {r.progress} · {_ago(r.opened)}" for r in rows}
+        # the current project's count is the caption below, which follows every edit
+        # (the list itself is drawn again only on a page rerun)
+        labels = {r.id: f"{r.name} · {_ago(r.opened)}" if project is not None and r.id == project.id
+                  else f"{r.name} · {r.progress} · {_ago(r.opened)}" for r in rows}
         if project is not None and project.id in labels:
             ss.proj_pick = project.id
             st.selectbox("Project (every edit is saved)", list(labels), key="proj_pick",

@@ -162,8 +162,11 @@ def test_switch_rename_and_delete_projects_from_the_sidebar(db):
     second = new_doc_project(db, document(3), name="second")
     at = ok(app(first))
     labels = at.sidebar.selectbox(key="proj_pick").options
-    assert any("first · 0 / 6 confirmed" in label for label in labels)
-    assert [c.value for c in at.sidebar.caption] == ["0 of 6 pairs confirmed"]  # the review grid keeps it
+    assert any("second · 0 / 3 confirmed" in label for label in labels)
+    # the current project's count is only the caption the review grid keeps up to date:
+    # the list, drawn on a page rerun only, would fall behind the edits
+    assert any(label.startswith("first · opened") for label in labels)
+    assert [c.value for c in at.sidebar.caption] == ["0 of 6 pairs confirmed"]
     at.sidebar.selectbox(key="proj_pick").set_value(second).run()
     assert ok(at).query_params["project"] == str(second)
     assert len(grid_data(at)["pairs"]) == 3
