@@ -16,6 +16,7 @@ acknowledgement back with the state.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import zlib
@@ -33,6 +34,7 @@ OPS = frozenset(edits.OPS) | {"undo", "redo"}
 MAX_OPS = 500             # per message; a tab never has that many unacknowledged
 MAX_MESSAGE_BYTES = 4 * 2**20
 SENT_KEPT = 4             # pair lists a session remembers sending, to send the next as a change
+log = logging.getLogger("taiyaku.grid")
 _CLIENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -125,6 +127,8 @@ def apply_ops(project: History, client: str, ops: list[dict],
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
             project.skip_client_ops(client, last)
+            if not isinstance(e, TaiyakuError):  # arguments no edit expects: kept for a diagnosis
+                log.warning("grid operation %s refused", o, exc_info=True)
             message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
     return Ack(client, todo[-1]["seq"], focus=focus)
