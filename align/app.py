@@ -135,6 +135,9 @@ def on_grid_message() -> None:
     ss.grid_have = (project.id, grid.have(message))
     try:
         client, ops, view = grid.parse(message)
+        synced = grid.sync(project, message)  # a tab back in view: another window's changes
+        if synced:
+            ss.grid_notice = synced
         ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited)
         if ack is not None:
             ss.ack = (project.id, ack)

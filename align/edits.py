@@ -604,6 +604,9 @@ class Log(Protocol):
     def skip_client_ops(self, client: str, seq: int) -> None:
         """Mark the client's operations up to ``seq`` as dealt with (refused ones)."""
 
+    def changed_elsewhere(self) -> bool:
+        """Whether another session wrote to the log since this one last read or wrote it."""
+
 
 class MemoryLog:
     """A ``Log`` in memory (tests, scripts): the states themselves."""
@@ -636,6 +639,9 @@ class MemoryLog:
         self._cursor = to
         self._record(client)
         return self._states[to], self._steps[max(cursor, to) - 1]
+
+    def changed_elsewhere(self) -> bool:
+        return False  # one session's
 
     def client_seq(self, client: str) -> int:
         return self._clients.get(client, 0)
@@ -717,6 +723,15 @@ class History:
         """Pick up changes made by another session."""
         self._current, self._cursor, self._top = self.log.load()
         return self._current
+
+    def refresh(self) -> bool:
+        """Reload if another session changed the log (``seen_before_reload`` then
+        holds what this view showed); whether it did."""
+        if not self.log.changed_elsewhere():
+            return False
+        self.seen_before_reload = self._current
+        self.reload()
+        return True
 
     def apply(self, op: str | Callable[..., Alignment], *args: Any, client: Client | None = None,
               rescore: Rescore | None = None) -> Alignment:

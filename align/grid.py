@@ -96,6 +96,19 @@ def have(message: Any) -> dict:
     return {part: value[part] for part in ("ja", "en", "pairs") if isinstance(value.get(part), str)}
 
 
+SYNCED = "Another window changed this project: the grid shows its saved state."
+
+
+def sync(project: History, message: Any) -> str | None:
+    """A grid back in view (its tab focused again) asks, with no operations
+    queued, whether another window changed the project meanwhile: reloaded if
+    so, and the notice to show (None when nothing changed)."""
+    if isinstance(message, dict) and message.get("sync") is True and not message.get("ops") \
+            and project.refresh():
+        return SYNCED
+    return None
+
+
 def apply_ops(project: History, client: str, ops: list[dict],
               rescore: Rescore | None = None) -> Ack | None:
     """Apply the operations not yet applied for this tab (``rescore``: the hook

@@ -347,6 +347,13 @@ class Store:
             return {}
         return view if isinstance(view, dict) else {}
 
+    def version(self, project_id: int) -> int:
+        """The project's version: one more with every write to its history."""
+        row = self._read("SELECT version FROM projects WHERE id = ?", (_pid(project_id),))
+        if not row:
+            raise ProjectNotFound(f"no project {project_id}")
+        return row[0][0]
+
     def client_seq(self, project_id: int, client: str) -> int:
         """The last operation number applied for this browser tab (0: none)."""
         row = self._read("SELECT seq FROM clients WHERE project_id = ? AND client = ?",
@@ -562,6 +569,9 @@ class ProjectLog:
 
     def skip_client_ops(self, client: str, seq: int) -> None:
         self.store.skip_client_ops(self.id, client, seq)
+
+    def changed_elsewhere(self) -> bool:
+        return self.store.version(self.id) != self._version
 
 
 class Project(History):

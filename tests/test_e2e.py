@@ -350,6 +350,27 @@ def test_a_refused_operation_says_why_once_and_later_keys_still_land(server, bro
     expect(page.locator(".msg")).not_to_contain_text("another window")
 
 
+def test_a_tab_back_in_view_shows_what_another_window_changed(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    first = open_grid(browser, url, pid)
+    second = open_grid(browser, url, pid)
+    second.keyboard.press("a")  # the other window confirms pair 1 and merges pairs 3 and 4
+    second.locator('[role="row"][data-pair="2"] .num').click()
+    second.keyboard.press("m")
+    saved(second)
+    expect(first.locator('[role="row"]')).to_have_count(6)  # not told yet
+    first.evaluate("() => window.dispatchEvent(new Event('focus'))")  # the reviewer comes back to it
+    expect(first.locator('[role="row"]')).to_have_count(5)
+    expect(first.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    expect(first.locator(".msg")).to_contain_text("Another window changed this project")
+    first.keyboard.press("Home")
+    first.keyboard.press("u")  # on the state it now shows: applied, no conflict
+    saved(first)
+    assert stored(db, pid).pairs[0].status == "auto"
+    expect(first.locator(".msg")).not_to_contain_text("Not applied")
+
+
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)

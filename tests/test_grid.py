@@ -121,6 +121,20 @@ def test_an_operation_refused_after_another_tabs_change_says_so(project, store):
     assert project.current.pairs[0].status == "confirmed" and len(project.current.pairs) == 5
 
 
+def test_a_tab_back_in_view_takes_another_window_s_changes(project, store):
+    asked = {"client": "tab1", "ops": [], "sync": True}
+    assert grid.sync(project, asked) is None                    # nothing changed: nothing to say
+    store.open_project(project.id).apply("merge_next", 0)        # another window
+    assert grid.sync(project, {**asked, "ops": [{"seq": 1}]}) is None  # operations answer for themselves
+    assert grid.sync(project, {"client": "tab1", "ops": []}) is None   # not asked
+    assert len(project.current.pairs) == 5
+    assert grid.sync(project, asked) == grid.SYNCED
+    assert len(project.current.pairs) == 4 and len(project.seen_before_reload.pairs) == 5
+    assert grid.sync(project, asked) is None                    # told once
+    assert grid.apply_ops(project, "tab1", ops(("confirm", 0))).error is None  # no conflict left
+    assert not History(document()).refresh()                    # one session's history
+
+
 def test_undo_and_redo_as_operations(project):
     grid.apply_ops(project, "tab1", ops(("merge_next", 2)))
     ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2), ("undo",)))

@@ -376,6 +376,10 @@ class Grid {
     this.server = server;
     this.canUndo = d.can_undo;
     this.canRedo = d.can_redo;
+    if (this.syncing && !this.pending.length) { // the answer to sync(): another window's state
+      this.syncing = false;
+      if (this.state && !sameState(this.state, server)) { this.undoStack = []; this.redoStack = []; }
+    }
     if (first) {
       const v = this.localView() || d.view || {};
       if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
@@ -574,9 +578,9 @@ class Grid {
     this.side.style.height = h;
   }
 
-  flush() {
+  flush(extra) {
     const view = { pair: this.cur, filter: this.filter };
-    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view, have: this.have || {} });
+    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view, have: this.have || {}, ...extra });
   }
 
   // -- applying an operation --------------------------------------------
@@ -626,6 +630,7 @@ class Grid {
   }
 
   enqueue(op, args) {
+    this.syncing = false; // the acknowledgement answers for the server's state now
     this.seq += 1;
     const o = { seq: this.seq, op, args };
     this.pending.push(o);
@@ -756,12 +761,28 @@ class Grid {
     // (the work is kept for the next tab of the project either way).
     this.unloadHandler = (e) => { if (this.unsaved() && this.root.isConnected) { e.preventDefault(); e.returnValue = ""; } };
     window.addEventListener("beforeunload", this.unloadHandler);
+    // Back in this tab: another window may have changed the project meanwhile.
+    this.syncHandler = () => { if (document.visibilityState === "visible") this.sync(); };
+    window.addEventListener("focus", this.syncHandler);
+    document.addEventListener("visibilitychange", this.syncHandler);
+  }
+
+  /** Ask Python whether another window changed the project (grid.sync): with nothing
+   *  queued and no editor open, so that the saved state it may send replaces nothing. */
+  sync() {
+    const now = performance.now();
+    if (!this.server || this.pending.length || this.editing || now - (this.syncedAt || -1e9) < 1000) return;
+    this.syncedAt = now;
+    this.syncing = true;
+    this.flush({ sync: true, at: Date.now() }); // "at": a message of its own, however alike
   }
 
   destroy() {
     window.removeEventListener("keydown", this.keyHandler, true);
     window.removeEventListener("resize", this.resizeHandler);
     window.removeEventListener("beforeunload", this.unloadHandler);
+    window.removeEventListener("focus", this.syncHandler);
+    document.removeEventListener("visibilitychange", this.syncHandler);
     clearTimeout(this.viewTimer);
   }
 
