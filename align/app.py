@@ -138,7 +138,8 @@ def on_grid_message() -> None:
         synced = grid.sync(project, message)  # a tab back in view: another window's changes
         if synced:
             ss.grid_notice = synced
-        ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited)
+        ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
+                             have=ss.grid_have[1])
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import edits, review
 from .edits import ConflictError, EditError, History, Rescore
-from .errors import TaiyakuError
+from .errors import ProjectNotFound, TaiyakuError
 from .model import Alignment, Pair
 from .store import Project
 
@@ -103,39 +103,39 @@ def sync(project: History, message: Any) -> str | None:
     """A grid back in view (its tab focused again) asks, with no operations
     queued, whether another window changed the project meanwhile: reloaded if
     so, and the notice to show (None when nothing changed)."""
-    if isinstance(message, dict) and message.get("sync") is True and not message.get("ops") \
-            and project.refresh():
-        return SYNCED
-    return None
+    if not (isinstance(message, dict) and message.get("sync") is True and not message.get("ops")):
+        return None
+    try:
+        return SYNCED if project.refresh() else None
+    except ProjectNotFound:
+        return "Another window deleted this project: pick another in the sidebar."
 
 
 def apply_ops(project: History, client: str, ops: list[dict],
-              rescore: Rescore | None = None) -> Ack | None:
+              rescore: Rescore | None = None, have: dict | None = None) -> Ack | None:
     """Apply the operations not yet applied for this tab (``rescore``: the hook
     that recomputes the scores of the pairs each one changes, in its step);
-    None when there were none to apply."""
+    None when there were none to apply. ``have`` (the pairs the tab last took
+    from Python) tells operations made on a view that another window's change,
+    reloaded meanwhile (``sync``), had already replaced."""
     done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
     if not todo:
         return Ack(client, done) if ops else None
+    seen = project.seen_before_reload
+    stale = seen is not None and seen.pairs != project.current.pairs \
+        and (have or {}).get("pairs") == pairs_rev(seen)
     focus = None
     for o in todo:
         try:
-            try:
-                focus = _apply_one(project, client, o, focus, rescore)
-            except ConflictError:
-                # Another window saved a change. If it left the pairs and segments where
-                # they were (a confirm, a text edit elsewhere), this tab's operation means
-                # the same thing on the new state: apply it there rather than lose it.
-                # (Not an undo: it would take back the other window's step.)
-                seen = project.seen_before_reload
-                if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
-                    raise
+            if stale:
+                focus = _apply_on_changed(project, client, o, focus, rescore, ConflictError(
+                    "this project was changed in another window; the grid now shows its saved state"))
+            else:
                 try:
                     focus = _apply_one(project, client, o, focus, rescore)
-                except EditError as e:  # refused on what the other window made of it
-                    raise ConflictError("the pair was changed in another window; the grid now shows "
-                                        f"the saved state ({e})") from None
+                except ConflictError as conflict:
+                    focus = _apply_on_changed(project, client, o, focus, rescore, conflict)
         except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
@@ -145,6 +145,23 @@ def apply_ops(project: History, client: str, ops: list[dict],
             message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
     return Ack(client, todo[-1]["seq"], focus=focus)
+
+
+def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
+                      rescore: Rescore | None, conflict: ConflictError) -> int:
+    """An operation made on what the tab showed before another window's change
+    (``project.seen_before_reload``). If that change left the pairs and segments
+    where they were (a confirm, a text edit elsewhere), the operation means the
+    same thing on the new state: applied there rather than lost. Else, or for
+    an undo (it would take back the other window's step), ``conflict``."""
+    seen = project.seen_before_reload
+    if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
+        raise conflict
+    try:
+        return _apply_one(project, client, o, focus, rescore)
+    except EditError as e:  # refused on what the other window made of it
+        raise ConflictError("the pair was changed in another window; the grid now shows "
+                            f"the saved state ({e})") from None
 
 
 def _apply_one(project: History, client: str, o: dict, focus: int | None,

@@ -135,6 +135,34 @@ def test_a_tab_back_in_view_takes_another_window_s_changes(project, store):
     assert not History(document()).refresh()                    # one session's history
 
 
+def test_keys_pressed_before_a_tab_took_the_synced_state_are_not_applied_to_other_pairs(project, store):
+    shown = grid.pairs_rev(project.current)                     # what the tab has
+    store.open_project(project.id).apply("merge_next", 0)        # another window: pairs 0 and 1 merged
+    assert grid.sync(project, {"client": "tab1", "ops": [], "sync": True}) == grid.SYNCED
+    # M on pair 2 pressed on the old view, before the synced state arrived: on the new
+    # state index 2 is another pair, so it is refused, not applied to sentences 3 and 4
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), have={"pairs": shown})
+    assert ack.failed == 1 and "changed in another window" in ack.error
+    assert [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3,), (4,)]
+    # once the tab has the new state, its keys apply
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "merge_next", "args": [2]}],
+                         have={"pairs": grid.pairs_rev(project.current)})
+    assert ack.error is None and [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3, 4)]
+
+
+def test_a_confirm_elsewhere_does_not_refuse_keys_made_on_the_old_view(project, store):
+    shown = grid.pairs_rev(project.current)
+    store.open_project(project.id).apply("confirm", 4)           # the pairs stay where they were
+    grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0)), have={"pairs": shown})
+    assert ack.error is None and project.current.pairs[0].ja == (0, 1)
+
+
+def test_a_project_deleted_in_another_window_says_so(project, store):
+    store.delete_project(project.id)
+    assert "deleted" in grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+
+
 def test_undo_and_redo_as_operations(project):
     grid.apply_ops(project, "tab1", ops(("merge_next", 2)))
     ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2), ("undo",)))

@@ -768,11 +768,10 @@ class Grid {
   }
 
   /** Ask Python whether another window changed the project (grid.sync): with nothing
-   *  queued and no editor open, so that the saved state it may send replaces nothing. */
+   *  queued and no editor open, so that the saved state it may send replaces nothing
+   *  (with work queued, its acknowledgement brings that state, or says why not). */
   sync() {
-    const now = performance.now();
-    if (!this.server || this.pending.length || this.editing || now - (this.syncedAt || -1e9) < 1000) return;
-    this.syncedAt = now;
+    if (!this.server || this.pending.length || this.editing) return;
     this.syncing = true;
     this.flush({ sync: true, at: Date.now() }); // "at": a message of its own, however alike
   }
