@@ -466,9 +466,9 @@ def confirm_many(al: Alignment, ks: Iterable[int]) -> Alignment:
 def relink(al: Alignment, k: int, ja_ids: Iterable[int]) -> Alignment:
     """Set the Japanese sentences that headline pair k summarises (any number,
     kept in document order; none leaves the headline unmatched). The pair's
-    score becomes the best of its ranked candidates that it now links (the
-    aligner's confidence in this link: rescored), or 0: the reviewer's choice,
-    not the aligner's, stands behind it."""
+    score becomes the best of its ranked candidates that it now links (rescored
+    when it links exactly that candidate: the aligner's confidence in this
+    link), or 0: the reviewer's choice, not the aligner's, stands behind it."""
     if al.mode != "headlines":
         raise EditError("relinking is for headlines; in a full text merge, split or shift")
     k, p = _pair(al, k)
@@ -481,8 +481,10 @@ def relink(al: Alignment, k: int, ja_ids: Iterable[int]) -> Alignment:
         raise EditError("a sentence is listed twice")
     if ids == tuple(sorted(p.ja)):
         raise EditError("the headline already links exactly these sentences")
-    linked = [c.score for c in p.candidates if c.ja and set(c.ja) <= set(ids)]
-    return _put(al, k, 1, [replace(_edited(p, ja=ids, score=max(linked, default=0.0)), rescored=bool(linked))])
+    linked = [c for c in p.candidates if c.ja and set(c.ja) <= set(ids)]
+    score = max((c.score for c in linked), default=0.0)
+    exact = any(len(c.ja) == len(ids) for c in linked)
+    return _put(al, k, 1, [replace(_edited(p, ja=ids, score=score), rescored=exact)])
 
 
 # -- invariants ----------------------------------------------------------------

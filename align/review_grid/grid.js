@@ -266,7 +266,10 @@ function makeOps(green) {
       unlocked(p);
       const sorted = sortNum([...new Set(ids)]);
       if (sorted.join() === sortNum(p.ja).join()) refuse("the headline already links exactly these sentences");
-      const q = edited(p, { ja: sorted });
+      // as edits.relink: the best candidate it now links gives its score (rescored when exactly that)
+      const linked = (p.cands || []).filter(([ja]) => ja.length && ja.every((i) => sorted.includes(i)));
+      const q = edited(p, { ja: sorted, score: Math.max(0, ...linked.map(([, score]) => score)) });
+      if (linked.some(([ja]) => ja.length === sorted.length)) q.rescored = true;
       q.cands = p.cands;
       return put(s, k, 1, [q]);
     },
