@@ -163,10 +163,15 @@ def view_review(progress) -> None:
                         notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
     # The grid's data is sent as soon as it is queued: what follows does not delay it.
-    if progress is not None:
-        done = review.stats(project.current)
-        progress.caption(f"{done.confirmed} of {done.pairs} pairs confirmed")
+    show_progress(progress, project)
     save_grid_view()
+
+
+def show_progress(slot, project: Project) -> None:
+    """The current project's progress in the sidebar (``slot``; None without one)."""
+    if slot is not None:
+        done = review.stats(project.current)
+        slot.caption(f"{done.confirmed} of {done.pairs} pairs confirmed")
 
 
 def save_grid_view() -> None:
@@ -418,6 +423,7 @@ def sidebar(project: Project | None):
                          format_func=lambda pid: labels.get(pid, str(pid)), on_change=on_pick_project,
                          help="The most recently opened first; each reopens where you left it.")
             progress = st.empty()
+            show_progress(progress, project)  # the review grid's fragment keeps it up to date
             with st.expander("Rename or delete"):
                 st.text_input("Name", value=project.info.name, key=f"rename_{project.id}")
                 st.button("Rename", key="act_rename", on_click=rename_project, args=(project.id,))

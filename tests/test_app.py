@@ -194,6 +194,7 @@ def test_export_has_the_four_formats_and_the_current_text(db):
     at.segmented_control(key="view").set_value("Export").run()
     labels = [b.label for b in ok(at).download_button]
     assert labels == ["Download TSV", "Download JSON", "Download TMX", "Download XLSX"]
+    assert [c.value for c in at.sidebar.caption] == ["0 of 5 pairs confirmed"]  # away from Review too
     al = current(db, pid)
     assert at.code[0].value + "\n" == export.to_tsv(al)
     at.checkbox(key="exp_confirmed").check().run()
