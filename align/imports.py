@@ -128,13 +128,16 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     from defusedxml.ElementTree import ParseError, fromstring
 
     _check_count(len(re.findall(rb"<tu[\s>]", data)), "<tu> units", name)
+    data = _as_utf8_xml(data, name)
     try:
-        root = fromstring(_as_utf8_xml(data, name))
+        root = fromstring(data)
     except ParseError as e:
         raise _fail(name, f"malformed XML: {e}") from None
     except DefusedXmlException as e:
         raise _fail(name, f"XML refused for safety: it declares {_REFUSED.get(type(e).__name__, 'what a TMX does not need')} "
                           f"({type(e).__name__})") from None
+    except ValueError as e:  # expat's own refusals (an encoding it cannot read)
+        raise _fail(name, f"cannot read the XML: {e}") from None
     if root.tag != "tmx":
         raise _fail(name, f"not a TMX file (root element <{root.tag}>)")
     tus = root.findall("body/tu")
@@ -168,27 +171,28 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
 # what defusedxml refuses, as the user reads it
 _REFUSED = {"EntitiesForbidden": "XML entities", "DTDForbidden": "a DTD",
             "ExternalReferenceForbidden": "a reference to an external file"}
-# Expat reads UTF-8, UTF-16 and Latin-1 only; a TMX of an older CAT tool may be
-# declared Shift_JIS or EUC-JP: decoded here and handed on as UTF-8.
-_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+# Expat reads UTF-8, UTF-16 and Latin-1 only, under their canonical names: a TMX
+# declared in another encoding (Shift_JIS, EUC-JP from an older CAT tool) or under
+# another name ("UTF8") is decoded here and handed on as UTF-8, declared so.
+_XML_ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
 
 def _as_utf8_xml(data: bytes, name: str) -> bytes:
-    m = _XML_ENCODING.match(data)
+    m = _XML_ENCODING.match(data)  # ASCII-compatible bytes only: UTF-16 is left to expat
     if not m:
         return data
     declared = m[1].decode("ascii", "replace")
     try:
-        codec = codecs.lookup(declared).name
-        if codec.startswith(("utf-8", "utf-16")):
-            return data
+        codec = "utf-8" if data.startswith(codecs.BOM_UTF8) else codecs.lookup(declared).name
+        if codec.startswith(("utf-16", "utf-32")):
+            return data  # declared so but ASCII-compatible: expat says what is wrong
         # Windows writes CP932 as "Shift_JIS": its extra characters (①, ㈱) included
-        rest = data[m.end():].decode("cp932" if codec == "shift_jis" else codec)
+        text = data[m.end():].decode("cp932" if codec == "shift_jis" else codec).encode("utf-8")
     except LookupError:  # unknown, or not a text encoding (base64, rot13)
         raise _fail(name, f"unknown text encoding {declared!r} in its XML declaration") from None
-    except ValueError:  # UnicodeError
+    except ValueError:  # UnicodeError: not that encoding, or lone surrogates (UTF-7)
         raise _fail(name, f"not {declared} text, as its XML declaration says") from None
-    return data[:m.start(1)] + b"UTF-8" + data[m.end(1):m.end()] + rest.encode("utf-8")
+    return data[:m.start(1)].removeprefix(codecs.BOM_UTF8) + b"UTF-8" + data[m.end(1):m.end()] + text
 
 
 _MAX_HI_DEPTH = 64

@@ -114,6 +114,8 @@ def test_extension_wins_over_content():
     (b'<?xml version="1.0" encoding="base64"?><tmx/>', "a.tmx", "unknown text encoding 'base64'"),
     ('<?xml version="1.0" encoding="EUC-JP"?><tmx>東京</tmx>'.encode("utf-8"), "a.tmx",
      "not EUC-JP text, as its XML declaration says$"),
+    (b'<?xml version="1.0" encoding="utf-7"?><tmx><seg>+2AA-</seg></tmx>', "a.tmx",  # a lone surrogate
+     "not utf-7 text, as its XML declaration says$"),
     (b"ja\ten\n\t\n", "a.tsv", "no pairs: every row is empty"),
     (b"a\tb\nc\td\te\n", "a.tsv", "line 2 has 3 fields, expected 2"),
     (b"\n\na\tb\tc\td\te\n", "a.tsv", "not JSON, TMX or a TSV of 2 to 4 columns .* line 3 has 5"),
@@ -182,6 +184,13 @@ def test_tmx_in_a_legacy_encoding_is_read_as_declared(declared, codec, ja, en):
            f'<tuv xml:lang="ja-JP"><seg>{ja}</seg></tuv><tuv xml:lang="en-US"><seg>{en}</seg></tuv>'
            '</tu></body></tmx>')
     assert pairs_of(load_alignment(tmx.encode(codec), "legacy.tmx")) == [(ja, en, 0.0, "auto")]
+
+
+@pytest.mark.parametrize("head", [b"\xef\xbb\xbf<?xml version='1.0' encoding='Shift_JIS'?>",  # the BOM wins
+                                  b"<?xml version='1.0' encoding='UTF8'?>"])  # a name expat does not know
+def test_utf8_tmx_under_another_declaration(head):
+    body = '<tmx><body><tu><tuv xml:lang="ja"><seg>東京</seg></tuv><tuv xml:lang="en"><seg>Tokyo</seg></tuv></tu></body></tmx>'
+    assert pairs_of(load_alignment(head + body.encode("utf-8"), "a.tmx")) == [("東京", "Tokyo", 0.0, "auto")]
 
 
 def test_tmx_props_read_back_and_merged_segments_become_one():
