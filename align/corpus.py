@@ -181,9 +181,9 @@ def _nothing_paired(ja_docs: list[Doc], en_docs: list[Doc], skipped: list[dict],
     why = f"{len(ja_docs)} Japanese and {len(en_docs)} English documents usable"
     if skipped:
         why += f", {len(skipped)} skipped (first: {skipped[0]['file']}: {skipped[0]['reason']})"
-    elif given:
+    if given:
         why += "; the --pairs file names none of them"
-    return f"no document pairs: {why}; nothing written"
+    return f"no document pairs: {why}; the outputs are left as they were"
 
 
 def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
@@ -263,6 +263,8 @@ def _nbytes(sums) -> int:
 
 def _load_cached(doc: Doc) -> None:
     with np.load(doc.cache) as z:
+        if z["sentences"].ndim != 2:  # read through (checksum tested) now, not when pairing needs it
+            raise ValueError("not a sentence matrix")
         doc.mean = z["mean"]
         doc.keys = title_keys(json.loads(str(z["titles"])))
 
@@ -427,6 +429,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     named, with a count). Returns the report."""
     from lxml import etree
     from .export import _tsv_field, _xml_text
+    from .imports import load_alignment
     from .model import Alignment
 
     out = Path(out_dir)
@@ -439,12 +442,13 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             if not (row["ja_file"] and row["en_file"]):
                 continue
             path = out / "alignments" / f"{stems[row['ja_file']]}.json"
-            try:
-                yield row, Alignment.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError, KeyError, TypeError):
-                if path.exists():  # damaged, or a reviewer's edit gone wrong: say so
-                    left_out[f"alignments/{path.name}"] = _unreadable(path)
-                # else a pair that failed to align (the run's report names it)
+            if not path.exists():
+                continue  # a pair that failed to align (the run's report names it)
+            try:  # read as `taiyaku export` reads it: a reviewer may have saved it elsewhere
+                yield row, load_alignment(path, path.name)
+            except InputError as e:  # damaged, or a hand edit gone wrong: say so
+                why = str(e).removeprefix(f"{path}: ").removeprefix(f"{path.name}: ")
+                left_out[f"alignments/{path.name}"] = why
 
     # pass 1: counts of identical units, per-document summaries
     counts: dict[bytes, int] = {}
@@ -518,16 +522,6 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     return report
 
 
-def _unreadable(path: Path) -> str:
-    """Why an alignment file cannot be read, in the words of ``export``'s reader."""
-    from .imports import load_alignment
-    try:
-        load_alignment(path, path.name)
-    except (InputError, OSError) as e:
-        return str(e).removeprefix(f"{path.name}: ")
-    return "not a Taiyaku alignment"
-
-
 def _old_report(out: Path) -> dict:
     try:
         return json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -568,13 +562,13 @@ def summary(report: dict, out: Path) -> str:
              + f"; {report['unaligned_sentences']} sentences without counterpart"]
     for s in skipped[:10]:
         lines.append(f"  skipped {s['file']}: {s['reason']}")
+    if len(skipped) > 10:
+        lines.append(f"  … and {len(skipped) - 10} more skipped (report.json)")
     left_out = report.get("left_out", [])
     for s in left_out[:10]:
         lines.append(f"  left out of the exports, unreadable: {s['file']}: {s['reason']}")
     if len(left_out) > 10:
         lines.append(f"  … and {len(left_out) - 10} more left out (report.json)")
-    if len(skipped) > 10:
-        lines.append(f"  … and {len(skipped) - 10} more skipped (report.json)")
     docs = {d["ja_file"]: d for d in report["documents"]}
     if report["review_first"]:
         lines.append("  most in need of review:")

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -293,7 +294,7 @@ def test_a_run_that_pairs_nothing_leaves_the_last_run_s_outputs(corpus, tmp_path
     # the folders swapped: every document is in the wrong language
     assert_clean_error(*cli("corpus", en, ja, "-o", out, "--workers", "1"),
                        "no document pairs: 0 Japanese and 0 English documents usable",
-                       "skipped (first: ", "nothing written")
+                       "skipped (first: ", "the outputs are left as they were")
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("ja_file\ten_file\n", encoding="utf-8")
     assert_clean_error(*cli("corpus", ja, en, "-o", out, "--pairs", pairs),
@@ -307,6 +308,11 @@ def test_damaged_state_is_redone_and_what_is_left_out_is_named(corpus, tmp_path)
     cached = sorted((out / ".taiyaku/embeddings").iterdir())
     cached[0].write_bytes(cached[0].read_bytes()[:100])   # a run killed mid-write (before atomic
     cached[1].write_bytes(b"")                            # writes), a disk that lost it
+    with zipfile.ZipFile(cached[2]) as z:                  # a flipped bit in the sentence matrix
+        member = z.getinfo("sentences.npy")
+    damaged = bytearray(cached[2].read_bytes())
+    damaged[member.header_offset + 200] ^= 0xFF
+    cached[2].write_bytes(bytes(damaged))
     reviewed = out / "alignments/a__news.txt.json"
     data = json.loads(reviewed.read_text(encoding="utf-8"))
     data["pairs"][0]["ja"] = [99]                         # a reviewer's hand edit gone wrong
@@ -314,7 +320,7 @@ def test_damaged_state_is_redone_and_what_is_left_out_is_named(corpus, tmp_path)
     (ja / "new\tname.txt").write_text(DOCS["ja/rates.txt"], encoding="utf-8")  # documents.tsv can't hold it
     code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
     assert code == 0 and "Traceback" not in stderr, stderr
-    assert all(np.load(path)["mean"].shape for path in cached[:2])    # computed again
+    assert all(np.load(path)["sentences"].ndim == 2 for path in cached[:3])  # computed again
     assert json.loads(reviewed.read_text(encoding="utf-8")) == data    # the reviewer's file kept
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["left_out"] == [{"file": "alignments/a__news.txt.json", "reason":
