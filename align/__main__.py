@@ -151,6 +151,9 @@ def _run_align(args) -> int:
     fmt = _format(args, sources)  # checked before the slow part
     if args.presegmented and not args.en_file:
         raise InputError("--presegmented needs both files: one segment a line on each side")
+    if args.confirmed_only:  # refused before the slow part, not after it as an empty export
+        raise InputError("--confirmed-only: a new alignment has no confirmed pairs; "
+                         "review it in the app, then export it")
     ja_text = read_source(args.ja_file)
     en_text = read_source(args.en_file) if args.en_file else None
     with ProgressBar() as bar:

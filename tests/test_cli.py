@@ -138,6 +138,12 @@ def test_an_export_with_nothing_to_write_leaves_the_output_as_it_was(sample_runs
     assert out.read_text(encoding="utf-8") == "yesterday's reviewed pairs\n"
 
 
+def test_a_new_alignment_has_no_confirmed_pairs_to_keep(tmp_path):
+    assert_clean_error(*cli("align", SAMPLE, "--confirmed-only", "-o", tmp_path / "a.tmx"),
+                       "--confirmed-only: a new alignment has no confirmed pairs")
+    assert not (tmp_path / "a.tmx").exists()
+
+
 def test_an_empty_output_name_is_refused(sample_runs, tmp_path):
     for args in (("export", sample_runs["json_path"]), ("corpus", tmp_path, tmp_path)):
         assert_clean_error(*cli(*args, "-o", ""), "-o '': an empty name")
