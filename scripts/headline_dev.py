@@ -334,9 +334,9 @@ def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], enco
 def jmdict_index():
     """(the stemmer, {English stem: the Japanese words JMdict glosses with it},
     the sorted stems), or None without the dictionary. JMdict's common entries
-    only, glossed in one or two words; their kanji forms of two characters or
-    more (a verb's or adjective's last kana dropped, so that its conjugations
-    match) and katakana words of three."""
+    only, glossed in one or two words; their kanji forms (a verb's or
+    adjective's last kana dropped, so that its conjugations match) of two
+    characters or more, and katakana words of three."""
     try:
         import jamdict_data
         import snowballstemmer
@@ -347,8 +347,9 @@ def jmdict_index():
     db = sqlite3.connect(Path(jamdict_data.__file__).with_name("jamdict.db"))
     forms: dict[int, set[str]] = {}
     for idseq, text in db.execute("SELECT k.idseq, k.text FROM Kanji k JOIN KJP p ON p.kid = k.ID"):
-        if len(text) >= 2:
-            forms.setdefault(idseq, set()).add(text[:-1] if re.search(r"[一-龯].*[ぁ-ん]$", text) else text)
+        word = text[:-1] if re.search(r"[一-龯].*[ぁ-ん]$", text) else text
+        if len(word) >= 2:  # 見る's 見 would be found in almost every sentence
+            forms.setdefault(idseq, set()).add(word)
     for idseq, text in db.execute("SELECT k.idseq, k.text FROM Kana k JOIN KNP p ON p.kid = k.ID"):
         if len(text) >= 3 and re.fullmatch(r"[ァ-ヴー]+", text):
             forms.setdefault(idseq, set()).add(text)
