@@ -259,7 +259,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _emit(al, args, fmt: str) -> None:
-    from .export import notes, render, write
+    from .export import count, notes, render, write
     opts = {"confirmed_only": args.confirmed_only, "headlines": not args.no_headlines,
             "keep_marks": args.keep_marks}
     if fmt in ("tsv", "tmx"):
@@ -269,13 +269,11 @@ def _emit(al, args, fmt: str) -> None:
     if fmt == "tmx":
         opts.update(src_lang=args.src_lang, tgt_lang=args.tgt_lang)
     if args.output:
-        kept = al.pairs if al.mode != "headlines" or not args.no_headlines or fmt == "json" else ()
-        count = sum(1 for p in kept if (p.status == "confirmed" or not args.confirmed_only)
-                    and (fmt not in ("tsv", "tmx") or args.include_empty or (p.ja and p.en)))
-        if not count:  # an empty file would replace the one there: refuse, say why
-            raise InputError(f"{args.output}: not written, no pair to write ({_why_none(al, args, kept)})")
+        written = count(al, fmt, **opts)
+        if not written:  # an empty file would replace the one there: refuse, say why
+            raise InputError(f"{args.output}: not written, no pair to write ({_why_none(al, args, fmt)})")
         write(al, args.output, fmt, **opts)
-        _say(f"{count} pairs written to {args.output} ({fmt})")
+        _say(f"{written} pairs written to {args.output} ({fmt})")
     else:
         data = render(al, fmt, **opts)
         if sys.stdout.isatty():  # a segment's ANSI escapes are shown, not run by the terminal
@@ -291,12 +289,12 @@ def _emit(al, args, fmt: str) -> None:
         _say(f"note: {note}")
 
 
-def _why_none(al, args, kept) -> str:
+def _why_none(al, args, fmt: str) -> str:
     if not al.pairs:
         return "the alignment has none"
-    if not kept:
+    if al.mode == "headlines" and args.no_headlines and fmt != "json":
         return "headline pairs are left out with --no-headlines"
-    if args.confirmed_only and not any(p.status == "confirmed" for p in kept):
+    if args.confirmed_only and not any(p.status == "confirmed" for p in al.pairs):
         return "none is confirmed, and --confirmed-only keeps only those"
     return "each has a side empty; --include-empty keeps them"
 

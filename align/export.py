@@ -29,6 +29,7 @@ import stat
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 from . import __version__
 from .errors import InputError
@@ -46,6 +47,27 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 def _kept(al: Alignment, confirmed_only: bool) -> list[Pair]:
     return [p for p in al.pairs if not confirmed_only or p.status == "confirmed"]
+
+
+def _units(al: Alignment, confirmed_only: bool, include_empty: bool,
+           clean: Callable[[str], str]) -> Iterator[tuple[Pair, str, str]]:
+    """The pairs a TM format writes, with their texts as ``clean`` makes them for
+    it: one with an empty side after that is useless to a TM, left out unless
+    ``include_empty``."""
+    for pair in _kept(al, confirmed_only):
+        ja, en = clean(al.ja_text(pair)), clean(al.en_text(pair))
+        if include_empty or (ja and en):
+            yield pair, ja, en
+
+
+def count(al: Alignment, fmt: str, *, headlines: bool = True, confirmed_only: bool = False,
+          include_empty: bool = False, **_) -> int:
+    """How many pairs ``render(al, fmt, ...)`` writes with these options."""
+    if fmt != "json":
+        al = for_memory(al, headlines=headlines)
+    if fmt in ("tsv", "tmx"):
+        return sum(1 for _ in _units(al, confirmed_only, include_empty, _CLEAN[fmt]))
+    return len(_kept(al, confirmed_only))
 
 
 def _confirmed_part(al: Alignment) -> Alignment:
@@ -92,11 +114,7 @@ def to_tsv(al: Alignment, *, header: bool = False, score: bool = False,
     ``excel_safe`` puts an apostrophe before a text that starts with = + - or @,
     which Excel would otherwise run as a formula."""
     rows = [["ja", "en", "score", "status"]] if header else []
-    for pair in _kept(al, confirmed_only):
-        ja = _tsv_field(al.ja_text(pair), excel_safe)
-        en = _tsv_field(al.en_text(pair), excel_safe)
-        if not include_empty and not (ja and en):
-            continue
+    for pair, ja, en in _units(al, confirmed_only, include_empty, lambda text: _tsv_field(text, excel_safe)):
         rows.append([ja, en, _score(pair), pair.status])
     width = 4 if score else 2
     lines = "".join("\t".join(row[:width]) + "\n" for row in rows)
@@ -126,10 +144,7 @@ def to_tmx(al: Alignment, *, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
         "srclang": src_lang, "datatype": "plaintext",
         "creationdate": now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")})
     body = etree.SubElement(root, "body")
-    for pair in _kept(al, confirmed_only):
-        ja, en = _xml_text(al.ja_text(pair)), _xml_text(al.en_text(pair))
-        if not include_empty and not (ja and en):
-            continue
+    for pair, ja, en in _units(al, confirmed_only, include_empty, _xml_text):
         tu = etree.SubElement(body, "tu")
         # A headline pair is a summary, not a translation: TM tools can filter on this.
         etree.SubElement(tu, "prop", type="x-taiyaku-kind").text = (
@@ -232,6 +247,9 @@ def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = Fals
         return seg if text == seg.text else replace(seg, text=text, start=None, end=None)
 
     return replace(al, en=tuple(clean(s) for s in al.en))
+
+
+_CLEAN = {"tsv": _tsv_field, "tmx": _xml_text}  # what each TM format makes of a text
 
 
 def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,

@@ -1,6 +1,7 @@
 """Reading alignments back (JSON, TMX, TSV), and round trips through export
 over arbitrary Unicode (hypothesis)."""
 
+import json
 import re
 
 import pytest
@@ -338,6 +339,18 @@ def test_tsv_rows_have_exact_field_counts_and_round_trip(al, header, score, bom)
     else:
         with pytest.raises(InputError, match="no pairs|no (Japanese|English) text"):
             load_alignment(data, "rt.tsv")
+
+
+@pytest.mark.slow
+@FAST
+@given(alignments(), st.booleans(), st.booleans())
+def test_count_is_the_number_of_pairs_render_writes(al, include_empty, confirmed_only):
+    opts = {"include_empty": include_empty, "confirmed_only": confirmed_only}
+    tmx = etree.fromstring(export.render(al, "tmx", **opts))
+    assert export.count(al, "tmx", **opts) == len(tmx.findall("body/tu"))
+    assert export.count(al, "tsv", **opts) == export.render(al, "tsv", **opts).count(b"\n")
+    shown = json.loads(export.render(al, "json", confirmed_only=confirmed_only))
+    assert export.count(al, "json", confirmed_only=confirmed_only) == len(shown["pairs"])
 
 
 @pytest.mark.slow
