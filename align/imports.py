@@ -173,26 +173,39 @@ _REFUSED = {"EntitiesForbidden": "XML entities", "DTDForbidden": "a DTD",
             "ExternalReferenceForbidden": "a reference to an external file"}
 # Expat reads UTF-8, UTF-16 and Latin-1 only, under their canonical names: a TMX
 # declared in another encoding (Shift_JIS, EUC-JP from an older CAT tool) or under
-# another name ("UTF8") is decoded here and handed on as UTF-8, declared so.
-_XML_ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+# another name ("UTF8"), or saved with a BOM that its declaration contradicts, is
+# decoded here (a BOM first, else the declaration) and handed on as UTF-8, declared so.
+_XML_ENCODING = re.compile(r"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def _as_utf8_xml(data: bytes, name: str) -> bytes:
-    m = _XML_ENCODING.match(data)  # ASCII-compatible bytes only: UTF-16 is left to expat
-    if not m:
-        return data
-    declared = m[1].decode("ascii", "replace")
-    try:
-        codec = "utf-8" if data.startswith(codecs.BOM_UTF8) else codecs.lookup(declared).name
+    codec = next((codec for bom, codec in _BOMS if data.startswith(bom)), None)
+    declared = codec
+    if codec is None:
+        m = _XML_ENCODING.match(data[:1024].decode("latin-1"))  # an ASCII-compatible declaration
+        if not m:
+            return data  # UTF-8, or UTF-16 without a BOM: expat's own
+        declared = m[1]
+        try:
+            codec = codecs.lookup(declared).name
+        except LookupError:
+            raise _fail(name, f"unknown text encoding {declared!r} in its XML declaration") from None
         if codec.startswith(("utf-16", "utf-32")):
-            return data  # declared so but ASCII-compatible: expat says what is wrong
+            return data  # declared so, yet ASCII-compatible: expat says what is wrong
         # Windows writes CP932 as "Shift_JIS": its extra characters (①, ㈱) included
-        text = data[m.end():].decode("cp932" if codec == "shift_jis" else codec).encode("utf-8")
-    except LookupError:  # unknown, or not a text encoding (base64, rot13)
+        codec = "cp932" if codec == "shift_jis" else codec
+    try:
+        text = data.decode(codec).removeprefix("\ufeff")
+        m = _XML_ENCODING.match(text)
+        if m:
+            text = text[:m.start(1)] + "UTF-8" + text[m.end(1):]
+        return text.encode("utf-8")
+    except LookupError:  # not a text encoding (base64, rot13)
         raise _fail(name, f"unknown text encoding {declared!r} in its XML declaration") from None
     except ValueError:  # UnicodeError: not that encoding, or lone surrogates (UTF-7)
         raise _fail(name, f"not {declared} text, as its XML declaration says") from None
-    return data[:m.start(1)].removeprefix(codecs.BOM_UTF8) + b"UTF-8" + data[m.end(1):m.end()] + text
 
 
 _MAX_HI_DEPTH = 64

@@ -187,11 +187,14 @@ def test_tmx_in_a_legacy_encoding_is_read_as_declared(declared, codec, ja, en):
     assert pairs_of(load_alignment(tmx.encode(codec), "legacy.tmx")) == [(ja, en, 0.0, "auto")]
 
 
-@pytest.mark.parametrize("head", [b"\xef\xbb\xbf<?xml version='1.0' encoding='Shift_JIS'?>",  # the BOM wins
-                                  b"<?xml version='1.0' encoding='UTF8'?>"])  # a name expat does not know
-def test_utf8_tmx_under_another_declaration(head):
+@pytest.mark.parametrize("head, codec", [
+    ("\ufeff<?xml version='1.0' encoding='Shift_JIS'?>", "utf-8"),   # the BOM wins
+    ("<?xml version='1.0' encoding='EUC-JP'?>", "utf-16"),           # Notepad's "Unicode" save (BOM)
+    ("\ufeff<?xml version='1.0'?>", "utf-32-le"),
+    ("<?xml version='1.0' encoding='UTF8'?>", "utf-8")])           # a name expat does not know
+def test_tmx_under_a_declaration_its_bytes_contradict(head, codec):
     body = '<tmx><body><tu><tuv xml:lang="ja"><seg>東京</seg></tuv><tuv xml:lang="en"><seg>Tokyo</seg></tuv></tu></body></tmx>'
-    assert pairs_of(load_alignment(head + body.encode("utf-8"), "a.tmx")) == [("東京", "Tokyo", 0.0, "auto")]
+    assert pairs_of(load_alignment((head + body).encode(codec), "a.tmx")) == [("東京", "Tokyo", 0.0, "auto")]
 
 
 def test_tmx_props_read_back_and_merged_segments_become_one():
@@ -351,6 +354,13 @@ def test_count_is_the_number_of_pairs_render_writes(al, include_empty, confirmed
     assert export.count(al, "tsv", **opts) == export.render(al, "tsv", **opts).count(b"\n")
     shown = json.loads(export.render(al, "json", confirmed_only=confirmed_only))
     assert export.count(al, "json", confirmed_only=confirmed_only) == len(shown["pairs"])
+
+
+def test_count_prepares_a_headline_as_render_does():
+    al = Alignment((Segment("東京。"),), (Segment("\x01 (2)"),), (Pair((0,), (0,), 0.5),), mode="headlines")
+    for keep_marks in (False, True):  # the version mark gone, a control character is all that is left
+        units = etree.fromstring(export.render(al, "tmx", keep_marks=keep_marks)).findall("body/tu")
+        assert export.count(al, "tmx", keep_marks=keep_marks) == len(units) == keep_marks
 
 
 @pytest.mark.slow
