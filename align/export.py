@@ -60,11 +60,10 @@ def _units(al: Alignment, confirmed_only: bool, include_empty: bool,
             yield pair, ja, en
 
 
-def count(al: Alignment, fmt: str, *, headlines: bool = True, confirmed_only: bool = False,
-          include_empty: bool = False, **_) -> int:
+def count(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,
+          confirmed_only: bool = False, include_empty: bool = False, **_) -> int:
     """How many pairs ``render(al, fmt, ...)`` writes with these options."""
-    if fmt != "json":
-        al = for_memory(al, headlines=headlines)
+    al = _for_format(al, fmt, headlines, keep_marks)
     if fmt in ("tsv", "tmx"):
         return sum(1 for _ in _units(al, confirmed_only, include_empty, _CLEAN[fmt]))
     return len(_kept(al, confirmed_only))
@@ -252,14 +251,18 @@ def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = Fals
 _CLEAN = {"tsv": _tsv_field, "tmx": _xml_text}  # what each TM format makes of a text
 
 
+def _for_format(al: Alignment, fmt: str, headlines: bool, keep_marks: bool) -> Alignment:
+    return al if fmt == "json" else for_memory(al, headlines=headlines, keep_marks=keep_marks)
+
+
 def render(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,
            **opts) -> bytes:
     """The file content for ``fmt`` (one of FORMATS); ``opts`` go to its ``to_*``.
     Translation-memory formats get ``for_memory``'s text; JSON, the model that
     reopens as a project, keeps everything."""
+    al = _for_format(al, fmt, headlines, keep_marks)
     if fmt == "json":
         return to_json(al, **opts).encode("utf-8")
-    al = for_memory(al, headlines=headlines, keep_marks=keep_marks)
     if fmt == "tsv":
         return to_tsv(al, **opts).encode("utf-8")
     if fmt == "tmx":
