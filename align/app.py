@@ -88,6 +88,11 @@ def open_project(pid: int) -> Project:
     return project
 
 
+def deleted_elsewhere(pid: int) -> None:
+    notice("warning", f"Another window deleted project {pid}; showing the most recent one.")
+    st.query_params.pop("project", None)
+
+
 def current_project() -> Project | None:
     """The URL's project, else this session's, else the most recently opened,
     else the sample (created on the very first run)."""
@@ -97,7 +102,12 @@ def current_project() -> Project | None:
         current = None  # the database moved (tests): start over
     wanted = st.query_params.get("project")
     if current is not None and wanted in (None, str(current.id)):
-        return current
+        try:
+            current.refresh()  # another window's edits, for the views drawn from it (Export, Map)
+            return current
+        except ProjectNotFound:
+            deleted_elsewhere(current.id)
+            wanted = None
     if wanted is not None:
         try:
             return open_project(int(wanted))
@@ -139,11 +149,16 @@ def on_grid_message() -> None:
         if synced:
             ss.grid_notice = synced
         ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
-                             have=ss.grid_have[1])
+                             base=grid.base(message))
+        pid, kept = ss.get("ack") or (None, None)
+        ack = grid.latest(kept if pid == project.id else None, ack)
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
             ss.view_to_save = (project.id, view)  # after the acknowledgement is on its way
+    except ProjectNotFound:  # the grid's fragment reruns the page, which opens another
+        ss.pop("project", None)
+        deleted_elsewhere(project.id)
     except USER_ERRORS as e:
         ss.grid_notice = str(e)
 
@@ -154,7 +169,9 @@ def view_review(progress) -> None:
     carries only what changed (``grid.payload``'s ``sent``); ``progress`` (a
     slot in the sidebar, or None) follows each acknowledgement."""
     ss = st.session_state
-    project: Project = ss.project
+    project: Project | None = ss.get("project")
+    if project is None:  # deleted in another window (on_grid_message)
+        st.rerun()
     pid, ack = ss.get("ack") or (None, None)
     have_pid, have = ss.get("grid_have") or (None, {})
     have = have if have_pid == project.id else {}

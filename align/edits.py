@@ -692,13 +692,18 @@ class History:
     memory, ``store.Project`` in SQLite. ``steps[i]`` is the edit that turned
     state i into state i+1; a new edit after undo drops the redo branch.
     ``last_step``: the Step the last apply, undo or redo did or took back (None
-    before any). After a ``ConflictError`` the history shows the log's state
-    and ``seen_before_reload`` what it showed before."""
+    before any). When it takes another session's change (after a
+    ``ConflictError``, or ``refresh``) it shows the log's state,
+    ``seen_before_reload`` holds what it showed before and ``reloaded_to`` what
+    it showed after, and ``reloads`` counts such changes (operations made on a
+    view older than the last one are judged against them: ``grid.apply_ops``)."""
 
     def __init__(self, start: Alignment | Log) -> None:
         self.log: Log = MemoryLog(start) if isinstance(start, Alignment) else start
         self.last_step: Step | None = None
         self.seen_before_reload: Alignment | None = None
+        self.reloaded_to: Alignment | None = None
+        self.reloads = 0
         self.reload()
 
     @property
@@ -727,13 +732,18 @@ class History:
         return self._current
 
     def refresh(self) -> bool:
-        """Reload if another session changed the log (``seen_before_reload`` then
-        holds what this view showed); whether it did."""
+        """Take another session's change to the log, if there is one; whether
+        there was."""
         if not self.log.changed_elsewhere():
             return False
+        self._take_change()
+        return True
+
+    def _take_change(self) -> None:
         self.seen_before_reload = self._current
         self.reload()
-        return True
+        self.reloaded_to = self._current
+        self.reloads += 1
 
     def apply(self, op: str | Callable[..., Alignment], *args: Any, client: Client | None = None,
               rescore: Rescore | None = None) -> Alignment:
@@ -775,6 +785,5 @@ class History:
         try:
             return call(*args)
         except ConflictError:
-            self.seen_before_reload = self._current  # what this view showed (the grid compares)
-            self.reload()
+            self._take_change()
             raise

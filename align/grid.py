@@ -87,6 +87,12 @@ def parse(message: Any) -> tuple[str, list[dict], dict | None]:
     return client, sorted(clean, key=lambda o: o["seq"]), view if isinstance(view, dict) else None
 
 
+def base(message: Any) -> int | None:
+    """The ``epoch`` of the state a grid message's operations were made on."""
+    value = message.get("base") if isinstance(message, dict) else None
+    return value if type(value) is int else None
+
+
 def have(message: Any) -> dict:
     """The fingerprints (segments a side, pairs) a grid message says the
     browser keeps."""
@@ -102,29 +108,26 @@ SYNCED = "Another window changed this project: the grid shows its saved state."
 def sync(project: History, message: Any) -> str | None:
     """A grid back in view (its tab focused again) asks, with no operations
     queued, whether another window changed the project meanwhile: reloaded if
-    so, and the notice to show (None when nothing changed)."""
+    so, and the notice to show (None when nothing changed). ProjectNotFound
+    when another window deleted it."""
     if not (isinstance(message, dict) and message.get("sync") is True and not message.get("ops")):
         return None
-    try:
-        return SYNCED if project.refresh() else None
-    except ProjectNotFound:
-        return "Another window deleted this project: pick another in the sidebar."
+    return SYNCED if project.refresh() else None
 
 
 def apply_ops(project: History, client: str, ops: list[dict],
-              rescore: Rescore | None = None, have: dict | None = None) -> Ack | None:
+              rescore: Rescore | None = None, base: int | None = None) -> Ack | None:
     """Apply the operations not yet applied for this tab (``rescore``: the hook
     that recomputes the scores of the pairs each one changes, in its step);
-    None when there were none to apply. ``have`` (the pairs the tab last took
-    from Python) tells operations made on a view that another window's change,
-    reloaded meanwhile (``sync``), had already replaced."""
+    None when there were none to apply. ``base``: the ``epoch`` of the state the
+    tab made them on (``payload``); older than the project's, they were made
+    before another window's change that this session has taken since (``sync``).
+    ProjectNotFound when another window deleted the project."""
     done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
     if not todo:
         return Ack(client, done) if ops else None
-    seen = project.seen_before_reload
-    stale = seen is not None and seen.pairs != project.current.pairs \
-        and (have or {}).get("pairs") == pairs_rev(seen)
+    stale = base is not None and base < project.reloads
     focus = None
     for o in todo:
         try:
@@ -134,8 +137,11 @@ def apply_ops(project: History, client: str, ops: list[dict],
             else:
                 try:
                     focus = _apply_one(project, client, o, focus, rescore)
-                except ConflictError as conflict:
+                except ConflictError as conflict:  # the rest of the batch was made on that view too
+                    stale = True
                     focus = _apply_on_changed(project, client, o, focus, rescore, conflict)
+        except ProjectNotFound:  # deleted in another window: no tab of it to answer
+            raise
         except (TaiyakuError, TypeError, ValueError) as e:
             # ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
@@ -147,15 +153,24 @@ def apply_ops(project: History, client: str, ops: list[dict],
     return Ack(client, todo[-1]["seq"], focus=focus)
 
 
+def latest(kept: Ack | None, new: Ack | None) -> Ack | None:
+    """The acknowledgement to send the tab: a resent batch's (nothing new
+    applied) must not hide the one that answered it first, which may say why
+    it was refused (the tab may not have been drawn with it yet)."""
+    if new is None or (kept is not None and kept.client == new.client and kept.seq >= new.seq):
+        return kept
+    return new
+
+
 def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
                       rescore: Rescore | None, conflict: ConflictError) -> int:
-    """An operation made on what the tab showed before another window's change
-    (``project.seen_before_reload``). If that change left the pairs and segments
-    where they were (a confirm, a text edit elsewhere), the operation means the
-    same thing on the new state: applied there rather than lost. Else, or for
-    an undo (it would take back the other window's step), ``conflict``."""
-    seen = project.seen_before_reload
-    if o["op"] in ("undo", "redo") or seen is None or _shape(seen) != _shape(project.current):
+    """An operation made on what the tab showed before another window's change.
+    If that change left the pairs and segments where they were (a confirm, a
+    text edit elsewhere), the operation means the same thing on the new state:
+    applied there rather than lost. Else, or for an undo (it would take back
+    the other window's step), ``conflict``."""
+    if o["op"] in ("undo", "redo") or project.seen_before_reload is None \
+            or _shape(project.seen_before_reload) != _shape(project.reloaded_to):
         raise conflict
     try:
         return _apply_one(project, client, o, focus, rescore)
@@ -256,7 +271,9 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     cut offers; left out for a side whose fingerprint the grid says it
     ``have``s), the pairs (ids, score, status, why they need review, ranked
     candidates), the acknowledgement of the tab's last operations, and the
-    view to open at (first mount only).
+    view to open at (first mount only), and the ``epoch`` (how many changes
+    of other windows this session has taken: the ``base`` of the tab's next
+    operations once it shows this state).
 
     ``sent`` (fingerprint -> rows) holds the pair lists this session sent
     lately; when the grid ``have``s one of them, only the rows that changed
@@ -278,6 +295,6 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
             "en": None if have.get("en") == revs["en"] else _segments(al, "en"),
             "pairs_rev": rev, "pairs": rows if base is None else None,
             "pairs_change": None if base is None else {"base": have["pairs"], **pairs_change(base, rows)},
-            "can_undo": project.can_undo, "can_redo": project.can_redo,
+            "can_undo": project.can_undo, "can_redo": project.can_redo, "epoch": project.reloads,
             "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

@@ -186,6 +186,22 @@ def test_switch_rename_and_delete_projects_from_the_sidebar(db):
 
 # -- export ----------------------------------------------------------------------------------------
 
+def test_another_window_s_edits_and_deletion_reach_this_session_on_its_next_run(db):
+    first, second = new_doc_project(db, name="first"), new_doc_project(db, document(3), name="second")
+    at = ok(app(first))
+    at.segmented_control(key="view").set_value("Export").run()
+    with Store(db) as store:  # another window confirms a pair
+        store.open_project(first).apply("confirm", 0)
+    at.checkbox(key="exp_confirmed").check().run()
+    assert "(nothing to export)" not in ok(at).code[0].value  # the confirmed pair, not a stale state
+    assert [c.value for c in at.sidebar.caption] == ["1 of 6 pairs confirmed"]
+    with Store(db) as store:  # and then deletes the project
+        store.delete_project(first)
+    at.run()
+    assert any("Another window deleted project" in w.value for w in ok(at).warning)
+    assert at.query_params["project"] == str(second)
+
+
 def test_export_has_the_four_formats_and_the_current_text(db):
     pid = new_doc_project(db)
     with Store(db) as store:

@@ -371,6 +371,24 @@ def test_a_tab_back_in_view_shows_what_another_window_changed(server, browser, d
     expect(first.locator(".msg")).not_to_contain_text("Not applied")
 
 
+def test_a_key_pressed_as_the_tab_comes_back_does_not_land_on_a_moved_pair(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    page = open_grid(browser, url, pid)
+    page.locator('[role="row"][data-pair="2"] .num').click()
+    expect(current(page)).to_have_attribute("data-pair", "2")
+    with Store(db) as store:  # meanwhile another window merges pairs 0 and 1: pair 2 is now pair 1
+        store.open_project(pid).apply("merge_next", 0)
+    # back in the tab, M at once: pressed on what it showed, before any answer can come
+    page.evaluate("() => { window.dispatchEvent(new Event('focus'));"
+                  " window.dispatchEvent(new KeyboardEvent('keydown', {key: 'm', bubbles: true})); }")
+    expect(page.locator(".msg")).to_contain_text("Not applied: this project was changed in another window")
+    saved(page)
+    assert [p.ja for p in stored(db, pid).pairs] == [(0, 1), (2,), (3,), (4,), (5,)]  # nothing merged here
+    expect(page.locator('[role="row"]')).to_have_count(5)
+    expect(current(page)).to_have_attribute("data-pair", "1")  # still on the pair it was on (sentence 2)
+
+
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)

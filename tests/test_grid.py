@@ -11,7 +11,7 @@ from align import grid
 from align.grid import BadMessage
 from align.edits import History
 from align.model import Alignment, Candidate, Pair, Segment
-from align.store import Store
+from align.store import ProjectNotFound, Store
 
 
 def document(n: int = 5) -> Alignment:
@@ -136,31 +136,67 @@ def test_a_tab_back_in_view_takes_another_window_s_changes(project, store):
 
 
 def test_keys_pressed_before_a_tab_took_the_synced_state_are_not_applied_to_other_pairs(project, store):
-    shown = grid.pairs_rev(project.current)                     # what the tab has
+    shown = grid.payload(project)["epoch"]                      # the state the tab has
     store.open_project(project.id).apply("merge_next", 0)        # another window: pairs 0 and 1 merged
     assert grid.sync(project, {"client": "tab1", "ops": [], "sync": True}) == grid.SYNCED
-    # M on pair 2 pressed on the old view, before the synced state arrived: on the new
-    # state index 2 is another pair, so it is refused, not applied to sentences 3 and 4
-    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), have={"pairs": shown})
+    # M on pair 2 pressed on the old view, before the synced state arrived (or resent
+    # after it, still queued): on the new state index 2 is another pair, so it is
+    # refused, not applied to sentences 3 and 4
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=shown)
     assert ack.failed == 1 and "changed in another window" in ack.error
     assert [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3,), (4,)]
-    # once the tab has the new state, its keys apply
+    # once the tab has taken the new state, its keys apply
     ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "merge_next", "args": [2]}],
-                         have={"pairs": grid.pairs_rev(project.current)})
+                         base=grid.payload(project)["epoch"])
     assert ack.error is None and [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3, 4)]
 
 
-def test_a_confirm_elsewhere_does_not_refuse_keys_made_on_the_old_view(project, store):
-    shown = grid.pairs_rev(project.current)
+def test_keys_made_on_the_old_view_apply_when_the_other_change_moved_no_pair(project, store):
+    shown = grid.payload(project)["epoch"]
     store.open_project(project.id).apply("confirm", 4)           # the pairs stay where they were
     grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
-    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0)), have={"pairs": shown})
+    # a batch from the old view: each operation means the same on the new state,
+    # the tab's own earlier ones in it included
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0), ("confirm", 0)), base=shown)
     assert ack.error is None and project.current.pairs[0].ja == (0, 1)
+    assert [p.status for p in project.current.pairs] == ["confirmed", "auto", "auto", "confirmed"]
+    # still queued on that view when the next message goes: applied too
+    ack = grid.apply_ops(project, "tab1", [{"seq": 3, "op": "confirm", "args": [1]}], base=shown)
+    assert ack.error is None and project.current.pairs[1].status == "confirmed"
 
 
-def test_a_project_deleted_in_another_window_says_so(project, store):
+def test_after_a_conflict_on_writing_the_rest_of_the_queue_is_judged_alike(project, store):
+    store.open_project(project.id).apply("confirm", 4)           # no sync: found on writing
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0)), base=0)
+    assert ack.error is None and project.reloads == 1
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "confirm", "args": [0]},
+                                           {"seq": 3, "op": "undo", "args": []}], base=0)
+    assert ack.failed == 3 and "another window" in ack.error  # an undo would take back the other's step
+    assert project.current.pairs[0].status == "confirmed"
+    # the tab takes that state: its next keys, undo included, are its own again
+    ack = grid.apply_ops(project, "tab1", [{"seq": 4, "op": "undo", "args": []}], base=1)
+    assert ack.error is None and project.current.pairs[0].status == "edited"  # the merge stays
+
+
+def test_a_resent_batch_does_not_hide_the_refusal_of_its_first_sending(project, store):
+    store.open_project(project.id).apply("merge_next", 0)
+    refused = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0)
+    resent = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0)
+    assert refused.error and resent.error is None          # nothing new to apply, nothing to say
+    assert grid.latest(refused, resent) is refused         # the tab still hears why
+    later = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "confirm", "args": [0]}], base=1)
+    assert grid.latest(refused, later) is later
+    assert grid.latest(refused, None) is refused and grid.latest(None, later) is later
+    other = grid.Ack("tab2", 1)
+    assert grid.latest(refused, other) is other
+
+
+def test_a_project_deleted_in_another_window_is_said_not_crashed_on(project, store):
     store.delete_project(project.id)
-    assert "deleted" in grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+    with pytest.raises(ProjectNotFound):
+        grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+    with pytest.raises(ProjectNotFound):
+        grid.apply_ops(project, "tab1", ops(("confirm", 0)), base=0)
 
 
 def test_undo_and_redo_as_operations(project):

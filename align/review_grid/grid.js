@@ -110,6 +110,15 @@ function sameState(a, b) {
     && a.pairs.every((p, k) => samePair(p, b.pairs[k]));
 }
 
+/** Where the pair ``p`` (the cursor's) is in ``pairs``: the pair holding its first
+ *  segment, so that the cursor stays on what it was on when the rows move. */
+function whereIs(p, pairs, fallback) {
+  if (!p) return fallback;
+  const [side, id] = p.ja.length ? ["ja", p.ja[0]] : ["en", p.en[0]];
+  const k = pairs.findIndex((q) => q[side].includes(id));
+  return k < 0 ? fallback : k;
+}
+
 function ordered(pairs) {
   const groups = [];
   for (const p of pairs) {
@@ -264,7 +273,9 @@ function makeOps(green) {
       if (s.mode !== "headlines") refuse("relinking is for headlines; in a full text merge, split or shift");
       const p = pair(s, k);
       unlocked(p);
+      for (const i of ids) if (!(Number.isInteger(i) && i >= 0 && i < s.ja.length)) refuse(`no Japanese sentence ${i}`);
       const sorted = sortNum([...new Set(ids)]);
+      if (sorted.length !== ids.length) refuse("a sentence is listed twice");
       if (sorted.join() === sortNum(p.ja).join()) refuse("the headline already links exactly these sentences");
       // as edits.relink: the best candidate it now links gives its score (rescored when exactly that)
       const linked = (p.cands || []).filter(([ja]) => ja.length && ja.every((i) => sorted.includes(i)));
@@ -417,9 +428,15 @@ class Grid {
     if (!this.pending.length) {
       // Every operation is acknowledged: show exactly the server's state (left
       // as drawn when it is what the keys already showed: nothing to redraw).
-      if (!this.state || !sameState(this.state, server)) this.state = server;
+      if (!this.state || !sameState(this.state, server)) {
+        // (another window's change, or a refusal, may have moved the rows)
+        if (this.state) this.cur = whereIs(this.state.pairs[this.cur], server.pairs, this.cur);
+        this.state = server;
+      }
+      this.base = d.epoch; // the next keys are made on this state (grid.apply_ops's base)
       this.resends = 0;
     } else if (!this.state) {
+      this.base = d.epoch;
       this.state = server; // reload with unacknowledged operations: replay them
       for (const o of this.pending) {
         try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
@@ -583,7 +600,8 @@ class Grid {
 
   flush(extra) {
     const view = { pair: this.cur, filter: this.filter };
-    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, view, have: this.have || {}, ...extra });
+    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, base: this.base, view,
+                                       have: this.have || {}, ...extra });
   }
 
   // -- applying an operation --------------------------------------------
