@@ -148,10 +148,10 @@ def on_grid_message() -> None:
         synced = grid.sync(project, message)  # a tab back in view: another window's changes
         if synced:
             ss.grid_notice = synced
-        ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
-                             base=grid.base(message))
         pid, kept = ss.get("ack") or (None, None)
-        ack = grid.latest(kept if pid == project.id else None, ack)
+        kept = kept if pid == project.id else None
+        ack = grid.latest(kept, grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
+                                               base=grid.base(message), kept=kept))
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
@@ -197,7 +197,12 @@ def save_grid_view() -> None:
     ss = st.session_state
     saving = ss.pop("view_to_save", None)
     if saving is not None:
-        get_store().save_view(*saving)
+        try:
+            get_store().save_view(*saving)
+        except ProjectNotFound:  # deleted in another window since: the page opens another
+            ss.pop("project", None)
+            deleted_elsewhere(saving[0])
+            st.rerun()
         ss.saved_view = saving[1]
 
 

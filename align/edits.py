@@ -687,23 +687,28 @@ def changed_pairs(before: Alignment, after: Alignment) -> list[int]:
     return [start + i for i, p in enumerate(new) if p.status == "edited" and not p.rescored]
 
 
+def shape(al: Alignment) -> tuple:
+    """What an operation's indices refer to: the pairs' segment ids and the
+    number of segments a side (not their texts or statuses)."""
+    return len(al.ja), len(al.en), tuple((p.ja, p.en) for p in al.pairs)
+
+
 class History:
     """Undo/redo over a ``Log`` (unlimited): ``History(alignment)`` keeps it in
     memory, ``store.Project`` in SQLite. ``steps[i]`` is the edit that turned
     state i into state i+1; a new edit after undo drops the redo branch.
     ``last_step``: the Step the last apply, undo or redo did or took back (None
     before any). When it takes another session's change (after a
-    ``ConflictError``, or ``refresh``) it shows the log's state,
-    ``seen_before_reload`` holds what it showed before and ``reloaded_to`` what
-    it showed after, and ``reloads`` counts such changes (operations made on a
-    view older than the last one are judged against them: ``grid.apply_ops``)."""
+    ``ConflictError``, or ``refresh``) it shows the log's state; ``reloads``
+    counts such changes and ``moved_at`` is the count at the last one that
+    moved pairs or segments (``shape``): an operation made on a view older than
+    that means something else now (``grid.apply_ops``)."""
 
     def __init__(self, start: Alignment | Log) -> None:
         self.log: Log = MemoryLog(start) if isinstance(start, Alignment) else start
         self.last_step: Step | None = None
-        self.seen_before_reload: Alignment | None = None
-        self.reloaded_to: Alignment | None = None
         self.reloads = 0
+        self.moved_at = 0
         self.reload()
 
     @property
@@ -740,10 +745,11 @@ class History:
         return True
 
     def _take_change(self) -> None:
-        self.seen_before_reload = self._current
+        seen = self._current
         self.reload()
-        self.reloaded_to = self._current
         self.reloads += 1
+        if shape(seen) != shape(self._current):
+            self.moved_at = self.reloads
 
     def apply(self, op: str | Callable[..., Alignment], *args: Any, client: Client | None = None,
               rescore: Rescore | None = None) -> Alignment:

@@ -115,35 +115,43 @@ def sync(project: History, message: Any) -> str | None:
     return SYNCED if project.refresh() else None
 
 
-def apply_ops(project: History, client: str, ops: list[dict],
-              rescore: Rescore | None = None, base: int | None = None) -> Ack | None:
+def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore | None = None,
+              base: int | None = None, kept: Ack | None = None) -> Ack | None:
     """Apply the operations not yet applied for this tab (``rescore``: the hook
     that recomputes the scores of the pairs each one changes, in its step);
     None when there were none to apply. ``base``: the ``epoch`` of the state the
-    tab made them on (``payload``); older than the project's, they were made
-    before another window's change that this session has taken since (``sync``).
-    ProjectNotFound when another window deleted the project."""
+    tab made them on (``payload``): older than the last change of another
+    window that this session took and that moved pairs (``History.moved_at``),
+    they mean something else now and are refused; else applied. ``kept``: the
+    last acknowledgement sent to this session (a refusal the tab may not have
+    seen yet). ProjectNotFound when another window deleted the project."""
     done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
+    if kept is not None and kept.client == client and kept.error and any(o["seq"] <= kept.seq for o in ops):
+        # The tab resends a refused key, so it has not heard of the refusal: the keys after
+        # it were made on a state Python never had. Refused with it, for the same reason.
+        if todo:
+            project.skip_client_ops(client, todo[-1]["seq"])
+            return Ack(client, todo[-1]["seq"], kept.error, kept.failed, kept.focus)
+        return kept
     if not todo:
         return Ack(client, done) if ops else None
-    stale = base is not None and base < project.reloads
+    made_on = base
     focus = None
     for o in todo:
         try:
-            if stale:
-                focus = _apply_on_changed(project, client, o, focus, rescore, ConflictError(
-                    "this project was changed in another window; the grid now shows its saved state"))
+            if made_on is not None and made_on < project.reloads:  # before a change taken since
+                focus = _apply_on_changed(project, client, o, focus, rescore, made_on)
             else:
                 try:
                     focus = _apply_one(project, client, o, focus, rescore)
-                except ConflictError as conflict:  # the rest of the batch was made on that view too
-                    stale = True
-                    focus = _apply_on_changed(project, client, o, focus, rescore, conflict)
+                except ConflictError:  # another window's change, taken just now
+                    made_on = project.reloads - 1  # this operation and the rest came before it
+                    focus = _apply_on_changed(project, client, o, focus, rescore, made_on)
         except ProjectNotFound:  # deleted in another window: no tab of it to answer
             raise
         except (TaiyakuError, TypeError, ValueError) as e:
-            # ConflictError has reloaded the project: the tab takes that state.
+            # A ConflictError has reloaded the project: the tab takes that state.
             last = todo[-1]["seq"]
             project.skip_client_ops(client, last)
             if not isinstance(e, TaiyakuError):  # arguments no edit expects: kept for a diagnosis
@@ -153,30 +161,28 @@ def apply_ops(project: History, client: str, ops: list[dict],
     return Ack(client, todo[-1]["seq"], focus=focus)
 
 
-def latest(kept: Ack | None, new: Ack | None) -> Ack | None:
-    """The acknowledgement to send the tab: a resent batch's (nothing new
-    applied) must not hide the one that answered it first, which may say why
-    it was refused (the tab may not have been drawn with it yet)."""
-    if new is None or (kept is not None and kept.client == new.client and kept.seq >= new.seq):
-        return kept
-    return new
-
-
 def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
-                      rescore: Rescore | None, conflict: ConflictError) -> int:
-    """An operation made on what the tab showed before another window's change.
-    If that change left the pairs and segments where they were (a confirm, a
-    text edit elsewhere), the operation means the same thing on the new state:
-    applied there rather than lost. Else, or for an undo (it would take back
-    the other window's step), ``conflict``."""
-    if o["op"] in ("undo", "redo") or project.seen_before_reload is None \
-            or _shape(project.seen_before_reload) != _shape(project.reloaded_to):
-        raise conflict
+                      rescore: Rescore | None, made_on: int) -> int:
+    """An operation made on the tab's view of epoch ``made_on``, before a change
+    of another window that this session has taken since. If none of those
+    changes moved pairs or segments (a confirm, a text edit elsewhere), it
+    means the same thing on the new state: applied there rather than lost.
+    Else, or for an undo (it would take back the other window's step), refused."""
+    if o["op"] in ("undo", "redo") or made_on < project.moved_at:
+        raise ConflictError("this project was changed in another window; the grid now shows its saved state")
     try:
         return _apply_one(project, client, o, focus, rescore)
     except EditError as e:  # refused on what the other window made of it
         raise ConflictError("the pair was changed in another window; the grid now shows "
                             f"the saved state ({e})") from None
+
+
+def latest(kept: Ack | None, new: Ack | None) -> Ack | None:
+    """The acknowledgement to send the tab: a resent batch's (nothing new
+    applied) must not hide the one that answered it first."""
+    if new is None or (kept is not None and kept.client == new.client and kept.seq >= new.seq):
+        return kept
+    return new
 
 
 def _apply_one(project: History, client: str, o: dict, focus: int | None,
@@ -188,12 +194,6 @@ def _apply_one(project: History, client: str, o: dict, focus: int | None,
         return review.focus_of(al, step.op, step.args, focus or 0)
     al = project.apply(o["op"], *o["args"], client=token, rescore=rescore)
     return review.focus_of(al, o["op"], o["args"], focus or 0)
-
-
-def _shape(al: Alignment) -> tuple:
-    """What an operation's indices refer to: the pairs' segment ids and the
-    number of segments a side (not their texts or statuses)."""
-    return len(al.ja), len(al.en), tuple((p.ja, p.en) for p in al.pairs)
 
 
 def _segments(al: Alignment, side: str) -> list[list]:

@@ -295,6 +295,23 @@ def test_headline_candidates_by_number(server, browser, db):
     assert stored(db, pid).pairs[0].ja == (1,)
 
 
+
+def test_the_cursor_stays_on_its_headline_when_another_window_changes_the_list(server, browser, db):
+    al = headlines()
+    two = Alignment(al.ja, (*al.en, Segment("Progress in Berlin Talks")),
+                    (Pair((1,), (0,), 0.7), Pair((1,), (1,), 0.6)), mode="headlines")  # one sentence, two headlines
+    pid = project(db, two, "heads")
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("j")
+    expect(current(page).locator('[data-side="en"]')).to_contain_text("Progress in Berlin Talks")
+    with Store(db) as store:  # another window confirms the first headline
+        store.open_project(pid).apply("confirm", 0)
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    expect(page.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    # still on its headline, not on the first pair that holds its sentence
+    expect(current(page).locator('[data-side="en"]')).to_contain_text("Progress in Berlin Talks")
+
+
 def test_a_2000_pair_document_is_one_virtual_list(server, browser, db):
     pid = project(db, document(2000))
     page = open_grid(browser, server.start(), pid)

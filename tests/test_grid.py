@@ -129,7 +129,7 @@ def test_a_tab_back_in_view_takes_another_window_s_changes(project, store):
     assert grid.sync(project, {"client": "tab1", "ops": []}) is None   # not asked
     assert len(project.current.pairs) == 5
     assert grid.sync(project, asked) == grid.SYNCED
-    assert len(project.current.pairs) == 4 and len(project.seen_before_reload.pairs) == 5
+    assert len(project.current.pairs) == 4 and project.moved_at == project.reloads == 1
     assert grid.sync(project, asked) is None                    # told once
     assert grid.apply_ops(project, "tab1", ops(("confirm", 0))).error is None  # no conflict left
     assert not History(document()).refresh()                    # one session's history
@@ -189,6 +189,32 @@ def test_a_resent_batch_does_not_hide_the_refusal_of_its_first_sending(project, 
     assert grid.latest(refused, None) is refused and grid.latest(None, later) is later
     other = grid.Ack("tab2", 1)
     assert grid.latest(refused, other) is other
+
+
+def test_keys_sent_behind_a_refused_one_before_the_tab_heard_of_it_are_refused_too(project):
+    refused = grid.apply_ops(project, "tab1", ops(("unconfirm", 0)))   # not confirmed: refused
+    # a second key, sent with the first again before the refusal reached the tab:
+    # made on a state where the first was applied, so it is not applied either
+    again = grid.apply_ops(project, "tab1", ops(("unconfirm", 0), ("merge_next", 3)), kept=refused)
+    assert (again.seq, again.error, again.failed) == (2, refused.error, 1)
+    assert len(project.current.pairs) == 5
+    assert grid.apply_ops(project, "tab1", ops(("unconfirm", 0)), kept=refused) is refused
+    # once the tab has taken the refusal, its next keys (numbered on) are its own
+    ack = grid.apply_ops(project, "tab1", [{"seq": 3, "op": "merge_next", "args": [3]}], kept=again)
+    assert ack.error is None and len(project.current.pairs) == 4
+
+
+def test_an_old_key_is_refused_after_any_taken_change_that_moved_pairs(project, store):
+    other = store.open_project(project.id)
+    other.apply("merge_next", 0)                                  # moves the pairs
+    grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+    other.apply("confirm", 3)                                     # and then only confirms
+    grid.sync(project, {"client": "tab1", "ops": [], "sync": True})
+    assert (project.reloads, project.moved_at) == (2, 1)
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0)  # made before both
+    assert ack.failed == 1 and [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3,), (4,)]
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "merge_next", "args": [1]}], base=1)
+    assert ack.error is None and [p.ja for p in project.current.pairs] == [(0, 1), (2, 3), (4,)]
 
 
 def test_a_project_deleted_in_another_window_is_said_not_crashed_on(project, store):

@@ -112,9 +112,10 @@ function sameState(a, b) {
 
 /** Where the pair ``p`` (the cursor's) is in ``pairs``: the pair holding its first
  *  segment, so that the cursor stays on what it was on when the rows move. */
-function whereIs(p, pairs, fallback) {
+function whereIs(p, pairs, fallback, mode) {
   if (!p) return fallback;
-  const [side, id] = p.ja.length ? ["ja", p.ja[0]] : ["en", p.en[0]];
+  // a headline is its pair's own (several may link one sentence)
+  const [side, id] = mode !== "headlines" && p.ja.length ? ["ja", p.ja[0]] : ["en", p.en[0]];
   const k = pairs.findIndex((q) => q[side].includes(id));
   return k < 0 ? fallback : k;
 }
@@ -390,10 +391,6 @@ class Grid {
     this.server = server;
     this.canUndo = d.can_undo;
     this.canRedo = d.can_redo;
-    if (this.syncing && !this.pending.length) { // the answer to sync(): another window's state
-      this.syncing = false;
-      if (this.state && !sameState(this.state, server)) { this.undoStack = []; this.redoStack = []; }
-    }
     if (first) {
       const v = this.localView() || d.view || {};
       if (v.filter && typeof v.filter === "object") Object.assign(this.filter, v.filter);
@@ -411,10 +408,12 @@ class Grid {
         G.ackLog.push({ seq: o.seq, op: o.op, ms: now - this.sentAt.get(o.seq) });
         this.sentAt.delete(o.seq);
       }
+      // A refusal is handled once, while its keys are still queued here (the same ack
+      // comes with every later render, and to a grid mounted again): the operations
+      // queued until then were made on a state the server never had.
+      const refused = ack.error && this.pending.some((o) => o.seq >= ack.failed && o.seq <= ack.seq);
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
-      // A refusal is handled once (the same ack comes with every later render): the
-      // operations queued until then were made on a state the server never had.
-      if (ack.error && ack.failed > (this.lastFailed[ack.client] || 0)) {
+      if (refused && ack.failed > (this.lastFailed[ack.client] || 0)) {
         this.lastFailed[ack.client] = ack.failed;
         this.pending = [];
         this.say(`Not applied: ${ack.error}`, "error");
@@ -430,9 +429,10 @@ class Grid {
       // as drawn when it is what the keys already showed: nothing to redraw).
       if (!this.state || !sameState(this.state, server)) {
         // (another window's change, or a refusal, may have moved the rows)
-        if (this.state) this.cur = whereIs(this.state.pairs[this.cur], server.pairs, this.cur);
+        if (this.state) this.cur = whereIs(this.state.pairs[this.cur], server.pairs, this.cur, server.mode);
         this.state = server;
       }
+      if (d.epoch !== this.base) { this.undoStack = []; this.redoStack = []; } // another window's change
       this.base = d.epoch; // the next keys are made on this state (grid.apply_ops's base)
       this.resends = 0;
     } else if (!this.state) {
@@ -651,7 +651,6 @@ class Grid {
   }
 
   enqueue(op, args) {
-    this.syncing = false; // the acknowledgement answers for the server's state now
     this.seq += 1;
     const o = { seq: this.seq, op, args };
     this.pending.push(o);
@@ -793,7 +792,6 @@ class Grid {
    *  (with work queued, its acknowledgement brings that state, or says why not). */
   sync() {
     if (!this.server || this.pending.length || this.editing) return;
-    this.syncing = true;
     this.flush({ sync: true, at: Date.now() }); // "at": a message of its own, however alike
   }
 
