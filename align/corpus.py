@@ -203,6 +203,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
     """Each readable document's mean embedding and title keys, from the cache
     or from the workers (then cached as it arrives)."""
     params = json.dumps({"model": opts.model or "use-m3", "presegmented": opts.presegmented})
+    budget, sums_budget = IN_MEMORY, SUMS_IN_MEMORY
     todo = []
     for doc in docs:
         if not doc.sha:
@@ -211,10 +212,12 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
         doc.cache = out / STATE / "embeddings" / f"{doc.side}-{key}.npz"
         if doc.cache.exists():
             try:
-                _load_cached(doc)
-                continue
+                sentences = _load_cached(doc)
             except Exception:  # noqa: BLE001 - a cache: whatever is wrong with an entry, compute it again
                 pass
+            else:
+                budget = _keep_sentences(doc, sentences, budget)
+                continue
         todo.append(doc)
 
     # submitted largest first: the phase ends on a small task, not with one
@@ -236,7 +239,6 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             if batch:
                 yield kept, embed_task, (batch, opts.presegmented, opts.model)
 
-    budget, sums_budget = IN_MEMORY, SUMS_IN_MEMORY
     with _bar(len(todo), "embedding") as bar:
         for doc, result in _each(stream(workers, jobs())):
             bar.update()
@@ -248,9 +250,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
                      titles=np.array(json.dumps(result["titles"], ensure_ascii=False)))
             write_bytes(doc.cache, buf.getvalue())
             doc.mean, doc.keys = result["mean"], title_keys(result["titles"])
-            if result["sentences"].nbytes <= budget:  # pairing needs them: no reading back
-                doc.sentences = result["sentences"]
-                budget -= doc.sentences.nbytes
+            budget = _keep_sentences(doc, result["sentences"], budget)
             size = _nbytes(result["sums"])
             if size <= sums_budget:
                 doc.sums, sums_budget = result["sums"], sums_budget - size
@@ -260,12 +260,25 @@ def _nbytes(sums) -> int:
     return sum(a.nbytes for a in sums[1]) if sums else 0
 
 
-def _load_cached(doc: Doc) -> None:
+def _keep_sentences(doc: Doc, sentences: np.ndarray, budget: int) -> int:
+    """Keep a document's sentence embeddings while the budget lasts (pairing needs
+    them: no reading back); the budget left."""
+    if sentences.nbytes > budget:
+        return budget
+    doc.sentences = sentences
+    return budget - sentences.nbytes
+
+
+def _load_cached(doc: Doc) -> np.ndarray:
+    """A cached document's mean and title keys; its sentence embeddings, read
+    through (their checksum tested) now rather than when pairing needs them."""
     with np.load(doc.cache) as z:
-        if z["sentences"].ndim != 2:  # read through (checksum tested) now, not when pairing needs it
+        sentences = z["sentences"]
+        if sentences.ndim != 2:
             raise ValueError("not a sentence matrix")
         doc.mean = z["mean"]
         doc.keys = title_keys(json.loads(str(z["titles"])))
+    return sentences
 
 
 @lru_cache(maxsize=4096)
