@@ -89,8 +89,10 @@ def open_project(pid: int) -> Project:
 
 
 def deleted_elsewhere(pid: int) -> None:
-    notice("warning", f"Another window deleted project {pid}; showing the most recent one.")
+    """Forget a project another window deleted: the page opens another."""
+    st.session_state.pop("project", None)
     st.query_params.pop("project", None)
+    notice("warning", f"Another window deleted project {pid}; showing the most recent one.")
 
 
 def current_project() -> Project | None:
@@ -150,14 +152,13 @@ def on_grid_message() -> None:
             ss.grid_notice = synced
         pid, kept = ss.get("ack") or (None, None)
         kept = kept if pid == project.id else None
-        ack = grid.latest(kept, grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
-                                               base=grid.base(message), kept=kept))
+        ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
+                             base=grid.base(message), kept=kept)
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):
             ss.view_to_save = (project.id, view)  # after the acknowledgement is on its way
     except ProjectNotFound:  # the grid's fragment reruns the page, which opens another
-        ss.pop("project", None)
         deleted_elsewhere(project.id)
     except USER_ERRORS as e:
         ss.grid_notice = str(e)
@@ -200,7 +201,6 @@ def save_grid_view() -> None:
         try:
             get_store().save_view(*saving)
         except ProjectNotFound:  # deleted in another window since: the page opens another
-            ss.pop("project", None)
             deleted_elsewhere(saving[0])
             st.rerun()
         ss.saved_view = saving[1]

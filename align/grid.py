@@ -123,8 +123,9 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
     tab made them on (``payload``): older than the last change of another
     window that this session took and that moved pairs (``History.moved_at``),
     they mean something else now and are refused; else applied. ``kept``: the
-    last acknowledgement sent to this session (a refusal the tab may not have
-    seen yet). ProjectNotFound when another window deleted the project."""
+    last acknowledgement sent to this session: a resent batch gets it again, so
+    that a refusal the tab has not seen yet is not hidden. ProjectNotFound when
+    another window deleted the project."""
     done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
     if kept is not None and kept.client == client and kept.error and any(o["seq"] <= kept.seq for o in ops):
@@ -135,7 +136,9 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
             return Ack(client, todo[-1]["seq"], kept.error, kept.failed, kept.focus)
         return kept
     if not todo:
-        return Ack(client, done) if ops else None
+        if not ops:
+            return None
+        return kept if kept is not None and kept.client == client and kept.seq >= done else Ack(client, done)
     made_on = base
     focus = None
     for o in todo:
@@ -175,14 +178,6 @@ def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
     except EditError as e:  # refused on what the other window made of it
         raise ConflictError("the pair was changed in another window; the grid now shows "
                             f"the saved state ({e})") from None
-
-
-def latest(kept: Ack | None, new: Ack | None) -> Ack | None:
-    """The acknowledgement to send the tab: a resent batch's (nothing new
-    applied) must not hide the one that answered it first."""
-    if new is None or (kept is not None and kept.client == new.client and kept.seq >= new.seq):
-        return kept
-    return new
 
 
 def _apply_one(project: History, client: str, o: dict, focus: int | None,

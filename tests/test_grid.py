@@ -183,12 +183,14 @@ def test_a_resent_batch_does_not_hide_the_refusal_of_its_first_sending(project, 
     refused = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0)
     resent = grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0)
     assert refused.error and resent.error is None          # nothing new to apply, nothing to say
-    assert grid.latest(refused, resent) is refused         # the tab still hears why
-    later = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "confirm", "args": [0]}], base=1)
-    assert grid.latest(refused, later) is later
-    assert grid.latest(refused, None) is refused and grid.latest(None, later) is later
-    other = grid.Ack("tab2", 1)
-    assert grid.latest(refused, other) is other
+    # given the acknowledgement it sent last, the session sends it again: the tab still hears why
+    assert grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0, kept=refused) is refused
+    assert grid.apply_ops(project, "tab1", [], kept=refused) is None  # a view alone: nothing to send
+    later = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "confirm", "args": [0]}], base=1, kept=refused)
+    assert later.error is None and later.seq == 2
+    assert grid.apply_ops(project, "tab1", ops(("merge_next", 2)), base=0, kept=later) is later
+    other = grid.apply_ops(project, "tab2", ops(("confirm", 1)), base=1, kept=later)  # another tab's
+    assert other.client == "tab2" and other.error is None
 
 
 def test_keys_sent_behind_a_refused_one_before_the_tab_heard_of_it_are_refused_too(project):
