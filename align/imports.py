@@ -192,8 +192,8 @@ def _as_utf8_xml(data: bytes, name: str) -> bytes:
             codec = codecs.lookup(declared).name
         except LookupError:
             raise _fail(name, f"unknown text encoding {declared!r} in its XML declaration") from None
-        if codec.startswith(("utf-16", "utf-32")):
-            return data  # declared so, yet ASCII-compatible: expat says what is wrong
+        if codec.startswith(("utf-16", "utf-32")) or declared.upper() in ("UTF-8", "ISO-8859-1", "US-ASCII"):
+            return data  # expat's own (for UTF-16 or -32 it says what is wrong): no copy of the file
         # Windows writes CP932 as "Shift_JIS": its extra characters (①, ㈱) included
         codec = "cp932" if codec == "shift_jis" else codec
     try:
