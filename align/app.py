@@ -153,7 +153,7 @@ def on_grid_message() -> None:
         pid, kept = ss.get("ack") or (None, None)
         kept = kept if pid == project.id else None
         ack = grid.apply_ops(project, client, ops, rescore=rescoring.rescore_edited,
-                             base=grid.base(message), kept=kept)
+                             base=grid.base(message), kept=kept, since=grid.since(message))
         if ack is not None:
             ss.ack = (project.id, ack)
         if view is not None and view != ss.get("saved_view"):

@@ -609,6 +609,10 @@ class Log(Protocol):
     def changed_elsewhere(self) -> bool:
         """Whether another session wrote to the log since this one last read or wrote it."""
 
+    def version(self) -> int:
+        """How many writes (steps, undos, redos) the log had when this session last
+        read or wrote it: one number for every session, kept across restarts."""
+
 
 class MemoryLog:
     """A ``Log`` in memory (tests, scripts): the states themselves."""
@@ -618,6 +622,7 @@ class MemoryLog:
         self._states = [initial]
         self._steps: list[Step] = []
         self._cursor = 0
+        self._writes = 0
         self._clients: dict[str, int] = {}
 
     def load(self) -> tuple[Alignment, int, int]:
@@ -632,6 +637,7 @@ class MemoryLog:
         self._states.append(after)
         self._steps.append(step)
         self._cursor = seq
+        self._writes += 1
         self._record(client)
 
     def move(self, cursor: int, to: int, current: Alignment,
@@ -639,11 +645,15 @@ class MemoryLog:
         if not 0 <= to < len(self._states):
             return None
         self._cursor = to
+        self._writes += 1
         self._record(client)
         return self._states[to], self._steps[max(cursor, to) - 1]
 
     def changed_elsewhere(self) -> bool:
         return False  # one session's
+
+    def version(self) -> int:
+        return self._writes
 
     def client_seq(self, client: str) -> int:
         return self._clients.get(client, 0)
@@ -722,6 +732,11 @@ class History:
     @property
     def steps(self) -> tuple[Step, ...]:
         return self.log.steps()
+
+    @property
+    def version(self) -> int:
+        """The log's write count at the state shown (``Log.version``)."""
+        return self.log.version()
 
     @property
     def can_undo(self) -> bool:

@@ -93,6 +93,14 @@ def base(message: Any) -> int | None:
     return value if type(value) is int else None
 
 
+def since(message: Any) -> int | None:
+    """The ``version`` of the saved state a restored queue's first operation
+    was made on (a queue kept in the browser across a reload, or taken over
+    from a closed tab: its session, and so its ``base``, are gone)."""
+    value = message.get("since") if isinstance(message, dict) else None
+    return value if type(value) is int else None
+
+
 def have(message: Any) -> dict:
     """The fingerprints (segments a side, pairs) a grid message says the
     browser keeps."""
@@ -103,6 +111,8 @@ def have(message: Any) -> dict:
 
 
 SYNCED = "Another window changed this project: the grid shows its saved state."
+RESTORED_STALE = ("these changes were kept from before the page was reloaded (or from a tab that "
+                  "closed), and another window changed the project since; the grid shows its saved state")
 
 
 def sync(project: History, message: Any) -> str | None:
@@ -116,7 +126,7 @@ def sync(project: History, message: Any) -> str | None:
 
 
 def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore | None = None,
-              base: int | None = None, kept: Ack | None = None) -> Ack | None:
+              base: int | None = None, kept: Ack | None = None, since: int | None = None) -> Ack | None:
     """Apply the operations not yet applied for this tab (``rescore``: the hook
     that recomputes the scores of the pairs each one changes, in its step);
     None when there were none to apply. ``base``: the ``epoch`` of the state the
@@ -124,8 +134,11 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
     window that this session took and that moved pairs (``History.moved_at``),
     they mean something else now and are refused; else applied. ``kept``: the
     last acknowledgement sent to this session: a resent batch gets it again, so
-    that a refusal the tab has not seen yet is not hidden. ProjectNotFound when
-    another window deleted the project."""
+    that a refusal the tab has not seen yet is not hidden. ``since``, for a
+    restored queue (no ``base``): the ``version`` its first operation was made
+    on; the queue is applied only if every write since is one of its own
+    operations (one each), else refused: what it means on the project as it is
+    now cannot be told. ProjectNotFound when another window deleted the project."""
     done = project.client_seq(client)
     todo = [o for o in ops if o["seq"] > done]
     if kept is not None and kept.client == client and kept.error and any(o["seq"] <= kept.seq for o in ops):
@@ -139,6 +152,11 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
         if not ops:
             return None
         return kept if kept is not None and kept.client == client and kept.seq >= done else Ack(client, done)
+    if base is None and since is not None:
+        project.refresh()  # the version to compare is the saved one, not this session's view
+        if project.version != since + sum(o["seq"] <= done for o in ops):
+            project.skip_client_ops(client, todo[-1]["seq"])
+            return Ack(client, todo[-1]["seq"], RESTORED_STALE, todo[0]["seq"])
     made_on = base
     focus = None
     for o in todo:
@@ -266,9 +284,10 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     cut offers; left out for a side whose fingerprint the grid says it
     ``have``s), the pairs (ids, score, status, why they need review, ranked
     candidates), the acknowledgement of the tab's last operations, and the
-    view to open at (first mount only), and the ``epoch`` (how many changes
+    view to open at (first mount only), the ``epoch`` (how many changes
     of other windows this session has taken: the ``base`` of the tab's next
-    operations once it shows this state).
+    operations once it shows this state), and the saved ``version`` (the
+    ``since`` of a queue the tab keeps across a reload).
 
     ``sent`` (fingerprint -> rows) holds the pair lists this session sent
     lately; when the grid ``have``s one of them, only the rows that changed
@@ -291,5 +310,6 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
             "pairs_rev": rev, "pairs": rows if base is None else None,
             "pairs_change": None if base is None else {"base": have["pairs"], **pairs_change(base, rows)},
             "can_undo": project.can_undo, "can_redo": project.can_redo, "epoch": project.reloads,
+            "version": project.version,
             "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

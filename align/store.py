@@ -573,6 +573,9 @@ class ProjectLog:
     def changed_elsewhere(self) -> bool:
         return self.store.version(self.id) != self._version
 
+    def version(self) -> int:
+        return self._version
+
 
 class Project(History):
     """An open project: a ``History`` over its log in the store, every call saved

@@ -510,6 +510,33 @@ def test_work_not_saved_when_the_tab_closes_goes_to_the_next_tab_once(server, br
     context.close()
 
 
+def test_work_kept_from_a_closed_tab_is_not_applied_to_pairs_another_window_moved(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(f"{url}/?project={pid}")
+    page.locator('[role="row"][data-pair="2"] .num').click()
+    expect(current(page)).to_have_attribute("data-pair", "2")
+    server.kill9()
+    page.keyboard.press("m")  # merge pairs 3 and 4 (queued: the server is down)
+    expect(page.locator('[role="row"]')).to_have_count(5)
+    page.on("dialog", leave)
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)
+    with Store(db) as store:  # meanwhile another window merges pairs 1 and 2: pair 3 is now pair 2
+        store.open_project(pid).apply("merge_next", 0)
+    server.start()
+    page = context.new_page()
+    page.goto(f"{url}/?project={pid}")
+    expect(page.locator(".msg")).to_contain_text("Not applied: these changes were kept")
+    saved(page)
+    assert [p.ja for p in stored(db, pid).pairs] == [(0, 1), (2,), (3,), (4,), (5,)]  # not sentences 3 and 4
+    expect(page.locator('[role="row"]')).to_have_count(5)
+    context.close()
+
+
 def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server, browser, db):
     pid = project(db, document(40))
     url = server.start()

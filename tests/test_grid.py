@@ -219,6 +219,27 @@ def test_an_old_key_is_refused_after_any_taken_change_that_moved_pairs(project, 
     assert ack.error is None and [p.ja for p in project.current.pairs] == [(0, 1), (2, 3), (4,)]
 
 
+def test_a_queue_kept_across_a_reload_applies_only_if_no_other_window_wrote_since(project, store):
+    since = grid.payload(project)["version"]                     # the saved state the tab's keys were made on
+    queue = ops(("merge_next", 0), ("confirm", 0), ("merge_next", 2))
+    grid.apply_ops(project, "tab1", queue[:1], base=0)           # the first reached the server, then a reload
+    reopened = store.open_project(project.id)                    # the reloaded page's session: epoch 0 again
+    ack = grid.apply_ops(reopened, "tab1", queue, since=since)   # the queue sent again from the browser
+    assert ack.error is None and ack.seq == 3
+    assert [p.ja for p in reopened.current.pairs] == [(0, 1), (2,), (3, 4)]
+    # a queue made, then the page reloaded, while another window merged pairs 0 and 1:
+    # pair 1 of the queue's view is not pair 1 now, whatever the new session's epoch says
+    since = grid.payload(reopened)["version"]
+    store.open_project(project.id).apply("merge_next", 1)
+    later = store.open_project(project.id)
+    ack = grid.apply_ops(later, "tab1", [{"seq": 4, "op": "confirm", "args": [1]}], since=since)
+    assert ack.failed == 4 and ack.error == grid.RESTORED_STALE
+    assert [p.status for p in later.current.pairs] == ["confirmed", "edited"]  # not confirmed
+    assert later.client_seq("tab1") == 4                         # dealt with: a resend is not applied later
+    assert grid.apply_ops(later, "tab1", [{"seq": 4, "op": "confirm", "args": [1]}], since=since).error is None
+    assert later.current.pairs[1].status == "edited"
+
+
 def test_a_project_deleted_in_another_window_is_said_not_crashed_on(project, store):
     store.delete_project(project.id)
     with pytest.raises(ProjectNotFound):

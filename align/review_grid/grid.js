@@ -342,6 +342,7 @@ class Grid {
     this.seq = Number((storage() && storage().getItem("taiyaku.seq")) || 0);
     const unsent = this.loadUnsent(this.client);
     this.pending = unsent.ops;
+    this.since = unsent.since; // the saved version the first queued operation was made on
     this.draftToRestore = unsent.draft; // an editor's text from before a reload
     this.draft = null;        // the open editor's changed text, kept with the queue
     this.own = null;          // {client, seq}: this tab's own, while it sends a closed tab's queue
@@ -413,6 +414,9 @@ class Grid {
       // queued until then were made on a state the server never had.
       const refused = ack.error && this.pending.some((o) => o.seq >= ack.failed && o.seq <= ack.seq);
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
+      // The rest were made on the state this acknowledgement brings, unless it took
+      // another window's change meanwhile (the session's epoch moved): then they keep theirs.
+      if (this.base === null || d.epoch === this.base) this.since = d.version;
       if (refused && ack.failed > (this.lastFailed[ack.client] || 0)) {
         this.lastFailed[ack.client] = ack.failed;
         this.pending = [];
@@ -434,9 +438,12 @@ class Grid {
       }
       if (d.epoch !== this.base) { this.undoStack = []; this.redoStack = []; } // another window's change
       this.base = d.epoch; // the next keys are made on this state (grid.apply_ops's base)
+      this.since = d.version;
       this.resends = 0;
     } else if (!this.state) {
-      this.base = d.epoch;
+      // A queue kept across a reload was made in a session that is gone: its epoch means
+      // nothing here, the saved version it was made on (since) says whether it still fits.
+      this.base = this.since === null ? d.epoch : null;
       this.state = server; // reload with unacknowledged operations: replay them
       for (const o of this.pending) {
         try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
@@ -462,14 +469,15 @@ class Grid {
     let v = null;
     try { v = JSON.parse(lasting().getItem(this.unsentKey(client)) || "null"); } catch (e) { v = null; }
     const ops = v && Array.isArray(v.ops) ? v.ops : [];
-    return { ops, draft: v && v.draft, seq: Math.max(Number(v && v.seq) || 0, ...ops.map((o) => o.seq)) };
+    return { ops, draft: v && v.draft, since: v && Number.isInteger(v.since) ? v.since : null,
+             seq: Math.max(Number(v && v.seq) || 0, ...ops.map((o) => o.seq)) };
   }
 
   savePending() {
     const ls = lasting();
     try {
       if (ls && (this.pending.length || this.draft)) {
-        ls.setItem(this.unsentKey(this.client), JSON.stringify({ ops: this.pending, draft: this.draft, seq: this.seq }));
+        ls.setItem(this.unsentKey(this.client), JSON.stringify({ ops: this.pending, draft: this.draft, seq: this.seq, since: this.since }));
       } else if (ls) ls.removeItem(this.unsentKey(this.client));
     } catch (e) { /* full or blocked: the queue is still in memory and sent */ }
     const ss = storage();
@@ -527,6 +535,7 @@ class Grid {
         this.client = c;
         this.seq = entry.seq;
         this.pending = entry.ops;
+        if (entry.ops.length && entry.since !== null) { this.since = entry.since; this.base = null; } // made in its session
         this.state = this.server;
         for (const o of this.pending) {
           try { this.state = this.run(this.state, o); } catch (e) { /* the server decides */ }
@@ -600,7 +609,7 @@ class Grid {
 
   flush(extra) {
     const view = { pair: this.cur, filter: this.filter };
-    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, base: this.base, view,
+    this.args.setTriggerValue("msg", { client: this.client, ops: this.pending, base: this.base, since: this.since, view,
                                        have: this.have || {}, ...extra });
   }
 
