@@ -321,7 +321,10 @@ def _html_text(html: str) -> str:
     menus, related links, comments), lxml turns its cleaned HTML into text."""
     html = _HUGE_TAG.sub(r"<\1>", html)
     html = _CJK_BREAK.sub("", html)  # a line break between Japanese characters is no space
-    text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
+    if _too_deep(html):  # lxml (and so trafilatura) would silently drop what lies deeper
+        text = _flat_text(html)
+    else:
+        text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
     return "\n\n".join(line for line in text.split("\n") if line)
 
 
@@ -349,6 +352,60 @@ _BLOCKS = set("p div h1 h2 h3 h4 h5 h6 ul ol li dl dt dd blockquote pre table tr
               "section article header footer figure figcaption caption".split())
 
 
+LXML_MAX_DEPTH = 2048  # libxml2's nesting limit, even with huge_tree
+
+
+def _too_deep(html: str) -> bool:
+    """Whether libxml2 stops at its nesting limit on this page: it keeps the text
+    before the limit and drops the rest without a word."""
+    if html.count("<") <= LXML_MAX_DEPTH:  # too few tags to nest that deep
+        return False
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    try:
+        lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
+    except (ValueError, lxml.etree.ParserError):
+        return False
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
+def _flat_text(html: str) -> str:
+    """The blocks of a page nested past libxml2's limit, read as a stream of tags
+    (no tree, so no depth): every block's text, furniture dropped."""
+    from html.parser import HTMLParser
+
+    drop = {"script", "style", "nav", "aside", "noscript", "template", "form", "iframe", "svg", "head"}
+    parts: list[str] = []
+    hidden = [0]
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            hidden[0] += tag in drop
+            if tag in _BLOCKS:
+                parts.append("\u2029")
+
+        def handle_endtag(self, tag):
+            hidden[0] = max(hidden[0] - (tag in drop), 0)
+            if tag in _BLOCKS:
+                parts.append("\u2029")
+
+        def handle_data(self, data):
+            if not hidden[0]:
+                parts.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(html)
+    reader.close()
+    return _lines("".join(parts))
+
+
+def _lines(text: str) -> str:
+    """Text with blocks marked by U+2029 as one line per block, spaces collapsed."""
+    return "\n".join(" ".join(block.split()) for block in text.split("\u2029"))
+
+
 def _lxml_text(html: str) -> str:
     import lxml.etree
     import lxml.html
@@ -366,7 +423,7 @@ def _lxml_text(html: str) -> str:
         if element.tag in _BLOCKS:  # each block becomes a line of its own
             element.text = "\u2029" + (element.text or "")
             element.tail = "\u2029" + (element.tail or "")
-    return "\n".join(" ".join(block.split()) for block in root.text_content().split("\u2029"))
+    return _lines(root.text_content())
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")

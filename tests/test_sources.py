@@ -282,12 +282,13 @@ def test_html_with_thousands_of_attributes_on_a_tag_is_linear():
     assert_linear(sources._html_text, page, n=20_000)
 
 
-def test_deeply_nested_html_is_one_line_or_text():
-    deep = "<html><body>" + "<div>" * 100_000 + "text" + "</div>" * 100_000 + "</body></html>"
-    try:
-        read_bytes_source(deep.encode(), "x.html")
-    except InputError as e:
-        assert str(e) == "x.html: no text found"
+@pytest.mark.parametrize("depth", [3000, 100_000])
+def test_html_nested_past_libxml2s_limit_keeps_every_block(depth):
+    # libxml2 stops at depth 2048 and drops the rest of the page without a word
+    deep = ("<html><body><nav>Menu</nav><p>前の段落です。</p>" + "<div>" * depth
+            + "<p>深い本文です。</p><script>var x;</script>" + "</div>" * depth
+            + "<p>後の段落 &amp; 終わり。</p></body></html>")
+    assert read_bytes_source(deep.encode(), "x.html") == "前の段落です。\n\n深い本文です。\n\n後の段落 & 終わり。"
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
