@@ -251,7 +251,7 @@ def view_export(project: Project) -> None:
         options["keep_marks"] = st.checkbox("Keep Bloomberg's version marks (* and (2)) in headlines",
                                             key="exp_keep_marks")
     base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
-    tsv = export.render(al, "tsv", **options)  # rendered once: the preview and, but for Excel, the download
+    tsv = export.render(al, "tsv", **options)  # the preview
     with st.container(horizontal=True, gap="small"):
         for fmt, mime in ((f.name, f.mime) for f in formats.FORMATS):
             extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
@@ -260,9 +260,9 @@ def view_export(project: Project) -> None:
             except USER_ERRORS as e:
                 st.warning(f"{fmt.upper()}: {plain(e)}")
                 continue
-            st.download_button(f"Download {fmt.upper()}", body, file_name=f"{base}.{fmt}", mime=mime,
-                               key=f"dl_{fmt}", type="primary" if fmt == "tsv" else "secondary",
-                               on_click="ignore")
+            st.download_button(f"Download {fmt.upper()}", saved_export(project.id, fmt, {**options, **extra}, body),
+                               file_name=f"{base}.{fmt}", mime=mime, key=f"dl_{fmt}",
+                               type="primary" if fmt == "tsv" else "secondary", on_click="ignore")
     preview = tsv.decode("utf-8")
     lines = preview.split("\n")
     st.caption(f"TSV preview ({len([x for x in lines if x])} lines)")
@@ -484,6 +484,20 @@ def delete_project(pid: int) -> None:
 
 
 # -- the page --------------------------------------------------------------------------------
+
+def saved_export(pid: int, fmt: str, options: dict, shown: bytes):
+    """The download, rendered when it is clicked from the saved state: this page may
+    have been drawn before another window's edits (``shown``, as drawn, if the
+    project is gone or the export is no longer possible)."""
+    store = get_store()  # the click runs on a thread of its own, outside the page's run
+
+    def render() -> bytes:
+        try:
+            return export.render(store.open_project(pid).current, fmt, **options)
+        except USER_ERRORS:
+            return shown
+    return render
+
 
 def main() -> None:
     st.set_page_config(page_title="Taiyaku 対訳 — review", page_icon=str(projects.data_file("favicon.png")),

@@ -284,6 +284,21 @@ def test_a_crossing_link_exports_in_japanese_order(server, browser, db, tmp_path
     assert stored(db, pid).pairs == al.pairs
 
 
+def test_a_download_clicked_on_an_export_page_drawn_earlier_has_the_latest_edits(server, browser, db, tmp_path):
+    pid = project(db, document(3))
+    page = open_grid(browser, server.start(), pid)
+    page.get_by_text("Export", exact=True).first.click()
+    expect(page.locator(".st-key-dl_tmx button")).to_be_visible()
+    with Store(db) as store:  # another window edits, after this page was drawn
+        store.open_project(pid).apply("edit_text", "en", 1, "Edited in another window.")
+    for fmt in ("tsv", "tmx"):
+        with page.expect_download() as info:
+            page.locator(f".st-key-dl_{fmt} button").first.click()
+        path = tmp_path / f"latest.{fmt}"
+        info.value.save_as(path)
+        assert "Edited in another window." in path.read_text(encoding="utf-8")
+
+
 def test_headline_candidates_by_number(server, browser, db):
     pid = project(db, headlines(), "heads")
     page = open_grid(browser, server.start(), pid)
