@@ -40,6 +40,10 @@ class EditError(TaiyakuError, ValueError):
     """An edit that cannot be done; the message is shown to the translator."""
 
 
+class StaleText(EditError):
+    """A text edit made on a sentence that another window has changed since."""
+
+
 # -- argument checks ---------------------------------------------------------
 
 def _count(n: int, noun: str) -> str:
@@ -403,10 +407,15 @@ def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment
     return replace(al, **{side: segs[:first] + (joined,) + segs[ids[-1] + 1:]}, pairs=pairs)
 
 
-def edit_text(al: Alignment, side: str, seg_id: int, text: str) -> Alignment:
+def edit_text(al: Alignment, side: str, seg_id: int, text: str, was: str | None = None) -> Alignment:
     """Replace a segment's text (surrounding whitespace stripped); its offsets
-    no longer point into the source, so they become None."""
+    no longer point into the source, so they become None. ``was``: the text the
+    editor started from; if the segment no longer reads so (changed in another
+    window), refused rather than written over."""
     seg_id, seg = _segment(al, side, seg_id)
+    if was is not None and (not isinstance(was, str) or was.strip() != seg.text.strip()):
+        raise StaleText(f"{_LANG[side]} sentence {seg_id + 1} was changed "
+                        "in another window while you typed")
     if not isinstance(text, str) or not text.strip():
         raise EditError("a segment cannot be empty; to drop it, unlink it from its pair")
     text = text.strip()

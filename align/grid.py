@@ -187,9 +187,12 @@ def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
     """An operation made on the tab's view of epoch ``made_on``, before a change
     of another window that this session has taken since. If none of those
     changes moved pairs or segments (a confirm, a text edit elsewhere), it
-    means the same thing on the new state: applied there rather than lost.
-    Else, or for an undo (it would take back the other window's step), refused."""
-    if o["op"] in ("undo", "redo") or made_on < project.moved_at:
+    means the same thing on the new state: applied there rather than lost; so
+    does a text edit that names the text it replaces (``edit_text``'s ``was``),
+    wherever the pairs went, while its sentence still reads so. Else, or for an
+    undo (it would take back the other window's step), refused."""
+    by_text = o["op"] == "edit_text" and len(o["args"]) > 3
+    if o["op"] in ("undo", "redo") or (made_on < project.moved_at and not by_text):
         raise ConflictError("this project was changed in another window; the grid now shows its saved state")
     try:
         return _apply_one(project, client, o, focus, rescore)

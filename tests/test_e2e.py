@@ -421,6 +421,55 @@ def test_a_key_pressed_as_the_tab_comes_back_does_not_land_on_a_moved_pair(serve
     expect(current(page)).to_have_attribute("data-pair", "1")  # still on the pair it was on (sentence 2)
 
 
+def test_typing_is_kept_when_another_window_cuts_a_sentence_above_meanwhile(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    page.locator('[role="row"][data-pair="4"] .num').click()
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Typed.")
+    with Store(db) as store:  # another window cuts English sentence 2: the ones below move down
+        store.open_project(pid).apply("split_segment", "en", 1, 12)
+    page.keyboard.press("Escape")  # saved on the view it was typed in, where it was sentence 5
+    expect(page.locator(".msg")).to_contain_text("What you typed is kept")
+    saved(page)
+    al = stored(db, pid)
+    assert [s.text for s in al.en[4:7]] == ["Sentence 3. Another one.", "Sentence 4. Another one. Typed.",
+                                            "Sentence 5. Another one."]
+    assert shown_pairs(page) == texts(al)
+
+
+def test_text_typed_before_a_reload_finds_its_sentence_after_a_cut_above(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    page.locator('[role="row"][data-pair="4"] .num').click()
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Typed.")
+    with Store(db) as store:
+        store.open_project(pid).apply("split_segment", "en", 1, 12)
+    page.on("dialog", leave)
+    page.reload()  # the editor still open: its text is kept in the browser
+    expect(page.locator(".msg")).to_contain_text("Kept the text you were typing")
+    saved(page)
+    assert stored(db, pid).en[5].text == "Sentence 4. Another one. Typed."
+
+
+def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(server, browser, db):
+    pid = project(db, document(3))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("e")
+    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
+    page.keyboard.type(" Mine.")
+    with Store(db) as store:
+        store.open_project(pid).apply("edit_text", "en", 0, "Theirs.")
+    page.keyboard.press("Escape")
+    expect(page.locator(".msg")).to_contain_text("Your text, not saved: “Sentence 0. Another one. Mine.”")
+    saved(page)
+    assert stored(db, pid).en[0].text == "Theirs."
+    expect(current(page).locator('[data-side="en"]')).to_have_text("Theirs.")
+
+
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)

@@ -288,6 +288,14 @@ def test_edit_text_refuses_a_missing_segment():
     refuses(E.edit_text, three(), "ja", 3, "新。", match="no Japanese segment 3")
 
 
+def test_edit_text_naming_the_text_it_replaces_is_refused_once_that_text_changed():
+    al = three()
+    assert E.edit_text(al, "en", 1, "Mine.", " Sentence 1. ").en[1].text == "Mine."  # still reads so
+    changed = E.edit_text(al, "en", 1, "Theirs.")
+    with pytest.raises(E.StaleText, match="English sentence 2 was changed in another window"):
+        E.edit_text(changed, "en", 1, "Mine.", "Sentence 1.")
+
+
 def test_typing_in_a_confirmed_pair_unconfirms_it_in_the_same_undoable_step():
     # What the translator typed is never refused: the pair goes back to "edited"
     # (to be confirmed again), and one undo restores both the text and the confirm.

@@ -240,6 +240,20 @@ def test_a_queue_kept_across_a_reload_applies_only_if_no_other_window_wrote_sinc
     assert later.current.pairs[1].status == "edited"
 
 
+def test_typing_made_before_another_window_moved_pairs_lands_on_its_sentence(project, store):
+    other = store.open_project(project.id)
+    other.apply("merge_next", 0)                                  # pairs move, not the sentences
+    typed = ops(("edit_text", "en", 3, "Typed meanwhile.", "This is sentence 3. Next one."))
+    ack = grid.apply_ops(project, "tab1", typed, base=0)          # the editor was open on the old view
+    assert ack.error is None and project.current.en[3].text == "Typed meanwhile."
+    # the same sentence retyped in the other window: written over by neither, the tab is told
+    store.open_project(project.id).apply("edit_text", "en", 4, "Their text.")
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "edit_text",
+                                            "args": ["en", 4, "My text.", "This is sentence 4. Next one."]}], base=1)
+    assert "English sentence 5 was changed in another window" in ack.error
+    assert project.current.en[4].text == "Their text."
+
+
 def test_a_project_deleted_in_another_window_is_said_not_crashed_on(project, store):
     store.delete_project(project.id)
     with pytest.raises(ProjectNotFound):

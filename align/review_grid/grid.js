@@ -413,6 +413,7 @@ class Grid {
       // comes with every later render, and to a grid mounted again): the operations
       // queued until then were made on a state the server never had.
       const refused = ack.error && this.pending.some((o) => o.seq >= ack.failed && o.seq <= ack.seq);
+      const dropped = refused ? this.pending.filter((o) => o.seq >= ack.failed) : [];
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
       // The rest were made on the state this acknowledgement brings, unless it took
       // another window's change meanwhile (the session's epoch moved): then they keep theirs.
@@ -423,6 +424,9 @@ class Grid {
         this.say(`Not applied: ${ack.error}`, "error");
         this.undoStack = [];
         this.redoStack = [];
+        // Typed text is never thrown away: each dropped text edit goes again to the
+        // sentence that still reads as it did when the typing began (found by its text).
+        this.retyped = dropped.filter((o) => o.op === "edit_text" && o.args.length > 3);
       }
       this.savePending();
       if (!this.pending.length && this.own) this.endAdoption();
@@ -454,6 +458,7 @@ class Grid {
       this.flush();
     }
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
+    if (this.retyped && !this.pending.length) this.retype();
     if (first) {
       this.claim();
       if (this.draftToRestore) { this.restoreDraft(this.draftToRestore); this.draftToRestore = null; }
@@ -572,11 +577,34 @@ class Grid {
     if (!draft || !Array.isArray(draft.segs)) return;
     let n = 0;
     for (const [side, seg, original, value] of draft.segs) {
-      const s = SIDES.includes(side) && this.state[side][seg];
-      if (s && s[0] === original && String(value).trim() !== String(original).trim()
-        && this.act("edit_text", [side, seg, String(value)])) n++;
+      const at = this.findSegment(side, seg, original);
+      if (at !== null && String(value).trim() !== String(original).trim()
+        && this.act("edit_text", [side, at, String(value), original])) n++;
     }
     if (n) this.say(`Kept the text you were typing in pair ${Number(draft.k) + 1} when the page closed (Z undoes it).`, "warn");
+  }
+
+  /** Where a sentence that read ``text`` at ``seg`` is now (null: changed, or not one of a kind):
+   *  another window's cut or join may have moved it. */
+  findSegment(side, seg, text) {
+    const segs = SIDES.includes(side) ? this.state[side] : [];
+    if (segs[seg] && segs[seg][0] === text) return seg;
+    const at = segs.flatMap((s, i) => (s[0] === text ? [i] : []));
+    return at.length === 1 ? at[0] : null;
+  }
+
+  /** Text edits dropped with a refused operation, made again on the saved state; what
+   *  cannot be (its sentence changed meanwhile) is shown, so it can be copied. */
+  retype() {
+    const lost = [];
+    for (const o of this.retyped.splice(0)) {
+      const [side, seg, text, original] = o.args;
+      const at = this.findSegment(side, seg, original);
+      if (at === null || !this.act("edit_text", [side, at, text, original])) lost.push(String(text).trim());
+    }
+    const kept = this.msg.textContent;
+    if (lost.length) this.say(`${kept} Your text, not saved: “${lost.join("” “")}”`, "error");
+    else this.say(`${kept} What you typed is kept: made again on its sentence.`, "warn");
   }
 
   saveDraft() {
@@ -1296,7 +1324,7 @@ class Grid {
     this.draft = null; // becomes the edits below, kept with the queue
     const changes = [...row.querySelectorAll("textarea.ed")]
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
-      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value]);
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.value, ta.dataset.original]);
     row.classList.remove("editing");
     this.drawn = null; // the row is redrawn without its text boxes, saved or not
     const k = Number(row.dataset.k), wasConfirmed = this.state.pairs[k] && this.state.pairs[k].status === "confirmed";
