@@ -360,8 +360,13 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                 "pairing_method": p.method,
                 "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
         target = out / "alignments" / f"{stems[ja.name]}.json"
-        if _done(target, meta):
+        kept = _existing(target, meta)
+        if kept in ("same", "damaged"):  # a damaged one is named in the report, never replaced
             continue
+        if kept == "reviewed":  # its files changed: aligned again, the reviewer's work kept beside
+            os.replace(target, _previous(target))
+            print(f"alignments/{printable(target.name)}: reviewed, but its files or parameters changed: "
+                  f"aligned again, the review kept as {printable(_previous(target).name)}", file=log)
         todo.append((ja, en, meta, target))
     # largest first, so that the phase ends on small tasks (a pair's result
     # does not depend on the order: workers.align_task)
@@ -398,14 +403,32 @@ def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
         yield from zip(keys, values)
 
 
-def _done(target: Path, meta: dict) -> bool:
-    """Whether the alignment file exists for the same files, pairing and
-    parameters (a reviewer's edits in it are then kept)."""
+def _existing(target: Path, meta: dict) -> str | None:
+    """What the alignment file already in OUT_DIR is to this run: None (there is
+    none), "same" (for the same files, pairing and parameters: kept, with a
+    reviewer's edits in it), "damaged" (cannot be read: a hand edit gone wrong,
+    left for the reviewer to mend), "reviewed" (for other files or parameters,
+    with pairs a reviewer touched) or "stale"."""
+    from .imports import load_alignment
+
+    if not target.exists():
+        return None
     try:
-        old = json.loads(target.read_text(encoding="utf-8"))["meta"]["corpus"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return {k: old.get(k) for k in meta} == meta
+        old = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "damaged"
+    corpus = old.get("meta", {}).get("corpus") if isinstance(old, dict) and isinstance(old.get("meta"), dict) else None
+    if isinstance(corpus, dict) and {k: corpus.get(k) for k in meta} == meta:
+        return "same"
+    try:
+        al = load_alignment(target, target.name)
+    except InputError:
+        return "damaged"
+    return "reviewed" if any(p.status != "auto" for p in al.pairs) else "stale"
+
+
+def _previous(target: Path) -> Path:
+    return target.with_name(target.name.removesuffix(".json") + ".previous.json")
 
 
 def _reason(error: str, doc: Doc) -> str:
@@ -578,7 +601,8 @@ def summary(report: dict, out: Path) -> str:
         lines.append(f"  … and {len(skipped) - 10} more skipped (report.json)")
     left_out = report.get("left_out", [])
     for s in left_out[:10]:
-        lines.append(f"  left out of the exports, unreadable: {s['file']}: {s['reason']}")
+        lines.append(f"  left out of the exports, unreadable: {s['file']}: {s['reason']} "
+                     "(kept as it is: mend it, or delete it to align the pair again)")
     if len(left_out) > 10:
         lines.append(f"  … and {len(left_out) - 10} more left out (report.json)")
     docs = {d["ja_file"]: d for d in report["documents"]}

@@ -240,18 +240,32 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     assert code == 0, stderr
     after = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
     assert after == before
-    # one English file changes, and an alignment file is damaged: those two
-    # pairs are aligned again, the others are not
+    # one English file changes: that pair is aligned again, the others are not; an
+    # alignment file a reviewer's hand edit left unreadable (a stray comma) is left for
+    # them to mend, named, never replaced by a fresh alignment
     (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "She did not give a date.\n", encoding="utf-8")
     damaged = out / "alignments/b__news.txt.json"
-    damaged.write_bytes(damaged.read_bytes()[:100])
+    reviewed = damaged.read_text(encoding="utf-8").replace('"auto"', '"confirmed"').rstrip()
+    damaged.write_text(reviewed[:-1] + ",}", encoding="utf-8")
     before[damaged.name] = damaged.stat().st_mtime_ns
     code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
     assert code == 0, stderr
     again = {p.name: p.stat().st_mtime_ns for p in (out / "alignments").iterdir()}
-    assert sorted(n for n in again if again[n] != before[n]) == ["a__news.txt.json", "b__news.txt.json"]
-    Alignment.loads(damaged.read_text(encoding="utf-8"))
+    assert sorted(n for n in again if again[n] != before[n]) == ["a__news.txt.json"]
+    assert damaged.read_text(encoding="utf-8") == reviewed[:-1] + ",}"
+    assert "unreadable: alignments/b__news.txt.json" in stderr and "delete it to align the pair again" in stderr
     assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 5
+    # a reviewed alignment whose file changed is aligned again, and the review kept beside it
+    review = Alignment.loads(again_text := (out / "alignments/a__news.txt.json").read_text(encoding="utf-8"))
+    (out / "alignments/a__news.txt.json").write_text(
+        again_text.replace('"status": "auto"', '"status": "confirmed"', 1), encoding="utf-8")
+    (en / "warren.txt").write_text(DOCS["en/warren.txt"], encoding="utf-8")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    kept = Alignment.loads((out / "alignments/a__news.txt.previous.json").read_text(encoding="utf-8"))
+    assert kept.pairs[0].status == "confirmed" and len(kept.en) == len(review.en) == 5
+    assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 4
+    assert "the review kept as a__news.txt.previous.json" in stderr
 
 
 def test_given_pairs_and_a_minimum_confidence(corpus, tmp_path):
