@@ -91,7 +91,8 @@ class Doc:
 
 # -- files ------------------------------------------------------------------------------
 
-_TSV_UNSAFE = re.compile(r"[\t\n\r]")  # a name documents.tsv could not hold
+# A name documents.tsv could not hold: a tab, or anything str.splitlines breaks a line at.
+_TSV_UNSAFE = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
@@ -106,16 +107,31 @@ def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
         if _TSV_UNSAFE.search(rel.as_posix()):
             skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
                             "reason": "a tab or line break in its name: rename it"})
+        elif not _utf8(rel.as_posix()):  # bytes the file system holds but no UTF-8 output can
+            skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
+                            "reason": "its name is not UTF-8: rename it"})
         else:
             found.append(Doc(side, path, rel.as_posix()))
     return sorted(found, key=lambda d: d.name)
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # os.fsdecode's surrogates for bytes that are not UTF-8
+        return False
+
+
 def unique_stems(names: list[str]) -> dict[str, str]:
     """``alignments/<stem>.json`` for each Japanese file: its stem, or, when
-    several files share one, its relative path with ``__`` for ``/``."""
+    several files share one, its relative path with ``__`` for ``/`` (and, if
+    that too is shared — ``a/b/x`` and ``a__b/x`` — a hash of the path)."""
     count = Counter(Path(n).stem for n in names)
-    return {n: Path(n).stem if count[Path(n).stem] == 1 else n.replace("/", "__") for n in names}
+    stems = {n: Path(n).stem if count[Path(n).stem] == 1 else n.replace("/", "__") for n in names}
+    taken = Counter(stems.values())
+    return {n: s if taken[s] == 1 else f"{s}__{hashlib.sha256(n.encode()).hexdigest()[:8]}"
+            for n, s in stems.items()}
 
 
 def _read(doc: Doc) -> bytes | None:
@@ -186,7 +202,16 @@ def _nothing_paired(ja_docs: list[Doc], en_docs: list[Doc], skipped: list[dict],
 
 
 def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
+    from .sources import check_size
+
     for doc in docs:
+        try:  # checked before the file is read: a 3 GB file must not be loaded to be refused
+            check_size(doc.path.stat().st_size, doc.name)
+        except OSError:
+            pass  # said below, on reading it
+        except InputError as e:
+            skipped.append({"file": f"{doc.side}/{doc.name}", "reason": _reason(str(e), doc)})
+            continue
         data = _read(doc)
         if data is None:
             skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
@@ -439,9 +464,9 @@ def _reason(error: str, doc: Doc) -> str:
 # -- outputs ----------------------------------------------------------------------------
 
 def read_documents_tsv(out: Path) -> list[dict]:
-    lines = (Path(out) / "documents.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    lines = (Path(out) / "documents.tsv").read_text(encoding="utf-8").split("\n")[1:]
     rows = []
-    for line in lines:
+    for line in filter(None, lines):
         ja, en, score, method = line.split("\t")
         rows.append({"ja_file": ja, "en_file": en, "score": float(score) if score else None,
                      "method": method})

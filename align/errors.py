@@ -32,7 +32,7 @@ class StoreError(TaiyakuError):
 
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that can disguise a file name.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: object, keep: str = "") -> str:

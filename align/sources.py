@@ -190,14 +190,14 @@ def read_file_bytes(path: str | Path, limit: int | None = None) -> bytes:
             raise InputError(f"{path}: is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise InputError(f"{path}: not a regular file (a device, pipe or socket)")
-        _check_size(info.st_size, str(path), limit)
+        check_size(info.st_size, str(path), limit)
         with open(p, "rb") as f:
             data = f.read((limit or MAX_BYTES) + 1)  # a file growing while it is read stays bounded
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    _check_size(len(data), str(path), limit)
+    check_size(len(data), str(path), limit)
     return data
 
 
@@ -209,7 +209,7 @@ def read_pasted(text: str, name: str = "pasted text") -> str:
 
 def read_bytes_source(data: bytes, name: str) -> str:
     """The text of uploaded bytes, the format chosen by the file name's extension."""
-    _check_size(len(data), name)
+    check_size(len(data), name)
     ext = Path(name).suffix.lower()
     if ext == ".docx":
         text = _docx_text(data, name)
@@ -224,7 +224,8 @@ def read_bytes_source(data: bytes, name: str) -> str:
     return text
 
 
-def _check_size(size: int, name: str, limit: int | None = None) -> None:
+def check_size(size: int, name: str, limit: int | None = None) -> None:
+    """InputError if a file of ``size`` bytes is over the limit (MAX_BYTES)."""
     limit = limit or MAX_BYTES
     if size > limit:
         raise InputError(f"{name}: too large ({size / _MB:.1f} MB; "

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
+from align.corpus import unique_stems
 from align.model import Alignment
 from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, match_titles, nearest,
                            pair_documents, title_key, title_keys, translation_share,
@@ -202,6 +203,12 @@ def test_documents_are_paired_by_title_and_by_content_and_a_bad_file_is_skipped(
     assert "ja/broken.txt" in stderr and "Traceback" not in stderr
 
 
+def test_stems_stay_unique_when_a_path_with_slashes_meets_one_with_underscores():
+    stems = unique_stems(["a/b/x.txt", "a__b/x.txt", "c/y.txt", "d/y.txt", "z.txt"])
+    assert len(set(stems.values())) == 5
+    assert stems["c/y.txt"] == "c__y.txt" and stems["z.txt"] == "z"
+
+
 def test_each_pair_has_its_alignment_under_a_unique_stem(corpus):
     _, _, _, out, _ = corpus
     names = sorted(p.name for p in (out / "alignments").iterdir())
@@ -332,6 +339,11 @@ def test_damaged_state_is_redone_and_what_is_left_out_is_named(corpus, tmp_path)
     data["pairs"][0]["ja"] = [99]                         # a reviewer's hand edit gone wrong
     reviewed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (ja / "new\tname.txt").write_text(DOCS["ja/rates.txt"], encoding="utf-8")  # documents.tsv can't hold it
+    (ja / "line\u2028sep.txt").write_text(DOCS["ja/rates.txt"], encoding="utf-8")  # str.splitlines breaks it
+    with open(os.path.join(os.fsencode(ja), b"latin\xe9.txt"), "wb") as f:  # a name that is not UTF-8
+        f.write(DOCS["ja/rates.txt"].encode())
+    with open(en / "huge.txt", "wb") as f:  # sparse: refused on its size, never read
+        f.truncate(3 << 30)
     code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
     assert code == 0 and "Traceback" not in stderr, stderr
     assert all(np.load(path)["sentences"].ndim == 2 for path in cached[:3])  # computed again
@@ -344,6 +356,12 @@ def test_damaged_state_is_redone_and_what_is_left_out_is_named(corpus, tmp_path)
     assert {"file": "ja/new\\tname.txt", "reason": "a tab or line break in its name: rename it"} \
         in report["skipped"]
     assert "skipped ja/new\\tname.txt: a tab or line break" in stderr
+    reasons = {d["file"]: d["reason"] for d in report["skipped"]}
+    assert reasons["ja/line\\u2028sep.txt"] == "a tab or line break in its name: rename it"
+    assert reasons["ja/latin\\udce9.txt"] == "its name is not UTF-8: rename it"
+    assert reasons["en/huge.txt"] == "too large (3072.0 MB; the limit is 20 MB)"
+    # a rerun reads documents.tsv back: it still holds what it held
+    assert cli("corpus", ja, en, "-o", out, "--workers", "1")[0] == 0
 
 
 # -- the same on a Dask cluster -------------------------------------------------------
