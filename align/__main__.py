@@ -14,7 +14,7 @@ import sys
 import threading
 
 from . import __version__
-from .errors import InputError, TaiyakuError, printable
+from .errors import InputError, TaiyakuError, printable, resolved
 
 EXIT_BAD_INPUT = 2
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
@@ -219,7 +219,7 @@ def _format(args, inputs: list[str]) -> str:
                          "use .tsv, .json, .tmx or .xlsx, or give --format")
     fmt = args.format or (known.name if known else "tsv")
     if args.output:
-        folder = Path(args.output).resolve().parent
+        folder = resolved(args.output).parent
         if not folder.is_dir():
             raise InputError(f"{args.output}: the folder {folder} does not exist")
         if Path(args.output).is_dir():
@@ -240,12 +240,11 @@ def _check_writable(output: str) -> None:
     write: a FIFO or device is written to, any other file is replaced through a
     temporary file in its (resolved) folder."""
     import stat
-    from pathlib import Path
     try:
         special = not stat.S_ISREG(os.stat(output).st_mode)
     except OSError:  # not there yet
         special = False
-    where = output if special else Path(output).resolve().parent
+    where = output if special else resolved(output).parent
     if not os.access(where, os.W_OK):
         raise InputError(f"{output}: cannot write there (no permission"
                          f"{'' if special else f' in the folder {where}'})")

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import __version__
-from .errors import InputError, printable
+from .errors import InputError, printable, resolved
 from .export import atomic_file, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
@@ -151,7 +151,7 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
             raise InputError(f"{folder}: not a folder")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; give a folder for the outputs")
-    if out.resolve() in (ja_root.resolve(), en_root.resolve()):
+    if resolved(out) in (resolved(ja_root), resolved(en_root)):
         raise InputError(f"{out}: is an input folder; give another folder for the outputs")
     skipped: list[dict] = []
     ja_docs, en_docs = list_documents(ja_root, "ja", skipped), list_documents(en_root, "en", skipped)

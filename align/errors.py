@@ -7,7 +7,10 @@ from ``TaiyakuError`` too.)
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+from pathlib import Path
 
 
 class TaiyakuError(Exception):
@@ -29,6 +32,15 @@ class ProjectNotFound(TaiyakuError, LookupError):
 
 class StoreError(TaiyakuError):
     """A projects file that cannot be used: newer than this version, not ours, unreadable."""
+
+
+def resolved(path: str | os.PathLike) -> Path:
+    """``Path(path).resolve()``, with a symbolic link loop an OSError (ELOOP, as from
+    Python 3.13 on) that names the path, not a RuntimeError and a traceback."""
+    try:
+        return Path(path).resolve()
+    except RuntimeError:  # Python < 3.13: "Symlink loop from …"
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that can disguise a file name.

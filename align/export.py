@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, resolved
 from .model import Alignment, Pair
 
 from .formats import NAMES as FORMATS
@@ -295,7 +295,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
             with open(path, "wb") as f:
                 f.write(data)
             return
-        target = path.resolve() if path.is_symlink() else path
+        target = resolved(path) if path.is_symlink() else path
         _replace(target, data, None if info is None else stat.S_IMODE(info.st_mode))
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None

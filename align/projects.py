@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import MAX_BYTES, detect_language, read_bytes_source, read_pasted
@@ -157,7 +157,7 @@ def corpus_documents(out_dir: str | Path) -> list[dict]:
     except (InputError, ValueError, KeyError, TypeError, RecursionError):
         raise InputError(f"{out}: not a corpus run (no readable report.json; make one with "
                          "`taiyaku corpus JA_DIR EN_DIR -o OUT_DIR`)") from None
-    run = out.resolve()
+    run = resolved(out)
     for k, doc in enumerate(documents):
         typed = all(isinstance(doc.get(key), kind) for key, kind in _DOCUMENT_FIELDS.items())
         if not (typed and isinstance(doc.get("score"), (int, float, type(None)))
@@ -168,7 +168,7 @@ def corpus_documents(out_dir: str | Path) -> list[dict]:
 
 
 def _corpus_source(out_dir: str | Path, doc: dict) -> str:
-    return str((Path(out_dir).expanduser() / doc["alignment"]).resolve())
+    return str(resolved(Path(out_dir).expanduser() / doc["alignment"]))
 
 
 def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:

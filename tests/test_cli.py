@@ -352,6 +352,13 @@ def test_output_writes_through_a_symlink_and_keeps_the_mode(capsys, tmp_path, pa
     assert oct(target.stat().st_mode & 0o777) == oct(0o640)
 
 
+def test_an_output_that_is_a_symlink_loop_is_one_line(capsys, tmp_path, pairs_json):
+    (tmp_path / "a.tsv").symlink_to(tmp_path / "b.tsv")
+    (tmp_path / "b.tsv").symlink_to(tmp_path / "a.tsv")
+    err = one_line_error(capsys, "export", pairs_json, "-o", tmp_path / "a.tsv")
+    assert err == f"taiyaku: {tmp_path / 'a.tsv'}: Too many levels of symbolic links"
+
+
 def test_output_to_a_fifo_or_device_is_written_not_replaced(capsys, tmp_path, pairs_json):
     import threading
     fifo = tmp_path / "out.tsv"
