@@ -322,10 +322,14 @@ def _html_text(html: str) -> str:
     menus, related links, comments), lxml turns its cleaned HTML into text."""
     html = _HUGE_TAG.sub(r"<\1>", html)
     html = _CJK_BREAK.sub("", html)  # a line break between Japanese characters is no space
-    if _too_deep(html):  # lxml (and so trafilatura) would silently drop what lies deeper
-        text = _flat_text(html)
-    else:
+    # libxml2 stops at its nesting limit and drops the rest of the page without a word:
+    # trafilatura parses with the plain limit, _lxml_text with huge_tree's
+    if not _deeper_than(html, huge=False):
         text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
+    elif not _deeper_than(html, huge=True):
+        text = _lxml_text(html)
+    else:
+        text = _flat_text(html)
     return "\n\n".join(line for line in text.split("\n") if line)
 
 
@@ -353,18 +357,15 @@ _BLOCKS = set("p div h1 h2 h3 h4 h5 h6 ul ol li dl dt dd blockquote pre table tr
               "section article header footer figure figcaption caption".split())
 
 
-LXML_MAX_DEPTH = 2048  # libxml2's nesting limit, even with huge_tree
-
-
-def _too_deep(html: str) -> bool:
-    """Whether libxml2 stops at its nesting limit on this page: it keeps the text
-    before the limit and drops the rest without a word."""
-    if html.count("<") <= LXML_MAX_DEPTH:  # too few tags to nest that deep
+def _deeper_than(html: str, huge: bool) -> bool:
+    """Whether libxml2 stops at its nesting limit on this page (256 elements deep, or
+    2048 with huge_tree): it keeps the text before the limit and drops the rest."""
+    if html.count("<") <= (2048 if huge else 256):  # too few tags to nest that deep
         return False
     import lxml.etree
     import lxml.html
 
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    parser = lxml.html.HTMLParser(huge_tree=huge)
     try:
         lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
     except (ValueError, lxml.etree.ParserError):
