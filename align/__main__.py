@@ -267,10 +267,11 @@ def _emit(al, args, fmt: str) -> None:
         opts.update(header=args.header, score=args.score, bom=args.bom, excel_safe=args.excel_safe)
     if fmt == "tmx":
         opts.update(src_lang=args.src_lang, tgt_lang=args.tgt_lang)
+    written = count(al, fmt, **opts)
+    if not written:  # an empty file would replace the one there, an empty stream look like success
+        raise InputError(f"{args.output or 'standard output'}: not written, no pair to write "
+                         f"({_why_none(al, args, fmt)})")
     if args.output:
-        written = count(al, fmt, **opts)
-        if not written:  # an empty file would replace the one there: refuse, say why
-            raise InputError(f"{args.output}: not written, no pair to write ({_why_none(al, args, fmt)})")
         write(al, args.output, fmt, **opts)
         _say(f"{written} pairs written to {args.output} ({fmt})")
     else:

@@ -136,6 +136,10 @@ def test_an_export_with_nothing_to_write_leaves_the_output_as_it_was(sample_runs
     assert_clean_error(*cli("export", sample_runs["json_path"], "-o", out, *args),
                        f"{out}: not written, no pair to write ({why})")
     assert out.read_text(encoding="utf-8") == "yesterday's reviewed pairs\n"
+    # to standard output: nothing, and a failure the script behind the pipe can see
+    code, stdout, stderr = cli("export", sample_runs["json_path"], *args)
+    assert (code, stdout) == (2, "")
+    assert stderr == f"taiyaku: standard output: not written, no pair to write ({why})\n"
 
 
 def test_a_new_alignment_has_no_confirmed_pairs_to_keep(tmp_path):
