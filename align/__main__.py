@@ -197,9 +197,12 @@ def _run_app(args) -> int:
 
 
 def _run_export(args) -> int:
-    from .imports import load_alignment
+    from .imports import load_alignment, sides_warning
     fmt = _format(args, [args.input])
-    _emit(load_alignment(args.input), args, fmt)
+    al = load_alignment(args.input)
+    if (warning := sides_warning(al)) is not None:
+        _say(f"warning: {printable(args.input)}: {warning}")
+    _emit(al, args, fmt)
     return 0
 
 

@@ -339,7 +339,7 @@ def view_new() -> None:
             log.exception("import failed")
             st.error(f"{plain(imp.name)}: cannot open ({plain(e)})")
             return
-        finish_new(pid, f"Opened {imp.name}: {len(al.pairs)} pairs.")
+        finish_new(pid, f"Opened {imp.name}: {len(al.pairs)} pairs.", al.meta.get("warning"))
     if st.button("Open the sample article", key="new_sample"):
         bar, report = progress_bar("Aligning the sample…")
         finish_new(projects.sample_project(get_store(), report), "The sample article.")

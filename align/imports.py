@@ -96,6 +96,25 @@ def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") 
     return Alignment(tuple(ja), tuple(en), tuple(pairs))
 
 
+def sides_warning(al: Alignment) -> str | None:
+    """What is plainly wrong with the languages of an imported alignment's sides
+    (swapped columns or labels, English on both sides, a wrong encoding declared),
+    or None. A warning, not a refusal: what Taiyaku exported it reads back, and a
+    side of names or figures is neither language."""
+    from .sources import detect_language
+
+    ja_is = detect_language(" ".join(s.text for s in al.ja))
+    en_is = detect_language(" ".join(s.text for s in al.en))
+    if ja_is == "en" and en_is == "ja":
+        return "the Japanese and English sides look swapped (English where the Japanese should be)"
+    if ja_is == "en":
+        return ("the Japanese side holds Latin-script text, not Japanese (English on both sides, "
+                "or a wrong encoding declared?)")
+    if en_is == "ja":
+        return "the English side holds Japanese text: both sides look Japanese"
+    return None
+
+
 # -- JSON ---------------------------------------------------------------------
 def _load_json(data: bytes, name: str) -> Alignment:
     from .schema import check_alignment_json

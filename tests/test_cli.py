@@ -455,6 +455,15 @@ def test_xlsx_refuses_a_cell_excel_would_cut_and_drops_what_it_cannot_hold(capsy
     assert not (tmp_path / "big.xlsx").exists()
 
 
+def test_an_export_of_a_file_with_english_on_both_sides_warns(capsys, tmp_path):
+    both = tmp_path / "both.tsv"
+    both.write_text("Hello there.\tHi.\nGood morning.\tMorning.\n", encoding="utf-8")
+    code, out, err = run_main(capsys, "export", both)
+    assert code == 0 and out.startswith("Hello there.\tHi.")  # what was asked, converted as it is
+    assert err == (f"taiyaku: warning: {both}: the Japanese side holds Latin-script text, not Japanese "
+                   "(English on both sides, or a wrong encoding declared?)\n")
+
+
 def test_excel_safe_tsv(capsys, pairs_json):
     code, out, _ = run_main(capsys, "export", pairs_json, "--excel-safe")
     assert code == 0

@@ -67,6 +67,14 @@ def test_import_and_the_project_list(store):
     rows = projects.project_rows(store)
     assert [r.id for r in rows] == [pid, other]  # the most recently opened first
     assert rows[0].progress == "1 / 2 confirmed" and rows[0].name == "old"
+    assert "warning" not in imported.meta
+
+
+def test_an_import_whose_columns_look_swapped_opens_with_a_warning(store):
+    tsv = "The rate was raised.\t金利が引き上げられた。\nIt was the first hike.\t初めての利上げだった。\n"
+    pid, al = projects.import_project(store, projects.Upload("tm.tsv", tsv.encode()))
+    assert al.meta["warning"] == "tm.tsv: the Japanese and English sides look swapped (English where the Japanese should be)"
+    assert len(store.open_project(pid).current.pairs) == 2  # opened all the same: the translator decides
 
 
 # -- a corpus run as projects ---------------------------------------------------------------
