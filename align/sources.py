@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from .errors import InputError
 from .model import Segment
@@ -244,22 +245,28 @@ def _docx_text(data: bytes, name: str) -> str:
     import lxml.etree
     from docx.table import Table
 
+    def paragraphs(container) -> Iterator[str]:
+        for block in container.iter_inner_content():
+            if not isinstance(block, Table):
+                yield block.text
+                continue
+            seen = set()  # a merged cell comes once for each grid column and row it spans
+            for row in block.rows:
+                for cell in row.cells:
+                    if cell._tc not in seen:
+                        seen.add(cell._tc)
+                        yield from paragraphs(cell)  # its paragraphs, and the tables inside it
+
     _check_docx(data, name)
     try:
-        document = docx.Document(io.BytesIO(data))
-        paragraphs = []
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                paragraphs += [cell.text for row in block.rows for cell in row.cells]
-            else:
-                paragraphs.append(block.text)
+        texts = list(paragraphs(docx.Document(io.BytesIO(data))))
     except lxml.etree.XMLSyntaxError as exc:  # depth past lxml's limit, broken XML
         raise InputError(f"{name}: a broken Word .docx file "
                          f"({str(exc).splitlines()[0][:120]})") from None
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error,
             NotImplementedError, RuntimeError, TypeError, AttributeError, IndexError):
         raise InputError(f"{name}: not a Word .docx file") from None
-    return "\n\n".join(p.strip() for p in paragraphs if p.strip())
+    return "\n\n".join(p.strip() for p in texts if p.strip())
 
 
 def _check_docx(data: bytes, name: str) -> None:

@@ -125,6 +125,19 @@ def test_docx(tmp_path):
     assert error(read_bytes_source, b"not a zip", "x.docx") == "x.docx: not a Word .docx file"
 
 
+def test_docx_tables_give_a_merged_cell_once_and_the_text_of_nested_tables(tmp_path):
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "三列に渡る見出し。"   # spans three columns
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "二行に渡るセル。"     # spans two rows
+    table.cell(1, 1).text = "普通のセル。"
+    table.cell(2, 2).add_table(rows=1, cols=1).cell(0, 0).text = "入れ子の表の文。"
+    path = tmp_path / "tables.docx"
+    document.save(path)
+    assert read_source(path).split("\n\n") == ["三列に渡る見出し。", "二行に渡るセル。", "普通のセル。",
+                                               "入れ子の表の文。"]
+
+
 HTML = """<!DOCTYPE html><html><head><title>サイト</title>
 <style>p { color: red }</style><script>var x = "SCRIPT TEXT";</script></head>
 <body><header>SITE HEADER</header>
