@@ -38,6 +38,9 @@ from .model import Alignment, Pair
 from .formats import NAMES as FORMATS
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# What a TSV line leaves out: lone surrogates (UTF-8 cannot carry them) and the
+# control characters no translation holds (NUL, ESC…; tabs and breaks become spaces).
+_TSV_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f\ud800-\udfff]")
 # Every character str.splitlines() breaks on, so no reader of any kind sees an
 # extra row; runs collapse to one space.
 _TSV_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -97,7 +100,7 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def _tsv_field(text: str, excel_safe: bool = False) -> str:
-    text = _TSV_BREAKS.sub(" ", _SURROGATES.sub("", text))
+    text = _TSV_BREAKS.sub(" ", _TSV_ILLEGAL.sub("", text))
     if excel_safe and text.startswith(_FORMULA_START):
         return "'" + text  # Excel's own mark for "text, not a formula"
     return text
@@ -214,7 +217,7 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
 def notes(al: Alignment, fmt: str, confirmed_only: bool = False) -> list[str]:
     """What exporting ``al`` as ``fmt`` leaves out, one line each (nothing when it keeps
     every character), for the caller to tell the user."""
-    dropped = {"tsv": _SURROGATES, "tmx": _XML_ILLEGAL}.get(fmt)
+    dropped = {"tsv": _TSV_ILLEGAL, "tmx": _XML_ILLEGAL}.get(fmt)
     if fmt == "xlsx":
         dropped = _xlsx_illegal()
     if dropped is None:

@@ -473,7 +473,8 @@ def test_excel_safe_tsv(capsys, pairs_json):
 
 def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
     src = tmp_path / "esc.json"
-    src.write_text(json.dumps({"ja": ["赤\x1b[31m字"], "en": ["red\x1b]0;title\x07"],
+    # ESC and BEL are no text a TSV keeps; a C1 control (CSI, U+009B) is, and a terminal runs it
+    src.write_text(json.dumps({"ja": ["赤\x9b31m字"], "en": ["red\x1b]0;title\x07"],
                                "pairs": [{"ja": [0], "en": [0]}]}))
     import io
 
@@ -484,10 +485,10 @@ def test_a_terminal_gets_escapes_shown_not_run(capsys, tmp_path, monkeypatch):
     raw = io.BytesIO()
     monkeypatch.setattr(sys, "stdout", Terminal(raw, encoding="utf-8"))
     assert main(["export", str(src)]) == 0
-    assert raw.getvalue().decode() == "赤\\x1b[31m字\tred\\x1b]0;title\\x07\n"
+    assert raw.getvalue().decode() == "赤\\x9b31m字\tred]0;title\n"
     raw2 = tmp_path / "piped.tsv"  # a file or a pipe gets the text as it is
     assert main(["export", str(src), "-o", str(raw2)]) == 0
-    assert "\x1b[31m" in raw2.read_text(encoding="utf-8")
+    assert raw2.read_text(encoding="utf-8") == "赤\x9b31m字\tred]0;title\n"
 
 
 def test_ctrl_c_while_modules_load_ends_with_one_line():

@@ -75,11 +75,13 @@ def test_tsv_breaks_and_tabs_become_one_space_never_quoted():
     assert len(out.splitlines()) == 1
 
 
-def test_tsv_bom_and_no_surrogates():
-    al = make((["壊れ\udcff字"], ["x"]))
+def test_tsv_bom_and_no_surrogates_or_control_characters():
+    al = make((["壊れ\udcff字\x00"], ["x\x1b[31m\x07y\x7f"]))
     out = export.to_tsv(al, bom=True)
-    assert out == "\ufeff壊れ字\tx\n"
+    assert out == "\ufeff壊れ字\tx[31my\n"
     assert export.render(al, "tsv", bom=True).startswith(b"\xef\xbb\xbf\xe5\xa3\x8a")
+    assert export.notes(al, "tsv") == ["5 character(s) that TSV cannot hold (control characters, "
+                                       "U+FFFE/U+FFFF, lone surrogates) were left out"]
 
 
 # -- TMX ----------------------------------------------------------------------

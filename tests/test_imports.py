@@ -284,8 +284,9 @@ def xml_safe(text):
 
 
 def tsv_safe(text):
-    """No surrogates; each run of tabs and line breaks one space."""
-    text = "".join(c for c in text if not "\ud800" <= c <= "\udfff")
+    """No surrogates or control characters; each run of tabs and line breaks one space."""
+    text = "".join(c for c in text if not ("\ud800" <= c <= "\udfff" or c in "\x7f\x1f"
+                                           or "\x00" <= c <= "\x08" or "\x0e" <= c <= "\x1b"))
     return re.sub("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+", " ", text)
 
 
