@@ -470,6 +470,20 @@ def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(s
     expect(current(page).locator('[data-side="en"]')).to_have_text("Theirs.")
 
 
+def test_escape_in_the_search_box_gives_the_keys_back_to_the_list(server, browser, db):
+    pid = project(db, document(12))
+    page = open_grid(browser, server.start(), pid)
+    search = page.locator("input.f-query")
+    search.click()
+    page.keyboard.type("Sentence 1")  # Sentence 1, 10, 11
+    expect(page.locator('[role="row"]')).to_have_count(3)
+    page.keyboard.press("Escape")
+    expect(search).to_have_value("Sentence 1")  # the search stays
+    page.keyboard.press("j")  # a key for the list, not a letter in the box: the second row shown
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    expect(search).to_have_value("Sentence 1")
+
+
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)

@@ -787,6 +787,14 @@ class Grid {
     kindSel.addEventListener("change", () => { this.setFilter({ kind: kindSel.value }); back(); });
     this.controls.review.addEventListener("change", () => { this.setFilter({ review: this.controls.review.checked }); back(); });
     search.addEventListener("input", () => this.setFilter({ query: search.value }));
+    // Enter or Escape in a box gives the keys back to the list (the search kept: Chrome's
+    // own Escape would clear it).
+    for (const box of [search, goto]) box.addEventListener("keydown", (e) => {
+      if (composing(e) || !(e.key === "Escape" || (e.key === "Enter" && box === search))) return;
+      e.preventDefault();
+      e.stopPropagation();
+      back();
+    });
     goto.addEventListener("keydown", (e) => {
       if (e.key !== "Enter") return;
       e.preventDefault();
