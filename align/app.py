@@ -241,7 +241,10 @@ def view_export(project: Project) -> None:
     s = review.stats(al)
     st.markdown("Download the current state: the edited text, as you see it in the review.")
     c = st.columns(2)
-    confirmed = c[0].checkbox(f"Confirmed pairs only ({s.confirmed} of {s.pairs})", key="exp_confirmed")
+    written = export.count(al, "tsv", confirmed_only=True)  # a pair with a side empty is no TM unit
+    confirmed = c[0].checkbox(f"Confirmed pairs only ({s.confirmed} of {s.pairs}"
+                              + (f"; {written} with both sides go to TSV and TMX" if written != s.confirmed else "")
+                              + ")", key="exp_confirmed")
     excel = c[1].checkbox("TSV for Excel (header, BOM, cells starting = + - @ kept as text)", key="exp_excel")
     options = {"confirmed_only": confirmed}
     if al.mode == "headlines":
@@ -251,19 +254,20 @@ def view_export(project: Project) -> None:
         options["keep_marks"] = st.checkbox("Keep Bloomberg's version marks (* and (2)) in headlines",
                                             key="exp_keep_marks")
     base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
-    tsv = export.render(al, "tsv", **options)  # the preview
+    for_excel = {"header": True, "bom": True, "excel_safe": True} if excel else {}
+    tsv = export.render(al, "tsv", **options, **for_excel)  # the preview, as downloaded
     with st.container(horizontal=True, gap="small"):
         for fmt, mime in ((f.name, f.mime) for f in formats.FORMATS):
-            extra = {"header": True, "bom": True, "excel_safe": True} if fmt == "tsv" and excel else {}
+            extra = for_excel if fmt == "tsv" else {}
             try:
-                body = tsv if fmt == "tsv" and not excel else export.render(al, fmt, **options, **extra)
+                body = tsv if fmt == "tsv" else export.render(al, fmt, **options, **extra)
             except USER_ERRORS as e:
                 st.warning(f"{fmt.upper()}: {plain(e)}")
                 continue
             st.download_button(f"Download {fmt.upper()}", saved_export(project.id, fmt, {**options, **extra}, body),
                                file_name=f"{base}.{fmt}", mime=mime, key=f"dl_{fmt}",
                                type="primary" if fmt == "tsv" else "secondary", on_click="ignore")
-    preview = tsv.decode("utf-8")
+    preview = tsv.decode("utf-8").removeprefix("\ufeff")
     lines = preview.split("\n")
     st.caption(f"TSV preview ({len([x for x in lines if x])} lines)")
     shown = "\n".join(lines[:12]).rstrip("\n") + ("\n…" if len(lines) > 13 else "")

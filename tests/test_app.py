@@ -215,6 +215,20 @@ def test_export_has_the_four_formats_and_the_current_text(db):
     assert at.code[0].value + "\n" == export.to_tsv(al)
     at.checkbox(key="exp_confirmed").check().run()
     assert ok(at).code[0].value == "(nothing to export)"
+    at.checkbox(key="exp_excel").check().run()  # the preview is what the download holds
+    assert ok(at).code[0].value == "ja\ten"  # its header alone: nothing confirmed
+
+
+def test_the_confirmed_only_label_says_how_many_pairs_a_tm_gets(db):
+    ja = tuple(Segment(f"これは{k}番目の文です。") for k in range(3))
+    en = tuple(Segment(f"This is sentence {k}.") for k in range(2))
+    al = Alignment(ja, en, (Pair((0,), (0,), 0.9, "confirmed"), Pair((1,), (1,), 0.9),
+                            Pair((2,), (), 0.5, "confirmed")))  # a Japanese sentence confirmed untranslated
+    pid = new_doc_project(db, al)
+    at = ok(app(pid))
+    at.segmented_control(key="view").set_value("Export").run()
+    label = at.checkbox(key="exp_confirmed").label
+    assert label == "Confirmed pairs only (2 of 3; 1 with both sides go to TSV and TMX)"
 
 
 def test_headline_export_offers_to_leave_headlines_out(db):
