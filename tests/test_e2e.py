@@ -241,6 +241,23 @@ def test_an_edit_in_place_survives_leaving_the_cell_and_a_kill_9(server, browser
     assert stored(db, pid).ja[1].text == "第1文です。続きの文です。"
 
 
+def test_a_server_that_stops_answering_is_said_plainly_and_the_work_kept_until_it_is_back(server, browser, db):
+    pid = project(db, document(6))
+    page = open_grid(browser, server.start(), pid)
+    server.kill9()
+    page.keyboard.press("a")  # confirm pair 1: queued, unanswered
+    expect(page.locator(".msg")).to_contain_text("Not saved yet: the server does not answer. Your 1 change is kept")
+    page.keyboard.press("a")
+    expect(page.locator(".msg")).to_contain_text("Your 2 changes are kept in this browser: once the server runs "
+                                                 "again, reload this page to save them.")
+    server.start()
+    page.on("dialog", leave)
+    page.reload()  # as the notice says
+    expect(page.locator('[role="row"][data-pair="1"]')).to_have_attribute("data-status", "confirmed")
+    saved(page)
+    assert [p.status for p in stored(db, pid).pairs[:2]] == ["confirmed", "confirmed"]
+
+
 def test_a_cut_offered_at_a_sentence_end_splits_the_segment(server, browser, db):
     pid = project(db, document(4))
     page = open_grid(browser, server.start(), pid)

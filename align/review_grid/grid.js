@@ -26,6 +26,7 @@ const SIDES = ["ja", "en"];
 const LANG = { ja: "Japanese", en: "English" };
 const OVERSCAN = 600; // px of rows rendered above and below the viewport
 const SOURCE_BLOCK = 40; // paragraphs of the source pane laid out (or skipped off screen) together
+const STALL_MS = 5000; // an operation unanswered this long, with no answer meanwhile: the server is away
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -404,6 +405,7 @@ class Grid {
     const ack = d.ack;
     if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
       this.lastAckSeen = ack;
+      this.acks = (this.acks || 0) + 1;
       const now = performance.now();
       for (const o of this.pending) if (o.seq <= ack.seq && this.sentAt.has(o.seq)) {
         G.ackLog.push({ seq: o.seq, op: o.op, ms: now - this.sentAt.get(o.seq) });
@@ -459,6 +461,7 @@ class Grid {
     }
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
     if (this.retyped && !this.pending.length) this.retype();
+    this.watchSaving();
     if (first) {
       this.claim();
       if (this.draftToRestore) { this.restoreDraft(this.draftToRestore); this.draftToRestore = null; }
@@ -695,6 +698,34 @@ class Grid {
     this.sentAt.set(o.seq, performance.now());
     this.resends = 0;
     this.flush();
+    this.watchSaving();
+  }
+
+  /** Say so, plainly, when the server stops answering (it is down, or the connection is):
+   *  the work is kept in this browser and goes with the next page of the project (Streamlit
+   *  does not always reconnect by itself); and say when it has gone. */
+  watchSaving() {
+    if (!this.pending.length) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      if (this.stalled) { this.stalled = false; this.say("Saved: the server answers again, nothing was lost.", "info"); }
+      return;
+    }
+    if (this.stallTimer) return;
+    const answers = this.acks;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      if (!this.pending.length || !this.root.isConnected) return;
+      if (this.acks === answers) {
+        const n = this.pending.length;
+        this.stalled = true;
+        this.say(`Not saved yet: the server does not answer. Your ${n} change${n > 1 ? "s are" : " is"} kept `
+          + "in this browser: once the server runs again, reload this page to save "
+          + (n > 1 ? "them." : "it."), "error");
+        this.flush(); // once more, in case the message itself was lost
+      }
+      this.watchSaving(); // still waiting: look again
+    }, STALL_MS);
   }
 
   // -- the list as shown ------------------------------------------------
