@@ -420,6 +420,29 @@ def test_a_tab_back_in_view_shows_what_another_window_changed(server, browser, d
     expect(first.locator(".msg")).not_to_contain_text("Not applied")
 
 
+def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(server, browser, db):
+    pid = project(db, document(6))
+    url = server.start()
+    first, second = open_grid(browser, url, pid), open_grid(browser, url, pid)
+    first.keyboard.press("a")  # the other window confirms pair 1
+    saved(first)
+    second.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    second.keyboard.press("z")
+    expect(second.locator(".msg")).to_contain_text("Z again to undo the project's last change: this window did not make it")
+    saved(second)
+    assert stored(db, pid).pairs[0].status == "confirmed"  # nothing undone yet
+    second.keyboard.press("z")  # asked twice: taken back
+    saved(second)
+    assert stored(db, pid).pairs[0].status == "auto"
+    second.keyboard.press("a")  # its own step: one Z, as always
+    saved(second)
+    assert [p.status for p in stored(db, pid).pairs].count("confirmed") == 1
+    second.keyboard.press("z")
+    saved(second)
+    assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
+
+
 def test_a_key_pressed_as_the_tab_comes_back_does_not_land_on_a_moved_pair(server, browser, db):
     pid = project(db, document(6))
     url = server.start()

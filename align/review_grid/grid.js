@@ -348,8 +348,9 @@ class Grid {
     this.draft = null;        // the open editor's changed text, kept with the queue
     this.own = null;          // {client, seq}: this tab's own, while it sends a closed tab's queue
     this.lastFailed = {};
-    this.undoStack = [];
-    this.redoStack = [];
+    // The undo stacks and the epoch they belong to outlive this grid within the page (the
+    // grid is drawn again after Export or Map): a Z after coming back is this window's own.
+    this.memo = ((G.memo = G.memo || {})[this.project] = G.memo[this.project] || { undo: [], redo: [] });
     this.cur = 0;             // index into this.state.pairs
     this.filter = { status: "all", kind: "all", review: false, query: "" };
     this.sel = { ja: new Set(), en: new Set() };
@@ -361,6 +362,13 @@ class Grid {
     this.resends = 0;
     this.build();
   }
+
+  get undoStack() { return this.memo.undo; }
+  set undoStack(v) { this.memo.undo = v; }
+  get redoStack() { return this.memo.redo; }
+  set redoStack(v) { this.memo.redo = v; }
+  get base() { return this.memo.base; }
+  set base(v) { this.memo.base = v; }
 
   // -- state from Python ------------------------------------------------
   update(args) {
@@ -652,6 +660,7 @@ class Grid {
 
   /** Apply at once, queue for Python. Returns false (and says why) if refused here. */
   act(op, args, cursor) {
+    this.armed = null;
     let next;
     try {
       next = this.run(this.state, { op, args });
@@ -676,6 +685,16 @@ class Grid {
       this.say(`nothing to ${which}`, "warn");
       return;
     }
+    // The history is the project's: a step this window did not make (another window's, or
+    // one from before the page opened) is taken back only when asked twice.
+    if (!from.length && this.armed !== which) {
+      this.armed = which;
+      const key = which === "undo" ? "Z" : "Shift+Z";
+      this.say(`${key} again to ${which} the project's last ${which === "undo" ? "" : "undone "}change: `
+        + "this window did not make it (another window did, or it is from before this page opened).", "warn");
+      return;
+    }
+    this.armed = null;
     let what = "";
     if (from.length) {
       const back = from.pop();
@@ -1398,6 +1417,7 @@ class Grid {
 
   key(e) {
     const k = e.key, shift = e.shiftKey, alt = e.altKey, st = this.state;
+    if (k !== "z" && k !== "Z" && !["Shift", "Control", "Meta", "Alt"].includes(k)) this.armed = null; // asked twice in a row
     if (e.ctrlKey || e.metaKey) {
       if (k === "z" || k === "Z") { this.history(shift ? "redo" : "undo"); return true; }
       return false;
