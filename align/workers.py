@@ -14,6 +14,7 @@ import io
 import multiprocessing as mp
 import re
 import signal
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -168,11 +169,20 @@ class LocalWorkers:
         self.slots = 2 * workers
 
     def submit(self, fn, *args):
-        if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
-            # spawned, not forked: the client may have started OpenMP threads (faiss) by then
-            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                               initializer=_init_worker, initargs=(self.model,))
-        return self.pool.submit(fn, *args)
+        # Workers start inside submit and keep an ignored signal ignored (a blocked one is not
+        # kept): they never see the terminal's Ctrl-C, which the client handles. A worker still
+        # importing numpy, before _init_worker, printed a traceback for it.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
+                # spawned, not forked: the client may have started OpenMP threads (faiss) by then
+                self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                                   initializer=_init_worker, initargs=(self.model,))
+            return self.pool.submit(fn, *args)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
 
     @staticmethod
     def wait_any(futures):
