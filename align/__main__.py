@@ -55,6 +55,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         if getattr(args, "output", None) == "":  # not standard output, not the current folder
             raise InputError("-o '': an empty name; give a file or folder name")
+        if getattr(args, "hyp_out", None) == "":
+            raise InputError("--hyp-out '': an empty name; give a folder name")
         return args.run(args)
     except TaiyakuError as exc:
         _say(str(exc))

@@ -48,12 +48,12 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
     docs = load_bench(folder, noise, seed)
     if not docs:
         raise BenchmarkError("no ID.gold files")
-    encoder = encoder or load_encoder(model)
     out = Path(hyp_out) if hyp_out else None
-    if out:
+    if out:  # before the model loads: a wrong folder is said at once
         if out.exists() and not out.is_dir():
             raise BenchmarkError(f"--hyp-out {out} is a file, not a folder")
         out.mkdir(parents=True, exist_ok=True)
+    encoder = encoder or load_encoder(model)
     tests = []
     started = time.perf_counter()
     for doc in docs:

@@ -4,6 +4,7 @@ random omissions that show how an aligner copes with missing sentences."""
 
 from __future__ import annotations
 
+import glob
 import random
 import re
 from collections import defaultdict
@@ -125,7 +126,8 @@ def bench_documents(folder: str | Path) -> list[tuple[str, Path, Path, Path]]:
     folder = Path(folder)
     docs = []
     for gold in sorted(folder.glob("*.gold")):
-        sides = sorted(p for p in folder.glob(gold.stem + ".*") if p.suffix not in (".gold", ".align", ".json"))
+        sides = sorted(p for p in folder.glob(glob.escape(gold.stem) + ".*")  # an ID may hold [ or *
+                       if p.suffix not in (".gold", ".align", ".json"))
         if len(sides) != 2:
             raise BenchmarkError(f"{gold}: expected two text files beside it, found {len(sides)}")
         # Japanese first; otherwise alphabetical (Text+Berg: .de before .fr)
@@ -154,6 +156,8 @@ def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[Be
         src = _read_text(src_path).rstrip("\n").split("\n")
         tgt = _read_text(tgt_path).rstrip("\n").split("\n")
         gold = read_beads(gold_path)
+        if not gold and (any(src) or any(tgt)):  # scored as is, it would lower F1 without a word
+            raise BenchmarkError(f"{gold_path}: no beads, but the document has text")
         for side, ids, count in ((src_path, (i for s, _ in gold for i in s), len(src)),
                                  (tgt_path, (i for _, t in gold for i in t), len(tgt))):
             past = max(ids, default=-1)

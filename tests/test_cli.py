@@ -151,6 +151,7 @@ def test_a_new_alignment_has_no_confirmed_pairs_to_keep(tmp_path):
 def test_an_empty_output_name_is_refused(sample_runs, tmp_path):
     for args in (("export", sample_runs["json_path"]), ("corpus", tmp_path, tmp_path)):
         assert_clean_error(*cli(*args, "-o", ""), "-o '': an empty name")
+    assert_clean_error(*cli("evaluate", tmp_path, "--hyp-out", ""), "--hyp-out '': an empty name")
 
 
 def test_progress_bar_only_for_slow_work(capsys, monkeypatch):

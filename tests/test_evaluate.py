@@ -188,6 +188,16 @@ def test_a_gold_bead_past_the_end_of_a_side_is_refused(tmp_path):
     (tmp_path / "x.gold").write_text("[0]:[0]\n[1]:[7]\n", encoding="utf-8")
     with pytest.raises(BenchmarkError, match="sentence 7, but x.en has 2 lines"):
         load_bench(tmp_path)
+    (tmp_path / "x.gold").write_text("\n  \n", encoding="utf-8")  # scored, it would lower F1 silently
+    with pytest.raises(BenchmarkError, match="x.gold: no beads, but the document has text"):
+        load_bench(tmp_path)
+
+
+def test_a_document_id_may_hold_glob_characters(tmp_path):
+    for name in ("a[1].ja", "a[1].en", "a[1].gold", "a*.ja", "a*.en", "a*.gold"):
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    assert [(d, s.name, t.name) for d, s, t, _ in bench_documents(tmp_path)] == [
+        ("a*", "a*.ja", "a*.en"), ("a[1]", "a[1].ja", "a[1].en")]
 
 
 def test_hyp_out_writes_the_alignment_with_scores_beside_each_align(tmp_path, use_encoder):
