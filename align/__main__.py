@@ -217,6 +217,8 @@ def _format(args, inputs: list[str]) -> str:
     for option, tag in (("--src-lang", args.src_lang), ("--tgt-lang", args.tgt_lang)):
         if not _LANG_TAG.fullmatch(tag):
             raise InputError(f"{option} {tag[:40]!r}: not a language code such as ja-JP or en")
+    # a POSIX locale's ja_JP is BCP 47's ja-JP, the only form xml:lang allows
+    args.src_lang, args.tgt_lang = args.src_lang.replace("_", "-"), args.tgt_lang.replace("_", "-")
     suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
     known = by_extension(args.output) if args.output else None
     if not args.format and suffix and known is None:
@@ -246,9 +248,12 @@ def _check_writable(output: str) -> None:
     temporary file in its (resolved) folder."""
     import stat
     try:
-        special = not stat.S_ISREG(os.stat(output).st_mode)
+        mode = os.stat(output).st_mode
     except OSError:  # not there yet
-        special = False
+        mode = stat.S_IFREG | 0o200
+    special = not stat.S_ISREG(mode)
+    if not special and not mode & 0o222:  # made read-only to keep it (root's access() says yes)
+        raise InputError(f"{output}: is read-only; not replaced (make it writable, or give another name)")
     where = output if special else resolved(output).parent
     if not os.access(where, os.W_OK):
         raise InputError(f"{output}: cannot write there (no permission"

@@ -258,6 +258,8 @@ def _prop_status(value: str | None) -> str:
 # -- TSV ----------------------------------------------------------------------
 def _load_tsv(data: bytes, name: str) -> Alignment:
     text = _decode(data, name)
+    if "\n" not in text:  # classic Mac OS line ends (CR alone), as old Excel saves still write
+        text = text.replace("\r", "\n")
     _check_count(text.count("\n"), "lines", name)
     # Split on \n only: text may hold characters str.splitlines() would break on.
     lines = [line.removesuffix("\r") for line in text.split("\n")]

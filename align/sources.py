@@ -562,8 +562,12 @@ def _emphasis(line: str, kinds) -> str:
 
 def detect_language(text: str) -> str:
     """"ja" when kana and kanji dominate (with some kana: Chinese has none), "en" when Latin
-    letters do (any Latin-script language: the English rules split it), else "other"."""
-    sample = text[:200_000]
+    letters do (any Latin-script language: the English rules split it), else "other".
+    Read from the start, the middle and the end: a text may open with a long run of no
+    letters at all (spaces, entities)."""
+    third = 70_000
+    sample = text if len(text) <= 3 * third else \
+        text[:third] + text[len(text) // 2 - third // 2:len(text) // 2 + third // 2] + text[-third:]
     kana = len(re.findall(r"[\u3041-\u30ff\uff66-\uff9d]", sample))
     kanji = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", sample))
     latin = len(re.findall(r"[A-Za-z\u00c0-\u024f]", sample))

@@ -399,6 +399,20 @@ def test_language_codes_are_checked(capsys, pairs_json, bad):
     assert "not a language code" in err and "\x1b" not in err
 
 
+def test_a_posix_locale_language_code_is_written_as_bcp_47(capsys, pairs_json):
+    code, out, _ = run_main(capsys, "export", pairs_json, "--format", "tmx", "--src-lang", "ja_JP")
+    assert code == 0 and 'xml:lang="ja-JP"' in out and "ja_JP" not in out
+
+
+def test_a_read_only_output_is_not_replaced(capsys, tmp_path, pairs_json):
+    kept = tmp_path / "kept.tsv"
+    kept.write_text("reviewed\n", encoding="utf-8")
+    kept.chmod(0o444)
+    err = one_line_error(capsys, "export", pairs_json, "-o", kept)
+    assert err.endswith("kept.tsv: is read-only; not replaced (make it writable, or give another name)")
+    assert kept.read_text(encoding="utf-8") == "reviewed\n"
+
+
 def test_ansi_escapes_never_reach_the_terminal(capsys, tmp_path):
     bad = tmp_path / "\x1b[2J\x1b[31mevil.json"
     bad.write_bytes(b"{oops")

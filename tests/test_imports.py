@@ -211,6 +211,12 @@ def test_tsv_header_score_status_crlf_and_blank_lines():
         ("一", "one", 0.9, "confirmed"), ("", "only en", 0.0, "auto"), ("二", "", 0.25, "edited")]
 
 
+def test_tsv_with_classic_mac_line_ends():
+    data = "ja\ten\r一。\tOne.\r二。\tTwo.\r"
+    assert pairs_of(load_alignment(data.encode(), "mac.tsv")) == [("一。", "One.", 0.0, "auto"),
+                                                                  ("二。", "Two.", 0.0, "auto")]
+
+
 def test_tsv_header_names_and_no_header():
     assert len(load_alignment("Japanese\tEnglish\n一\tone\n".encode(), "a.tsv").pairs) == 1
     assert len(load_alignment("原文\t訳文\n一\tone\n".encode(), "a.tsv").pairs) == 1

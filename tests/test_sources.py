@@ -192,6 +192,11 @@ def test_detect_language(text, lang):
     assert detect_language(text) == lang
 
 
+def test_detect_language_reads_past_a_long_opening_without_letters():
+    assert detect_language(" " * 1_000_000 + "これは日本語の文章です。" * 50) == "ja"
+    assert detect_language("&" * 1_000_000 + "This is English. " * 50) == "en"
+
+
 # -- the article ------------------------------------------------------------------------
 
 def test_parse_article_sample():
