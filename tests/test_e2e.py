@@ -510,6 +510,20 @@ def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(s
     expect(current(page).locator('[data-side="en"]')).to_have_text("Theirs.")
 
 
+def test_a_sentence_without_counterpart_shows_where_it_would_stand_in_the_other_text(server, browser, db):
+    ja = tuple(Segment(f"第{k}文です。続きの文です。", 30 * k, 30 * k + 14) for k in range(60))
+    en = tuple(Segment(f"Sentence {k}. Another one.", 40 * k, 40 * k + 24) for k in range(60) if k != 40)
+    pairs = tuple(Pair((k,), (k - (k > 40),) if k != 40 else (), 0.9 if k != 40 else 0.3) for k in range(60))
+    pid = project(db, Alignment(ja, en, pairs))
+    page = open_grid(browser, server.start(), pid)
+    page.locator("input.f-goto").fill("41")
+    page.keyboard.press("Enter")
+    expect(current(page)).to_have_attribute("data-pair", "40")
+    near = page.locator('.source[lang="en"] .sseg.near-after')
+    expect(near).to_have_text("Sentence 39. Another one.")  # the gap after it, scrolled to
+    expect(near).to_be_in_viewport()
+
+
 def test_escape_in_the_search_box_gives_the_keys_back_to_the_list(server, browser, db):
     pid = project(db, document(12))
     page = open_grid(browser, server.start(), pid)

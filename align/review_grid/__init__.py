@@ -18,8 +18,8 @@ KEYS = [
     ("A", "confirm, go to the next pair"),
     ("Shift+A", "confirm every shown pair up to here"),
     ("U", "unconfirm"),
-    ("E", "edit the English in place (Tab: the Japanese; Esc or leaving saves; Enter cuts at the caret; "
-          "a confirmed pair's text edit unconfirms it)"),
+    ("E / Shift+E", "edit the English / Japanese in place (Tab: the other side; Esc or leaving saves; "
+                    "Enter cuts at the caret; a confirmed pair's text edit unconfirms it)"),
     ("✂ (click)", "cut a segment at a sentence end"),
     ("M / Shift+M", "merge with next / previous pair"),
     ("S", "split the pair in two"),
@@ -31,7 +31,7 @@ KEYS = [
     ("L", "link the picked segments as one pair (may cross others)"),
     ("Delete", "unlink the pair, or the one picked segment"),
     ("1 … 5", "headlines: link the ranked candidate"),
-    ("Z / Shift+Z", "undo / redo"),
+    ("Z / Shift+Z", "undo / redo (another window's step: press twice)"),
 ]
 
 _component = None

@@ -1203,12 +1203,17 @@ class Grid {
         box._lit = [];
       }
       const p = st.pairs[this.cur];
-      for (const s of box._lit || []) s.classList.remove("on", "picked");
+      for (const s of box._lit || []) s.classList.remove("on", "picked", "near-before", "near-after");
       box._lit = [];
       let firstOn = null;
       for (const i of p ? p[side] : []) {
         const s = box._spans[i];
         if (s) { s.classList.add("on"); box._lit.push(s); if (!firstOn || i < Number(firstOn.dataset.seg)) firstOn = s; }
+      }
+      if (p && !p[side].length && st.mode === "document") { // no counterpart: show where it would be
+        const near = this.nearestSegment(side);
+        const s = near && box._spans[near.seg];
+        if (s) { s.classList.add(near.after ? "near-after" : "near-before"); box._lit.push(s); firstOn = s; }
       }
       for (const i of this.sel[side]) { const s = box._spans[i]; if (s) { s.classList.add("picked"); box._lit.push(s); } }
       if (firstOn && box._scrolledTo !== firstOn) { // scroll only when the pair changed: reading positions costs a layout
@@ -1217,6 +1222,15 @@ class Grid {
         if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = Math.max(0, top - box.clientHeight / 3);
       }
     }
+  }
+
+  /** For a pair with nothing on ``side``: the segment there that the neighbouring pairs
+   *  hold next to it ({seg, after}: the gap is after seg, else before it), or null. */
+  nearestSegment(side) {
+    const pairs = this.state.pairs;
+    for (let k = this.cur - 1; k >= 0; k--) if (pairs[k][side].length) return { seg: Math.max(...pairs[k][side]), after: true };
+    for (let k = this.cur + 1; k < pairs.length; k++) if (pairs[k][side].length) return { seg: Math.min(...pairs[k][side]), after: false };
+    return null;
   }
 
   // -- pointer ------------------------------------------------------------
@@ -1463,6 +1477,11 @@ class Grid {
       case "g": { // glue the current pair's segments of one side into one
         const side = shift ? "en" : "ja";
         const ids = st.pairs[cur] ? st.pairs[cur][side] : [];
+        if (ids.length < 2) { // the edit's own refusal speaks of picking, which this key does not do
+          this.say(`this pair has ${ids.length ? "one" : "no"} ${LANG[side]} segment; ${side === "en" ? "Shift+G" : "G"} `
+            + `joins a pair's ${LANG[side]} segments into one`, "warn");
+          return true;
+        }
         this.act("join_segments", [side, ids]); return true;
       }
       case "Delete": {
