@@ -1149,7 +1149,7 @@ class Grid {
     const picked = SIDES.map((s) => [...this.sel[s]].sort((a, b) => a - b));
     if (picked[0].length || picked[1].length) {
       parts.push(el("div", { class: "picking" },
-        el("b", { text: "Link: " }), `Japanese ${picked[0].map((i) => i + 1).join(", ") || "—"} ↔ English ${picked[1].map((i) => i + 1).join(", ") || (st.mode === "headlines" ? "(this headline)" : "—")}`,
+        el("b", { text: "Link: " }), `Japanese sentence ${picked[0].map((i) => i + 1).join(", ") || "—"} ↔ English sentence ${picked[1].map((i) => i + 1).join(", ") || (st.mode === "headlines" ? "(this headline)" : "—")} (sentence numbers, not pair numbers)`,
         el("span", { class: "hint", text: "  L links them · Esc clears" })));
     }
     if (!p) { this.panel.replaceChildren(...parts, el("div", { class: "hint", text: "No pairs." })); return; }
