@@ -82,7 +82,8 @@ def parse(message: Any) -> tuple[str, list[dict], dict | None]:
         if not (isinstance(o, dict) and type(o.get("seq")) is int and 0 < o["seq"] < 2**53
                 and o.get("op") in OPS and isinstance(o.get("args", []), list)):
             raise BadMessage(f"not a grid operation: {str(o)[:80]}")
-        clean.append({"seq": o["seq"], "op": o["op"], "args": o.get("args", [])})
+        clean.append({"seq": o["seq"], "op": o["op"], "args": o.get("args", []),
+                      **({"n": o["n"]} if type(o.get("n")) is int else {})})  # edit_text: the side's count
     view = message.get("view")
     return client, sorted(clean, key=lambda o: o["seq"]), view if isinstance(view, dict) else None
 
@@ -162,12 +163,16 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
     for o in todo:
         try:
             if made_on is not None and made_on < project.reloads:  # before a change taken since
+                if project.client_seq(client) >= o["seq"]:
+                    continue  # applied meanwhile by another session of this tab (before a reload)
                 focus = _apply_on_changed(project, client, o, focus, rescore, made_on)
             else:
                 try:
                     focus = _apply_one(project, client, o, focus, rescore)
                 except ConflictError:  # another window's change, taken just now
                     made_on = project.reloads - 1  # this operation and the rest came before it
+                    if project.client_seq(client) >= o["seq"]:
+                        continue  # the change was this very operation, by the tab's earlier session
                     focus = _apply_on_changed(project, client, o, focus, rescore, made_on)
         except ProjectNotFound:  # deleted in another window: no tab of it to answer
             raise
@@ -188,10 +193,13 @@ def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,
     of another window that this session has taken since. If none of those
     changes moved pairs or segments (a confirm, a text edit elsewhere), it
     means the same thing on the new state: applied there rather than lost; so
-    does a text edit that names the text it replaces (``edit_text``'s ``was``),
-    wherever the pairs went, while its sentence still reads so. Else, or for an
+    does a text edit that names the text it replaces (``edit_text``'s ``was``)
+    and the side's segment count (``n``), wherever the pairs went, while no cut
+    or join moved the sentences and its sentence still reads so. Else, or for an
     undo (it would take back the other window's step), refused."""
-    by_text = o["op"] == "edit_text" and len(o["args"]) > 3
+    args = o["args"]
+    by_text = (o["op"] == "edit_text" and len(args) > 3 and args[0] in ("ja", "en")
+               and o.get("n") == len(getattr(project.current, args[0])))  # no cut or join moved it
     if o["op"] in ("undo", "redo") or (made_on < project.moved_at and not by_text):
         raise ConflictError("this project was changed in another window; the grid now shows its saved state")
     try:

@@ -10,6 +10,7 @@ unacknowledged operations), never on the clock.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -388,7 +389,8 @@ def test_a_refused_operation_says_why_once_and_later_keys_still_land(server, bro
     with Store(db) as store:  # meanwhile another window merges two pairs: the indices moved
         store.open_project(pid).apply("merge_next", 4)
     page.keyboard.press("a")
-    expect(page.locator(".msg")).to_contain_text("another window")
+    expect(page.locator(".msg")).to_have_text("Not applied: this project was changed in another window; "
+                                              "the grid now shows its saved state")  # said once, alone
     expect(page.locator('[role="row"]')).to_have_count(5)  # the saved state, with the reason
     saved(page)
     page.keyboard.press("Home")
@@ -441,6 +443,26 @@ def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(
     second.keyboard.press("z")
     saved(second)
     assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
+
+
+def test_z_after_coming_back_from_another_project_asks_if_another_window_wrote_meanwhile(server, browser, db):
+    pid = project(db, document(6), "first")
+    project(db, document(3), "second")
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("a")  # this window's own step
+    saved(page)
+    page.get_by_role("combobox", name="Project (every edit is saved)").click()  # to the other project and back
+    page.get_by_role("option", name=re.compile("^second")).click()
+    expect(page.locator('[role="row"]')).to_have_count(3)
+    with Store(db) as store:  # meanwhile another window confirms pair 4 of the first
+        store.open_project(pid).apply("confirm", 3)
+    page.get_by_role("combobox", name="Project (every edit is saved)").click()
+    page.get_by_role("option", name=re.compile("^first")).click()
+    expect(page.locator('[role="row"][data-pair="3"]')).to_have_attribute("data-status", "confirmed")
+    page.keyboard.press("z")  # the last step is the other window's now: asked first
+    expect(page.locator(".msg")).to_contain_text("Z again to undo the project's last change")
+    saved(page)
+    assert [p.status for p in stored(db, pid).pairs][:4] == ["confirmed", "auto", "auto", "confirmed"]
 
 
 def test_a_key_pressed_as_the_tab_comes_back_does_not_land_on_a_moved_pair(server, browser, db):

@@ -243,15 +243,37 @@ def test_a_queue_kept_across_a_reload_applies_only_if_no_other_window_wrote_sinc
 def test_typing_made_before_another_window_moved_pairs_lands_on_its_sentence(project, store):
     other = store.open_project(project.id)
     other.apply("merge_next", 0)                                  # pairs move, not the sentences
-    typed = ops(("edit_text", "en", 3, "Typed meanwhile.", "This is sentence 3. Next one."))
+    typed = [{"seq": 1, "op": "edit_text", "args": ["en", 3, "Typed meanwhile.", "This is sentence 3. Next one."],
+              "n": 5}]                                            # the English side had 5 sentences
     ack = grid.apply_ops(project, "tab1", typed, base=0)          # the editor was open on the old view
     assert ack.error is None and project.current.en[3].text == "Typed meanwhile."
     # the same sentence retyped in the other window: written over by neither, the tab is told
     store.open_project(project.id).apply("edit_text", "en", 4, "Their text.")
-    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "edit_text",
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "edit_text", "n": 5,
                                             "args": ["en", 4, "My text.", "This is sentence 4. Next one."]}], base=1)
     assert "English sentence 5 was changed in another window" in ack.error
     assert project.current.en[4].text == "Their text."
+    # a cut above moved the sentences: the index alone is not trusted, even where the same
+    # text stands there now (a repeated line), so it is refused for the grid to place it
+    store.open_project(project.id).apply("edit_text", "en", 1, "This is sentence 2. Next one.")  # twice now
+    store.open_project(project.id).apply("split_segment", "en", 0, 8)  # en 1 moves to en 2, en 2 to en 3
+    project.refresh()
+    assert [s.text for s in project.current.en[2:4]] == ["This is sentence 2. Next one."] * 2
+    ack = grid.apply_ops(project, "tab1", [{"seq": 3, "op": "edit_text", "n": 5,
+                                            "args": ["en", 2, "Meant for en 2.", "This is sentence 2. Next one."]}],
+                         base=1)
+    assert ack.error and "Meant for en 2." not in [s.text for s in project.current.en]
+
+
+def test_an_operation_the_tab_s_earlier_session_applied_meanwhile_is_not_applied_twice(project, store):
+    # a reload while the old session still works through the queue: both sessions send op 1
+    earlier = store.open_project(project.id)
+    reads = []  # the new session reads the tab's number just before the old one's write
+    real = project.client_seq
+    project.client_seq = lambda client: real(client) if reads.append(client) or len(reads) > 1 else 0
+    assert grid.apply_ops(earlier, "tab1", ops(("merge_next", 0)), base=0).error is None
+    ack = grid.apply_ops(project, "tab1", ops(("merge_next", 0)), base=0)
+    assert ack.error is None and [p.ja for p in project.current.pairs] == [(0, 1), (2,), (3,), (4,)]
 
 
 def test_a_project_deleted_in_another_window_is_said_not_crashed_on(project, store):

@@ -26,7 +26,7 @@ const SIDES = ["ja", "en"];
 const LANG = { ja: "Japanese", en: "English" };
 const OVERSCAN = 600; // px of rows rendered above and below the viewport
 const SOURCE_BLOCK = 40; // paragraphs of the source pane laid out (or skipped off screen) together
-const STALL_MS = 5000; // an operation unanswered this long, with no answer meanwhile: the server is away
+const STALL_MS = 10000; // an operation unanswered this long, with no answer meanwhile: the server is away
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -348,8 +348,9 @@ class Grid {
     this.draft = null;        // the open editor's changed text, kept with the queue
     this.own = null;          // {client, seq}: this tab's own, while it sends a closed tab's queue
     this.lastFailed = {};
-    // The undo stacks and the epoch they belong to outlive this grid within the page (the
-    // grid is drawn again after Export or Map): a Z after coming back is this window's own.
+    // The undo stacks outlive this grid within the page (it is drawn again after Export or
+    // Map, or another project): kept with the saved version they lead to, they are this
+    // window's own again only if nothing was written since (memo.version).
     this.memo = ((G.memo = G.memo || {})[this.project] = G.memo[this.project] || { undo: [], redo: [] });
     this.cur = 0;             // index into this.state.pairs
     this.filter = { status: "all", kind: "all", review: false, query: "" };
@@ -367,8 +368,6 @@ class Grid {
   set undoStack(v) { this.memo.undo = v; }
   get redoStack() { return this.memo.redo; }
   set redoStack(v) { this.memo.redo = v; }
-  get base() { return this.memo.base; }
-  set base(v) { this.memo.base = v; }
 
   // -- state from Python ------------------------------------------------
   update(args) {
@@ -424,10 +423,14 @@ class Grid {
       // queued until then were made on a state the server never had.
       const refused = ack.error && this.pending.some((o) => o.seq >= ack.failed && o.seq <= ack.seq);
       const dropped = refused ? this.pending.filter((o) => o.seq >= ack.failed) : [];
+      const before = this.pending.length;
       this.pending = this.pending.filter((o) => o.seq > ack.seq);
-      // The rest were made on the state this acknowledgement brings, unless it took
-      // another window's change meanwhile (the session's epoch moved): then they keep theirs.
-      if (this.base === null || d.epoch === this.base) this.since = d.version;
+      // The rest were made on the state this acknowledgement brings, unless it took another
+      // window's change meanwhile (the session's epoch moved; for a restored queue, a version
+      // that is not its own operations' doing): then they keep theirs.
+      if (this.base === null ? d.version === this.since + before - this.pending.length : d.epoch === this.base) {
+        this.since = d.version;
+      }
       if (refused && ack.failed > (this.lastFailed[ack.client] || 0)) {
         this.lastFailed[ack.client] = ack.failed;
         this.pending = [];
@@ -436,7 +439,8 @@ class Grid {
         this.redoStack = [];
         // Typed text is never thrown away: each dropped text edit goes again to the
         // sentence that still reads as it did when the typing began (found by its text).
-        this.retyped = dropped.filter((o) => o.op === "edit_text" && o.args.length > 3);
+        const typed = dropped.filter((o) => o.op === "edit_text" && o.args.length > 3);
+        if (typed.length) this.retyped = typed;
       }
       this.savePending();
       if (!this.pending.length && this.own) this.endAdoption();
@@ -450,9 +454,13 @@ class Grid {
         if (this.state) this.cur = whereIs(this.state.pairs[this.cur], server.pairs, this.cur, server.mode);
         this.state = server;
       }
-      if (d.epoch !== this.base) { this.undoStack = []; this.redoStack = []; } // another window's change
+      const fresh = this.base === undefined || this.base === null; // just mounted, or a restored queue saved
+      if (fresh ? d.version !== this.memo.version : d.epoch !== this.base) { // another window's change
+        this.undoStack = [];
+        this.redoStack = [];
+      }
       this.base = d.epoch; // the next keys are made on this state (grid.apply_ops's base)
-      this.since = d.version;
+      this.since = this.memo.version = d.version;
       this.resends = 0;
     } else if (!this.state) {
       // A queue kept across a reload was made in a session that is gone: its epoch means
@@ -587,20 +595,30 @@ class Grid {
   restoreDraft(draft) {
     if (!draft || !Array.isArray(draft.segs)) return;
     let n = 0;
-    for (const [side, seg, original, value] of draft.segs) {
-      const at = this.findSegment(side, seg, original);
+    for (const [side, seg, original, value, count] of draft.segs) {
+      const at = this.findSegment(side, seg, original, count);
       if (at !== null && String(value).trim() !== String(original).trim()
-        && this.act("edit_text", [side, at, String(value), original])) n++;
+        && this.retext([side, at, String(value), original])) n++;
     }
     if (n) this.say(`Kept the text you were typing in pair ${Number(draft.k) + 1} when the page closed (Z undoes it).`, "warn");
   }
 
-  /** Where a sentence that read ``text`` at ``seg`` is now (null: changed, or not one of a kind):
-   *  another window's cut or join may have moved it. */
-  findSegment(side, seg, text) {
+  /** A text edit [side, seg, text, was]: it names the text it replaces (edits.edit_text's
+   *  was) and the number of segments the side had (n), by which Python and findSegment
+   *  tell a sentence that moved from one that changed. */
+  retext(args) {
+    return this.act("edit_text", args, undefined, { n: this.state[args[0]].length });
+  }
+
+  /** Where a sentence that read ``text`` at ``seg``, when its side had ``count`` segments, is
+   *  now (null: changed). Only a cut or join elsewhere moves it, by at most the change in
+   *  the count; it must be the one sentence of that text so near. */
+  findSegment(side, seg, text, count) {
     const segs = SIDES.includes(side) ? this.state[side] : [];
     if (segs[seg] && segs[seg][0] === text) return seg;
-    const at = segs.flatMap((s, i) => (s[0] === text ? [i] : []));
+    if (!Number.isInteger(count) || count === segs.length) return null; // nothing moved: it changed
+    const d = Math.abs(segs.length - count), at = [];
+    for (let i = Math.max(0, seg - d); i <= Math.min(segs.length - 1, seg + d); i++) if (segs[i][0] === text) at.push(i);
     return at.length === 1 ? at[0] : null;
   }
 
@@ -608,10 +626,12 @@ class Grid {
    *  cannot be (its sentence changed meanwhile) is shown, so it can be copied. */
   retype() {
     const lost = [];
-    for (const o of this.retyped.splice(0)) {
+    const typed = this.retyped;
+    this.retyped = null;
+    for (const o of typed) {
       const [side, seg, text, original] = o.args;
-      const at = this.findSegment(side, seg, original);
-      if (at === null || !this.act("edit_text", [side, at, text, original])) lost.push(String(text).trim());
+      const at = this.findSegment(side, seg, original, o.n);
+      if (at === null || !this.retext([side, at, text, original])) lost.push(String(text).trim());
     }
     const kept = this.msg.textContent;
     if (lost.length) this.say(`${kept} Your text, not saved: “${lost.join("” “")}”`, "error");
@@ -622,7 +642,8 @@ class Grid {
     const row = this.editing && this.rows.querySelector(".row.editing");
     const segs = row ? [...row.querySelectorAll("textarea.ed")]
       .filter((ta) => ta.value.trim() !== ta.dataset.original.trim())
-      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.dataset.original, ta.value]) : [];
+      .map((ta) => [ta.dataset.segside, Number(ta.dataset.seg), ta.dataset.original, ta.value,
+                    this.state[ta.dataset.segside].length]) : [];
     this.draft = segs.length ? { k: this.editing.k, segs } : null;
     this.savePending();
   }
@@ -659,7 +680,7 @@ class Grid {
   }
 
   /** Apply at once, queue for Python. Returns false (and says why) if refused here. */
-  act(op, args, cursor) {
+  act(op, args, cursor, extra) {
     this.armed = null;
     let next;
     try {
@@ -673,7 +694,7 @@ class Grid {
     this.state = next;
     if (cursor !== undefined) this.cur = cursor;
     this.rememberView(); // the message that carries the operation carries the view to the server
-    this.enqueue(op, args);
+    this.enqueue(op, args, extra);
     this.refresh();
     return true;
   }
@@ -709,9 +730,9 @@ class Grid {
     this.refresh();
   }
 
-  enqueue(op, args) {
+  enqueue(op, args, extra) {
     this.seq += 1;
-    const o = { seq: this.seq, op, args };
+    const o = { seq: this.seq, op, args, ...extra };
     this.pending.push(o);
     this.savePending(); // before anything else: a closed tab or dead server loses nothing
     this.sentAt.set(o.seq, performance.now());
@@ -727,7 +748,10 @@ class Grid {
     if (!this.pending.length) {
       clearTimeout(this.stallTimer);
       this.stallTimer = null;
-      if (this.stalled) { this.stalled = false; this.say("Saved: the server answers again, nothing was lost.", "info"); }
+      if (this.stalled) { // (a refusal or a lost text said since stays said)
+        this.stalled = false;
+        if (this.msg.textContent.startsWith("Not saved yet")) this.say("Saved: the server answers again.", "info");
+      }
       return;
     }
     if (this.stallTimer) return;
@@ -1401,7 +1425,7 @@ class Grid {
     this.drawn = null; // the row is redrawn without its text boxes, saved or not
     const k = Number(row.dataset.k), wasConfirmed = this.state.pairs[k] && this.state.pairs[k].status === "confirmed";
     let any = false;
-    for (const args of changes) any = this.act("edit_text", args) || any;
+    for (const args of changes) any = this.retext(args) || any;
     if (any && wasConfirmed) this.say(`Saved. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
     if (!any) { this.savePending(); this.refresh(); }
   }
