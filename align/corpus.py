@@ -389,9 +389,10 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         if kept in ("same", "damaged"):  # a damaged one is named in the report, never replaced
             continue
         if kept == "reviewed":  # its files changed: aligned again, the reviewer's work kept beside
-            os.replace(target, _previous(target))
+            aside = _previous(target)
+            os.replace(target, aside)
             print(f"alignments/{printable(target.name)}: reviewed, but its files or parameters changed: "
-                  f"aligned again, the review kept as {printable(_previous(target).name)}", file=log)
+                  f"aligned again, the review kept as alignments/previous/{printable(aside.name)}", file=log)
         todo.append((ja, en, meta, target))
     # largest first, so that the phase ends on small tasks (a pair's result
     # does not depend on the order: workers.align_task)
@@ -453,7 +454,14 @@ def _existing(target: Path, meta: dict) -> str | None:
 
 
 def _previous(target: Path) -> Path:
-    return target.with_name(target.name.removesuffix(".json") + ".previous.json")
+    """Where a reviewed alignment goes aside: ``alignments/previous/`` (no stem can name it:
+    stems hold no ``/``), numbered so that an earlier review kept there is never replaced."""
+    folder = target.parent / "previous"
+    folder.mkdir(exist_ok=True)
+    stem, n = target.name.removesuffix(".json"), 1
+    while (kept := folder / (f"{stem}.json" if n == 1 else f"{stem}.{n}.json")).exists():
+        n += 1
+    return kept
 
 
 def _reason(error: str, doc: Doc) -> str:

@@ -391,6 +391,8 @@ def _flat_text(html: str) -> str:
 
     class Reader(HTMLParser):
         def handle_starttag(self, tag, attrs):
+            if tag == "body":  # a <head> HTML lets go unclosed ends here
+                hidden[0] = 0
             hidden[0] += tag in drop
             if tag in _BLOCKS:
                 parts.append("\u2029")

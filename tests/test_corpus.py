@@ -269,10 +269,20 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     (en / "warren.txt").write_text(DOCS["en/warren.txt"], encoding="utf-8")
     code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
     assert code == 0, stderr
-    kept = Alignment.loads((out / "alignments/a__news.txt.previous.json").read_text(encoding="utf-8"))
+    kept = Alignment.loads((out / "alignments/previous/a__news.txt.json").read_text(encoding="utf-8"))
     assert kept.pairs[0].status == "confirmed" and len(kept.en) == len(review.en) == 5
     assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 4
-    assert "the review kept as a__news.txt.previous.json" in stderr
+    assert "the review kept as alignments/previous/a__news.txt.json" in stderr
+    # reviewed again, and its file changes again: the first review is not replaced
+    again = out / "alignments/a__news.txt.json"
+    again.write_text(again.read_text(encoding="utf-8").replace('"status": "auto"', '"status": "edited"', 1),
+                     encoding="utf-8")
+    (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "Once more.\n", encoding="utf-8")
+    assert cli("corpus", ja, en, "-o", out, "--workers", "1")[0] == 0
+    assert Alignment.loads((out / "alignments/previous/a__news.txt.json").read_text(encoding="utf-8")) \
+        .pairs[0].status == "confirmed"
+    assert Alignment.loads((out / "alignments/previous/a__news.txt.2.json").read_text(encoding="utf-8")) \
+        .pairs[0].status == "edited"
 
 
 def test_given_pairs_and_a_minimum_confidence(corpus, tmp_path):

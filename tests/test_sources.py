@@ -307,6 +307,8 @@ def test_html_nested_past_libxml2s_limit_keeps_every_block(depth):
             + "<p>深い本文です。</p><script>var x;</script>" + "</div>" * depth
             + "<p>後の段落 &amp; 終わり。</p></body></html>")
     assert read_bytes_source(deep.encode(), "x.html") == "前の段落です。\n\n深い本文です。\n\n後の段落 & 終わり。"
+    unclosed_head = deep.replace("<html><body>", "<html><head><title>題</title><body>")  # HTML allows it
+    assert read_bytes_source(unclosed_head.encode(), "x.html") == read_bytes_source(deep.encode(), "x.html")
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/null"])
