@@ -530,6 +530,12 @@ def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(s
     saved(page)
     assert stored(db, pid).en[0].text == "Theirs."
     expect(current(page).locator('[data-side="en"]')).to_have_text("Theirs.")
+    page.keyboard.press("j")  # the message moves on; the text stays beside the list until dismissed
+    expect(page.locator(".lost-text")).to_have_text("Sentence 0. Another one. Mine.")
+    page.reload()
+    expect(page.locator(".lost-text")).to_have_text("Sentence 0. Another one. Mine.")
+    page.locator(".lost-done").click()
+    expect(page.locator(".lost")).to_have_count(0)
 
 
 def test_a_sentence_without_counterpart_shows_where_it_would_stand_in_the_other_text(server, browser, db):

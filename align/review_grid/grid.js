@@ -352,6 +352,8 @@ class Grid {
     // Map, or another project): kept with the saved version they lead to, they are this
     // window's own again only if nothing was written since (memo.version).
     this.memo = ((G.memo = G.memo || {})[this.project] = G.memo[this.project] || { undo: [], redo: [] });
+    if (!G.lost) try { G.lost = JSON.parse(lasting().getItem("taiyaku.lost") || "[]"); } catch (e) { G.lost = []; }
+    if (!Array.isArray(G.lost)) G.lost = [];
     this.cur = 0;             // index into this.state.pairs
     this.filter = { status: "all", kind: "all", review: false, query: "" };
     this.sel = { ja: new Set(), en: new Set() };
@@ -634,8 +636,16 @@ class Grid {
       if (at === null || !this.retext([side, at, text, original])) lost.push(String(text).trim());
     }
     const kept = this.msg.textContent;
+    // also kept beside the list until dismissed (and across a reload): the next message
+    // would take it from view
+    if (lost.length) this.keepLost([...(G.lost || []), ...lost]);
     if (lost.length) this.say(`${kept} Your text, not saved: “${lost.join("” “")}”`, "error");
     else this.say(`${kept} What you typed is kept: made again on its sentence.`, "warn");
+  }
+
+  keepLost(texts) {
+    G.lost = texts;
+    try { lasting().setItem("taiyaku.lost", JSON.stringify(texts)); } catch (e) { /* kept in memory */ }
   }
 
   saveDraft() {
@@ -1176,6 +1186,11 @@ class Grid {
         el("b", { text: "Link: " }), `Japanese sentence ${picked[0].map((i) => i + 1).join(", ") || "—"} ↔ English sentence ${picked[1].map((i) => i + 1).join(", ") || (st.mode === "headlines" ? "(this headline)" : "—")} (sentence numbers, not pair numbers)`,
         el("span", { class: "hint", text: "  L links them · Esc clears" })));
     }
+    if ((G.lost || []).length) {
+      parts.push(el("div", { class: "lost" }, el("b", { text: "Your text, not saved (another window changed its sentence): " }),
+        ...G.lost.map((t) => el("div", { class: "lost-text", text: t })),
+        el("button", { type: "button", class: "lost-done", text: "Dismiss" })));
+    }
     if (!p) { this.panel.replaceChildren(...parts, el("div", { class: "hint", text: "No pairs." })); return; }
     parts.push(el("div", { class: "ptitle", text: `Pair ${this.cur + 1} of ${st.pairs.length} · ${p.ja.length}-${p.en.length} · ${p.status}` }));
     if (p.reasons.length) parts.push(el("div", { class: "why" }, ...p.reasons.map((r) => el("div", { text: "• " + (this.reasonNames[r] || r) }))));
@@ -1281,6 +1296,7 @@ class Grid {
   }
 
   onPanelClick(e) {
+    if (e.target.closest(".lost-done")) { this.keepLost([]); this.refresh(); return; }
     const c = e.target.closest(".cand");
     if (c) this.pickCandidate(Number(c.dataset.cand));
   }
