@@ -330,12 +330,12 @@ def _html_text(html: str) -> str:
     html = _HUGE_TAG.sub(r"<\1>", html)
     html = _CJK_BREAK.sub("", html)  # a line break between Japanese characters is no space
     # libxml2 stops at its nesting limit and drops the rest of the page without a word:
-    # trafilatura parses with the plain limit, _lxml_text with huge_tree's
-    if not _deeper_than(html, huge=False):
-        text = _lxml_text(_trafilatura_html(html) or "") or _lxml_text(html)
-    elif not _deeper_than(html, huge=True):
-        text = _lxml_text(html)
-    else:
+    # trafilatura parses with the plain limit (256 deep), _lxml_text with huge_tree's (2048)
+    text = None
+    if html.count("<") <= 256 or not _parse(html, huge=False)[1]:  # too few tags to nest that deep
+        text = _lxml_text(_trafilatura_html(html) or "") or None
+    text = text or _lxml_text(html)
+    if text is None:
         text = _flat_text(html)
     return "\n\n".join(line for line in text.split("\n") if line)
 
@@ -364,20 +364,18 @@ _BLOCKS = set("p div h1 h2 h3 h4 h5 h6 ul ol li dl dt dd blockquote pre table tr
               "section article header footer figure figcaption caption".split())
 
 
-def _deeper_than(html: str, huge: bool) -> bool:
-    """Whether libxml2 stops at its nesting limit on this page (256 elements deep, or
-    2048 with huge_tree): it keeps the text before the limit and drops the rest."""
-    if html.count("<") <= (2048 if huge else 256):  # too few tags to nest that deep
-        return False
+def _parse(html: str, huge: bool):
+    """(the page's tree or None, whether libxml2 stopped at its nesting limit: 256
+    elements deep, or 2048 with huge_tree, keeping the text before and dropping the rest)."""
     import lxml.etree
     import lxml.html
 
     parser = lxml.html.HTMLParser(huge_tree=huge)
-    try:
-        lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
+    try:  # lxml refuses a str that still declares its encoding
+        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
     except (ValueError, lxml.etree.ParserError):
-        return False
-    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+        return None, False
+    return root, any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
 def _flat_text(html: str) -> str:
@@ -417,16 +415,14 @@ def _lines(text: str) -> str:
     return "\n".join(" ".join(block.split()) for block in text.split("\u2029"))
 
 
-def _lxml_text(html: str) -> str:
-    import lxml.etree
-    import lxml.html
-
+def _lxml_text(html: str) -> str | None:
+    """The page's blocks, a line each; None when the page nests past libxml2's limit."""
     # huge_tree: libxml2 drops a text node past 10 MB without a word (a page of one long
     # paragraph read as "no text"); the 20 MB limit on files bounds it instead
-    parser = lxml.html.HTMLParser(huge_tree=True)
-    try:  # lxml refuses a str that still declares its encoding
-        root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html), parser=parser)
-    except (ValueError, lxml.etree.ParserError):
+    root, cut_short = _parse(html, huge=True)
+    if cut_short:
+        return None
+    if root is None:
         return ""
     for element in root.xpath(_DROP):
         element.drop_tree()
