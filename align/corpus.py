@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, printable, resolved
-from .export import atomic_file, write_bytes
+from .export import TSV_BREAKS, atomic_file, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
@@ -91,10 +90,6 @@ class Doc:
 
 # -- files ------------------------------------------------------------------------------
 
-# A name documents.tsv could not hold: a tab, or anything str.splitlines breaks a line at.
-_TSV_UNSAFE = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
 def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
     """Every supported file under the folder (recursively; hidden ones left
     out), in a stable order; a name with a tab or line break goes to ``skipped``."""
@@ -104,7 +99,7 @@ def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
         if any(part.startswith(".") for part in rel.parts) or not path.is_file() \
                 or path.suffix.lower() not in SUFFIXES:
             continue
-        if _TSV_UNSAFE.search(rel.as_posix()):
+        if TSV_BREAKS.search(rel.as_posix()):  # a name documents.tsv could not hold
             skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
                             "reason": "a tab or line break in its name: rename it"})
         elif not _utf8(rel.as_posix()):  # bytes the file system holds but no UTF-8 output can

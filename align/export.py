@@ -43,7 +43,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _TSV_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f\ud800-\udfff]")
 # Every character str.splitlines() breaks on, so no reader of any kind sees an
 # extra row; runs collapse to one space.
-_TSV_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+TSV_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -100,7 +100,7 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def _tsv_field(text: str, excel_safe: bool = False) -> str:
-    text = _TSV_BREAKS.sub(" ", _TSV_ILLEGAL.sub("", text))
+    text = TSV_BREAKS.sub(" ", _TSV_ILLEGAL.sub("", text))
     if excel_safe and text.startswith(_FORMULA_START):
         return "'" + text  # Excel's own mark for "text, not a formula"
     return text
