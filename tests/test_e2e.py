@@ -483,15 +483,22 @@ def test_a_key_pressed_as_the_tab_comes_back_does_not_land_on_a_moved_pair(serve
     expect(current(page)).to_have_attribute("data-pair", "1")  # still on the pair it was on (sentence 2)
 
 
-def test_typing_is_kept_when_another_window_cuts_a_sentence_above_meanwhile(server, browser, db):
+def typing_in_pair_5_while_another_window_cuts_above(server, browser, db):
+    """(project, page): " Typed." in the open editor of English sentence 5, not saved yet,
+    while another window cuts English sentence 2 (the ones below move down)."""
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)
     page.locator('[role="row"][data-pair="4"] .num').click()
     page.keyboard.press("e")
     expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
     page.keyboard.type(" Typed.")
-    with Store(db) as store:  # another window cuts English sentence 2: the ones below move down
+    with Store(db) as store:
         store.open_project(pid).apply("split_segment", "en", 1, 12)
+    return pid, page
+
+
+def test_typing_is_kept_when_another_window_cuts_a_sentence_above_meanwhile(server, browser, db):
+    pid, page = typing_in_pair_5_while_another_window_cuts_above(server, browser, db)
     page.keyboard.press("Escape")  # saved on the view it was typed in, where it was sentence 5
     expect(page.locator(".msg")).to_contain_text("What you typed is kept")
     saved(page)
@@ -502,14 +509,7 @@ def test_typing_is_kept_when_another_window_cuts_a_sentence_above_meanwhile(serv
 
 
 def test_text_typed_before_a_reload_finds_its_sentence_after_a_cut_above(server, browser, db):
-    pid = project(db, document(6))
-    page = open_grid(browser, server.start(), pid)
-    page.locator('[role="row"][data-pair="4"] .num').click()
-    page.keyboard.press("e")
-    expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
-    page.keyboard.type(" Typed.")
-    with Store(db) as store:
-        store.open_project(pid).apply("split_segment", "en", 1, 12)
+    pid, page = typing_in_pair_5_while_another_window_cuts_above(server, browser, db)
     page.on("dialog", leave)
     page.reload()  # the editor still open: its text is kept in the browser
     expect(page.locator(".msg")).to_contain_text("Kept the text you were typing")
