@@ -435,14 +435,15 @@ def _existing(target: Path, meta: dict) -> str | None:
     if not target.exists():
         return None
     try:
-        old = json.loads(target.read_text(encoding="utf-8"))
+        data = target.read_bytes()
+        old = json.loads(data.decode("utf-8"))
     except (OSError, ValueError):
         return "damaged"
     corpus = old.get("meta", {}).get("corpus") if isinstance(old, dict) and isinstance(old.get("meta"), dict) else None
     if isinstance(corpus, dict) and {k: corpus.get(k) for k in meta} == meta:
         return "same"
     try:
-        al = load_alignment(target, target.name)
+        al = load_alignment(data, target.name)  # read once
     except InputError:
         return "damaged"
     return "reviewed" if any(p.status != "auto" for p in al.pairs) else "stale"
