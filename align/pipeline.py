@@ -17,9 +17,9 @@ from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
 from .model import MODES as ALIGNMENT_MODES, Alignment, Candidate, Pair, Segment
-from .segment import inner_sentence_ends, split, split_lines
+from .segment import inner_sentence_ends, split_lines
 from .normalise import headline_key
-from .sources import detect_language, has_headline_block, parse_article
+from .sources import body_sentences, detect_language, has_headline_block, parse_article
 
 # Segments a side. Memory grows with the count (50k a side took 2.3 GB; 20 MB of text
 # splits into some 300k), so a larger input is refused rather than left to exhaust the machine.
@@ -80,10 +80,10 @@ def align_texts(ja_text: str, en_text: str | None = None, *, mode: str = "auto",
             ja, en = split_lines(ja_text), split_lines(en_text)
         else:
             # an article's boilerplate (photo credits, ©, 原題…) is not aligned
-            ja = parse_article(ja_text).ja if src_lang == "ja" else split(ja_text, src_lang)
+            ja = body_sentences(ja_text, src_lang)[0]
             headline_list = mode == "headlines" or (
                 mode == "auto" and _is_headline_list(en_text, len(ja), pipeline))
-            en = split_lines(en_text) if headline_list else split(en_text, tgt_lang)
+            en = split_lines(en_text) if headline_list else body_sentences(en_text, tgt_lang)[0]
     if mode == "auto":
         mode = choose_mode([s.text for s in ja], [s.text for s in en], pipeline)
     return align_segments(ja, en, mode=mode, model=model, joiner=_joiner(src_lang),

@@ -28,7 +28,7 @@ from typing import Iterator
 
 from .errors import InputError
 from .model import Segment
-from .segment import split_japanese
+from .segment import split
 
 MAX_BYTES = 20 * 1024 * 1024
 _MB = 1024 * 1024
@@ -585,16 +585,19 @@ _HEADLINES = re.compile(r"^[ \t\u3000]*原題[:：][ \t\u3000]*(.*)$", re.M)
 _BOILERPLATE = re.compile(
     r"(?:Photographer|Photo|写真)[:：]"
     r"|©|\([cC]\)\s*\d{4}|Copyright\b"
-    r"|もっと読むには"
-    r"|[-－―—‐]*\s*取材協力[:：]|--\s*With assistance from"
+    r"|もっと読むには|More stories like this are available on bloomberg\.com"
+    r"|[-－―—‐]*\s*取材協力[:：]|[-－―—‐]*\s*With assistance from\b"
     r"|原題[:：]"
     r"|[（(][^（）()]*ます[)）]$"                      # (…を追加して更新します)
     r"|【?関連記事】?(?:[:：]|$)"
     r"|記事(?:について|に関する)の?(?:記者|エディター)への問い合わせ先"
     r"|To contact the (?:reporter|editor)"
     r"|(?:出所|出典)[:：]")                          # chart sources
-_RELATED = re.compile(r"【?関連記事】?(?:[:：]|$)")  # a list of bullet lines follows
-_BULLET = re.compile(r"[・●■◆\-*]")
+# a line that opens a list of lines to leave out too, (head, item, whether a blank line
+# keeps it open): related stories (bullet lines, maybe spaced), the reporters and editors
+# to contact (English puts each on a line of its own, down to the next blank line)
+_LISTS = ((re.compile(r"【?関連記事】?(?:[:：]|$)"), re.compile(r"[・●■◆\-*]"), True),
+          (re.compile(r"To contact the (?:reporter|editor)"), re.compile(r"."), False))
 
 
 @dataclass(frozen=True)
@@ -607,25 +610,35 @@ class Article:
     skipped: list[Segment] = field(default_factory=list)
 
 
-def parse_article(text: str) -> Article:
-    """Split an article into body sentences, 原題 headlines (split on 、 only: headlines
-    hold ASCII commas) and skipped boilerplate: photo credits, ©, もっと読むには, 取材協力,
-    the 原題 line, update notes such as (…を追加して更新します), 関連記事 with the bullet
-    lines under it, contacts, chart sources."""
+def body_sentences(text: str, lang: str) -> tuple[list[Segment], list[Segment]]:
+    """The sentences of a text with its boilerplate lines left out, in either language
+    (a translation carries them in both, and a pair of them is no translation unit): photo
+    credits, ©, もっと読むには / More stories…, 取材協力 / With assistance from, the 原題 line,
+    update notes such as (…を追加して更新します), 関連記事 with the bullet lines under it,
+    contacts, chart sources. Returns (sentences, skipped lines); all offsets point into
+    ``text``."""
     body, skipped = [], []  # boilerplate lines become blanks, so the body keeps its offsets
-    in_related = False
+    open_list = None  # the entry of _LISTS whose items the lines are
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
-        related_item = in_related and bool(_BULLET.match(stripped))
-        if stripped and (_BOILERPLATE.match(stripped) or related_item):
+        list_item = open_list is not None and bool(open_list[1].match(stripped))
+        if stripped and (_BOILERPLATE.match(stripped) or list_item):
             start = pos + len(line) - len(line.lstrip())
             skipped.append(Segment(stripped, start, start + len(stripped)))
             line = " " * len(line)
         body.append(line)
-        in_related = (bool(_RELATED.match(stripped)) or related_item
-                      or (in_related and not stripped))
+        head = next((entry for entry in _LISTS if entry[0].match(stripped)), None)
+        if head or not (list_item or (not stripped and open_list and open_list[2])):
+            open_list = head
         pos += len(line) + 1
+    return split("\n".join(body), lang), skipped
+
+
+def parse_article(text: str) -> Article:
+    """Split a Japanese article into body sentences (``body_sentences``), 原題 headlines
+    (split on 、 only: headlines hold ASCII commas) and skipped boilerplate."""
+    sentences, skipped = body_sentences(text, "ja")
     headlines = []
     for m in _HEADLINES.finditer(text):
         start = m.start(1)
@@ -634,7 +647,7 @@ def parse_article(text: str) -> Article:
                 a = start + len(piece) - len(piece.lstrip())
                 headlines.append(Segment(piece.strip(), a, a + len(piece.strip())))
             start += len(piece) + 1
-    return Article(split_japanese("\n".join(body)), headlines, skipped)
+    return Article(sentences, headlines, skipped)
 
 
 def has_headline_block(text: str) -> bool:

@@ -69,8 +69,8 @@ def read_document(name: str, data: bytes, side: str, presegmented: bool) -> tupl
     """A document's text, its sentences (as ``align`` splits them) and its
     titles: the 原題 headlines of a Japanese article, the first line and the
     ``<title>`` or docx title of an English one."""
-    from .segment import split, split_lines
-    from .sources import detect_language, parse_article, read_bytes_source
+    from .segment import split_lines
+    from .sources import body_sentences, detect_language, parse_article, read_bytes_source
 
     text = read_bytes_source(data, name)
     language = detect_language(text)
@@ -80,7 +80,7 @@ def read_document(name: str, data: bytes, side: str, presegmented: bool) -> tupl
         article = parse_article(text)
         sentences = split_lines(text) if presegmented else article.ja
         return text, sentences, [h.text for h in article.headlines]
-    sentences = split_lines(text) if presegmented else split(text, "en")
+    sentences = split_lines(text) if presegmented else body_sentences(text, "en")[0]
     first = next((line for line in text.split("\n") if line.strip()), "")
     return text, sentences, [first] + _embedded_title(name, data)
 

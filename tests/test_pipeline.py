@@ -139,6 +139,21 @@ def test_an_untranslated_sentence_becomes_a_one_to_zero_pair(use_encoder):
     assert 0.0 <= lone[0].score <= 1.0
 
 
+def test_boilerplate_is_left_out_on_both_sides(use_encoder):
+    # Bloomberg's closing lines, in each language: were they kept on one side only, they
+    # would be joined to the last sentences' links or left as orphans
+    ja = (JA.replace("ロシアは", "\n写真：ロイター\nロシアは") + "\n\n--取材協力:Kate Sullivan.\n"
+          "記事についての記者への問い合わせ先：東京 山田 yamada@example.com\n\n©2025 Bloomberg L.P.")
+    en = (EN.replace("Russia has", "\nPhoto: Reuters\nRussia has") + "\n\n--With assistance from "
+          "Kate Sullivan.\n\nTo contact the reporter on this story:\nTaro Yamada in Tokyo at "
+          "yamada@example.com\n\nMore stories like this are available on bloomberg.com\n\n"
+          "©2025 Bloomberg L.P.")
+    al = align_texts(ja, en)
+    assert [(p.ja, p.en) for p in al.pairs] == [((0,), (0,)), ((1, 2), (1,)), ((3,), (2,)),
+                                                ((4,), (3,)), ((5,), (4,))]
+    assert al.en_text(al.pairs[-1]) == "Bloomberg could not independently verify the claim."
+
+
 def test_two_sentence_texts_align(use_encoder):
     # shorter than the largest bead
     al = align_texts("米国は安全の保証を提示した。ロシアはまだコメントしていない。",

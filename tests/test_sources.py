@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from align import sources
 from align.errors import InputError
 from align.normalise import headline_key
-from align.sources import (MAX_BYTES, Article, decode, detect_language, has_headline_block,
+from align.sources import (MAX_BYTES, Article, body_sentences, decode, detect_language, has_headline_block,
                            parse_article, read_bytes_source, read_source)
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "ukraine_talks_bloomberg_ja.txt"
@@ -228,6 +228,22 @@ def test_parse_article_other_boilerplate():
     assert [s.text for s in article.ja] == ["関連記事によると本文の一文目。", "本文の二文目。"]
     assert len(article.skipped) == 7
     assert article.headlines == []
+
+
+def test_body_sentences_leave_out_english_boilerplate_too():
+    text = ("Talks went on.\n\nPhotographer: Jane Roe/Bloomberg\n\n--With assistance from Kate "
+            "Sullivan.\n\nTo contact the reporter on this story:\nJane Doe in Tokyo at jdoe@example.com\n"
+            "To contact the editors responsible for this story:\nBrendan Scott at bs@example.com\n"
+            "Janet Paskin\n\nThe end.\nMore stories like this are available on bloomberg.com\n"
+            "©2025 Bloomberg L.P.")
+    sentences, skipped = body_sentences(text, "en")
+    # the contact list runs to its blank line: "The end." is the body's again
+    assert [s.text for s in sentences] == ["Talks went on.", "The end."]
+    assert [s.text for s in skipped][3:7] == ["Jane Doe in Tokyo at jdoe@example.com",
+                                              "To contact the editors responsible for this story:",
+                                              "Brendan Scott at bs@example.com", "Janet Paskin"]
+    assert len(skipped) == 9
+    assert all(text[s.start:s.end] == s.text for s in sentences + skipped)
 
 
 def test_headlines_split_on_the_japanese_comma_only():
