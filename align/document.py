@@ -248,9 +248,10 @@ class BeadScorer:
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
         self.n, self.m = len(src_lens), len(tgt_lens)
         k = params.margin_k
-        self.src_margin = [_nearest_mean(g, tgt_groups[0], band, k) for g in src_groups]
+        self.src_copies, self.tgt_copies = _earlier_copies(src_groups[0]), _earlier_copies(tgt_groups[0])
+        self.src_margin = [_nearest_mean(g, tgt_groups[0], self.tgt_copies, band, k) for g in src_groups]
         flipped = band.transpose()
-        self.tgt_margin = [_nearest_mean(g, src_groups[0], flipped, k) for g in tgt_groups]
+        self.tgt_margin = [_nearest_mean(g, src_groups[0], self.src_copies, flipped, k) for g in tgt_groups]
 
     def regrouped(self, src_groups, tgt_groups, src_ids, tgt_ids, band: Band,
                   params: DocumentParams | None = None) -> "BeadScorer":
@@ -262,10 +263,10 @@ class BeadScorer:
         new = copy.copy(self)
         new.src, new.tgt, new.band = src_groups, tgt_groups, band
         new.p = params or self.p
-        new.src_margin = _margins_updated(self.src_margin, src_groups, tgt_groups[0], self.band, src_ids,
-                                          self.p.margin_k)
-        new.tgt_margin = _margins_updated(self.tgt_margin, tgt_groups, src_groups[0], self.band.transpose(),
-                                          tgt_ids, self.p.margin_k)
+        new.src_margin = _margins_updated(self.src_margin, src_groups, tgt_groups[0], self.tgt_copies,
+                                          self.band, src_ids, self.p.margin_k)
+        new.tgt_margin = _margins_updated(self.tgt_margin, tgt_groups, src_groups[0], self.src_copies,
+                                          self.band.transpose(), tgt_ids, self.p.margin_k)
         return new
 
     def relative_length(self, src: tuple[int, ...], tgt: tuple[int, ...]) -> float:
@@ -325,14 +326,30 @@ class BeadScorer:
         return cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
 
 
-def _nearest_mean(vecs: np.ndarray, other: np.ndarray, band: Band, k: int) -> np.ndarray:
+def _earlier_copies(vecs: np.ndarray) -> np.ndarray:
+    """For each sentence, the nearest earlier one with the very same embedding
+    (the same text repeated: a reply, a refrain, a table's repeated cell), or -1."""
+    last_seen: dict[bytes, int] = {}
+    out = np.full(len(vecs), -1, np.int64)
+    for i, row in enumerate(vecs):
+        key = row.tobytes()
+        out[i] = last_seen.get(key, -1)
+        last_seen[key] = i
+    return out
+
+
+def _nearest_mean(vecs: np.ndarray, other: np.ndarray, copies: np.ndarray, band: Band, k: int) -> np.ndarray:
     """Mean cosine of each group to its k nearest single sentences of the
     other side, among those the band lets it align with (the columns of rows
-    i and i+1 for a group starting at sentence i)."""
-    return _nearest_mean_rows(vecs, other, band, k, np.arange(len(vecs)))
+    i and i+1 for a group starting at sentence i), a sentence repeated there
+    counted once: its copies would make a sentence whose translation is
+    repeated nearby look like one that resembles everything, and only a
+    group of it with a neighbour (not repeated) look like a translation."""
+    return _nearest_mean_rows(vecs, other, copies, band, k, np.arange(len(vecs)))
 
 
-def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, band: Band, k: int, which: np.ndarray) -> np.ndarray:
+def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, copies: np.ndarray, band: Band, k: int,
+                       which: np.ndarray) -> np.ndarray:
     """``_nearest_mean`` of the groups ``which`` (ascending) only."""
     n, top = len(vecs), len(other)
     out = np.zeros(len(which), np.float32)
@@ -347,7 +364,9 @@ def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, band: Band, k: int, 
             continue
         sims = vecs[rows] @ other[c0:c1].T
         cols = np.arange(c0, c1)[None, :]
-        inside = (cols >= first[rows][:, None]) & (cols < last[rows][:, None])
+        # a column counts unless an earlier copy of it is inside the row's band too
+        inside = ((cols >= first[rows][:, None]) & (cols < last[rows][:, None])
+                  & (copies[c0:c1][None, :] < first[rows][:, None]))
         sims = np.where(inside, sims, NEG)
         kk = min(k, c1 - c0)
         top_k = np.partition(sims, c1 - c0 - kk, axis=1)[:, -kk:]
@@ -356,9 +375,9 @@ def _nearest_mean_rows(vecs: np.ndarray, other: np.ndarray, band: Band, k: int, 
     return out
 
 
-def _margins_updated(margins, groups, other, band: Band, ids, k: int) -> list[np.ndarray]:
-    return with_groups(margins, ids, lambda size, starts: _nearest_mean_rows(groups[size - 1], other, band, k,
-                                                                            starts))
+def _margins_updated(margins, groups, other, copies, band: Band, ids, k: int) -> list[np.ndarray]:
+    return with_groups(margins, ids, lambda size, starts: _nearest_mean_rows(groups[size - 1], other, copies,
+                                                                            band, k, starts))
 
 
 def with_groups(tables: list[np.ndarray], ids: list[tuple[int, int]], compute) -> list[np.ndarray]:

@@ -154,6 +154,18 @@ def test_boilerplate_is_left_out_on_both_sides(use_encoder):
     assert al.en_text(al.pairs[-1]) == "Bloomberg could not independently verify the claim."
 
 
+def test_a_sentence_repeated_in_both_texts_keeps_its_one_to_one_links(use_encoder):
+    # the same sentence after each figure: its copies are its nearest neighbours, which
+    # made each 1-1 link look no better than chance and a 2-2 with the figure win
+    ja = "".join(f"{place}の感染者は{n}人だった。前日から変わらなかった。"
+                 for place, n in (("東京都", 100), ("大阪府", 80), ("愛知県", 50), ("福岡県", 30)))
+    en = " ".join(f"{place} reported {n} cases. That was unchanged from the day before."
+                  for place, n in (("Tokyo", 100), ("Osaka", 80), ("Aichi", 50), ("Fukuoka", 30)))
+    al = align_texts(ja, en)
+    assert [(p.ja, p.en) for p in al.pairs] == [((i,), (i,)) for i in range(8)]
+    assert min(p.score for p in al.pairs) >= 0.8
+
+
 def test_two_sentence_texts_align(use_encoder):
     # shorter than the largest bead
     al = align_texts("米国は安全の保証を提示した。ロシアはまだコメントしていない。",
