@@ -90,6 +90,8 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
                 line, following = text[s:e].strip(), text[nxt[0]:nxt[1]]
                 if following[:1].isspace():
                     joined = False  # an indented line opens a new paragraph
+                elif _bare(line) or _bare(following):
+                    joined = False  # a rule (---, ＊＊＊) stands alone, in both languages
                 elif ends_sentence(line, following.lstrip()):
                     joined = not final_line_breaks
                 else:
@@ -100,6 +102,11 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
             yield start, e
             if nxt is not None:
                 start = nxt[0]
+
+
+def _bare(line: str) -> bool:
+    """A line of marks only, without a letter or a digit."""
+    return not any(c.isalnum() for c in line)
 
 
 def _segments(text: str, offset: int, units: Iterator[Span],

@@ -199,6 +199,14 @@ def test_en_line_breaks():
         "Then it stops."]
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("---\n見出し\n---\n本文です。\n＊＊＊", "ja"),
+    ("---\nHeading\n---\nThis is the body.\n＊＊＊", "en")])
+def test_a_line_of_marks_stands_alone_in_both_languages(text, lang):
+    # "---" ends in a mark that carries a line on (a hyphen): it took the next line with it
+    assert len(texts(split(text, lang))) == 5
+
+
 # -- lines, dispatch, offsets -----------------------------------------------------------
 
 def test_split_lines_keeps_offsets():
