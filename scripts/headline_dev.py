@@ -193,7 +193,9 @@ IDEAS = [("cosine less the document's best other cosine", ["cos_margin"], []),
          ("a background sentence (…していた, だった)", ["background"], []),
          ("headline verb ↔ its Japanese counterparts (denies ↔ 否定, wins ↔ 勝利)", ["verb_cue"], []),
          ("a smoother lede prior (exp(-position / 3))", ["decay"], []),
-         ("the lede prior weaker for a framed headline (X:, quote, review)", ["first_framed"], [])]
+         ("the lede prior weaker for a framed headline (X:, quote, review)", ["first_framed"], []),
+         ("centrality: the sentence's mean cosine with the rest of the document", ["central"], []),
+         ("the cosine with the document's mean direction removed from both", ["detopic"], [])]
 # needs a bilingual dictionary that is not a dependency (pip install jamdict-data snowballstemmer)
 DICTIONARY_IDEAS = [("dictionary coverage: headline words whose JMdict words the sentence holds", ["dict_cover"], []),
                     ("dictionary coverage, words the document holds everywhere weighed less", ["dict_idf"], [])]
@@ -327,6 +329,11 @@ def idea_features(headline: str, body: list[str], f: dict[str, np.ndarray], enco
     out["decay"] = np.exp(-np.arange(n) / 3.0)
     framed = bool(re.search(r"^[^:]{2,30}:\s|[‘'\"“]|\breview\b|\s[-–—]\s", headline, re.I))
     out["first_framed"] = f["first"] * framed
+    out["central"] = ((body_vecs @ body_vecs.T).sum(1) - 1) / max(n - 1, 1)
+    topic = body_vecs.mean(0) / max(np.linalg.norm(body_vecs.mean(0)), 1e-9)
+    rest = body_vecs - np.outer(body_vecs @ topic, topic)
+    h = vec[0] - (vec[0] @ topic) * topic
+    out["detopic"] = rest @ h / np.maximum(np.linalg.norm(rest, axis=1) * np.linalg.norm(h), 1e-9)
     return out
 
 
