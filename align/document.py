@@ -93,11 +93,15 @@ def length_term(len_src: np.ndarray, len_tgt: np.ndarray, ratio: float) -> np.nd
 def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
                    src_lens: np.ndarray, tgt_lens: np.ndarray,
                    params: DocumentParams = DocumentParams(), band: Band | None = None,
-                   compound: np.ndarray | None = None, regroup: Regroup | None = None) -> DocumentResult:
+                   compound: np.ndarray | None = None, regroup: Regroup | None = None,
+                   bare: tuple[np.ndarray, np.ndarray] | None = None) -> DocumentResult:
     """``src_groups[k-1][i]`` embeds source sentences ``i..i+k-1`` (as
     ``encoders.embed_groups`` gives them); lengths are in characters.
     ``compound[i]`` marks a source segment that holds several sentences: only
-    those may take a compound bead (1-6 … 1-12). ``regroup(src_ids, tgt_ids)``,
+    those may take a compound bead (1-6 … 1-12). ``bare`` marks, per side, the
+    segments without a letter or a digit (a rule, OCR debris): one is linked only
+    1-1 to another such, never inside a larger bead nor to words, as a translator
+    and the gold leave it. ``regroup(src_ids, tgt_ids)``,
     given groups as (start, size), returns copies of the group embeddings with
     those groups embedded exactly: the second pass (``exact_within``).
 
@@ -105,7 +109,7 @@ def align_document(src_groups: list[np.ndarray], tgt_groups: list[np.ndarray],
     lo[i] .. hi[i]-1 only, so memory follows the band's cells."""
     n, m = len(src_lens), len(tgt_lens)
     band = band or Band.full(n, m)
-    scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params, compound)
+    scorer = BeadScorer(src_groups, tgt_groups, src_lens, tgt_lens, band, params, compound, bare)
     table, back, kinds = _forward(scorer, band, params)
     beads = _path(back, kinds, band, n, m)
     second = replace(params, skip=omission_skip(beads, n + m, params))
@@ -240,9 +244,13 @@ class BeadScorer:
     agreement, less a penalty for each sentence beyond one a side."""
 
     def __init__(self, src_groups, tgt_groups, src_lens, tgt_lens, band: Band, params: DocumentParams,
-                 compound: np.ndarray | None = None):
+                 compound: np.ndarray | None = None, bare: tuple[np.ndarray, np.ndarray] | None = None):
         self.src, self.tgt, self.p, self.band = src_groups, tgt_groups, params, band
         self.compound = np.zeros(len(src_lens), bool) if compound is None else np.asarray(compound, bool)
+        # bare segments before each sentence, per side: how many a group holds
+        self.src_bare, self.tgt_bare = (
+            np.concatenate([[0], np.cumsum(np.asarray(marks, bool) if marks is not None else np.zeros(count, bool))])
+            for marks, count in zip(bare or (None, None), (len(src_lens), len(tgt_lens))))
         self.ratio = float(tgt_lens.sum()) / max(float(src_lens.sum()), 1.0)
         self.src_cum = np.concatenate([[0.0], np.cumsum(src_lens, dtype=np.float64)])
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
@@ -281,7 +289,8 @@ class BeadScorer:
     def bead_value(self, src: tuple[int, ...], tgt: tuple[int, ...]) -> float | None:
         """A link's cosine plus its length agreement, what ``shape_gain``
         compares (None for a group larger than the embeddings hold)."""
-        if not src or not tgt or len(src) > len(self.src) or len(tgt) > len(self.tgt):
+        if (not src or not tgt or len(src) > len(self.src) or len(tgt) > len(self.tgt)
+                or not self._allowed(src[0], len(src), tgt[0], len(tgt))):
             return None
         lens = length_term(self.src_cum[src[-1] + 1] - self.src_cum[src[0]],
                            self.tgt_cum[tgt[-1] + 1] - self.tgt_cum[tgt[0]], self.ratio)
@@ -323,7 +332,15 @@ class BeadScorer:
         margin = 0.5 * (self.src_margin[a - 1][i] + self.tgt_margin[b - 1][j])
         lens = length_term(self.src_cum[np.minimum(i + a, self.n)] - self.src_cum[i],
                            self.tgt_cum[np.minimum(j + b, self.m)] - self.tgt_cum[j], self.ratio)
-        return cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
+        value = cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
+        return np.where(self._allowed(i, a, j, b), value, NEG)
+
+    def _allowed(self, i, a: int, j, b: int):
+        """Whether groups (i, a) and (j, b) may be linked: a bare segment only 1-1 to
+        another (``align_document``)."""
+        src = self.src_bare[np.minimum(i + a, self.n)] - self.src_bare[i] > 0
+        tgt = self.tgt_bare[np.minimum(j + b, self.m)] - self.tgt_bare[j] > 0
+        return (src == tgt) if a + b == 2 else ~(src | tgt)
 
 
 def _earlier_copies(vecs: np.ndarray) -> np.ndarray:

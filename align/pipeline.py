@@ -17,7 +17,7 @@ from .encoders import CachedEncoder, load_encoder
 from .errors import InputError
 from .headlines import HeadlineParams, match_headlines, score_matrix
 from .model import MODES as ALIGNMENT_MODES, Alignment, Candidate, Pair, Segment
-from .segment import inner_sentence_ends, split_lines
+from .segment import inner_sentence_ends, is_bare, split_lines
 from .normalise import headline_key
 from .sources import body_sentences, detect_language, has_headline_block, parse_article
 
@@ -161,6 +161,8 @@ class Embedded:
     texts: tuple[Sequence[str], Sequence[str]] = ((), ())
     joiners: tuple[str, str] = ("", " ")
     encode: Callable[[list[str]], np.ndarray] | None = None
+    # per side, the segments without a letter or a digit (``align_document``)
+    bare: tuple[np.ndarray, np.ndarray] | None = None
 
     def regroup(self, ja_ids: list[tuple[int, int]], en_ids: list[tuple[int, int]]):
         """The group embeddings with the groups (start, size) listed embedded
@@ -184,7 +186,8 @@ def embed_document(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,
     embed(len(ja) + len(en), 0)
     return Embedded(ja_groups, en_groups, np.array([len(s) for s in ja], np.float64),
                     np.array([len(s) for s in en], np.float64), compound,
-                    (list(ja), list(en)), (joiner, " "), encoder.encode if fast_groups else None)
+                    (list(ja), list(en)), (joiner, " "), encoder.encode if fast_groups else None,
+                    tuple(np.array([is_bare(s) for s in side], bool) for side in (ja, en)))
 
 
 def _exact_groups(groups: list[np.ndarray], texts: Sequence[str], ids: list[tuple[int, int]], joiner: str,
@@ -198,7 +201,7 @@ def align_embeddings(emb: Embedded, params: DocumentParams = DocumentParams()) -
     the scripts that tune, calibrate and time it."""
     band = search_band(emb.ja_groups[0], emb.en_groups[0], emb.ja_lens, emb.en_lens, params)
     return align_document(emb.ja_groups, emb.en_groups, emb.ja_lens, emb.en_lens, params, band, emb.compound,
-                          emb.regroup if emb.encode else None)
+                          emb.regroup if emb.encode else None, emb.bare)
 
 
 def embed_and_align(ja: Sequence[str], en: Sequence[str], encoder: CachedEncoder,

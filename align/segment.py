@@ -90,7 +90,7 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
                 line, following = text[s:e].strip(), text[nxt[0]:nxt[1]]
                 if following[:1].isspace():
                     joined = False  # an indented line opens a new paragraph
-                elif _bare(line) or _bare(following):
+                elif is_bare(line) or is_bare(following):
                     joined = False  # a rule (---, ＊＊＊) stands alone, in both languages
                 elif ends_sentence(line, following.lstrip()):
                     joined = not final_line_breaks
@@ -104,9 +104,9 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
                 start = nxt[0]
 
 
-def _bare(line: str) -> bool:
-    """A line of marks only, without a letter or a digit."""
-    return not any(c.isalnum() for c in line)
+def is_bare(text: str) -> bool:
+    """Marks only, without a letter or a digit: a rule (---, ＊＊＊), OCR debris."""
+    return not any(c.isalnum() for c in text)
 
 
 def _segments(text: str, offset: int, units: Iterator[Span],

@@ -462,3 +462,17 @@ def test_embedded_regroup_embeds_the_listed_groups_as_their_joined_text():
     np.testing.assert_allclose(en[1][1], encoder.encode(["Bb. Ccc."])[0])
     assert not ja[1][1].any() and not en[1][0].any()      # the others as they were
     assert not emb.ja_groups[1][0].any()                   # a copy: the first pass's tables untouched
+
+
+def test_a_bare_segment_is_linked_only_one_to_one_to_another():
+    # a 1-2 whose second target sentence is marked bare (marks only): it must be left
+    # alone; a bare source sentence facing a bare target one may still be a 1-1
+    s, t, sl, tl, gold = synthetic([(1, 1), (1, 2), (1, 1), (1, 1)], seed=3)
+    assert align_document(groups(s), groups(t), sl, tl).beads == gold
+    src_bare, tgt_bare = np.zeros(len(s), bool), np.zeros(len(t), bool)
+    tgt_bare[2] = True
+    beads = align_document(groups(s), groups(t), sl, tl, bare=(src_bare, tgt_bare)).beads
+    assert ((), (2,)) in beads and ((1,), (1,)) in beads
+    src_bare[3] = tgt_bare[4] = True
+    beads = align_document(groups(s), groups(t), sl, tl, bare=(src_bare, tgt_bare)).beads
+    assert ((3,), (4,)) in beads and ((), (2,)) in beads

@@ -166,6 +166,18 @@ def test_a_sentence_repeated_in_both_texts_keeps_its_one_to_one_links(use_encode
     assert min(p.score for p in al.pairs) >= 0.8
 
 
+def test_a_segment_of_marks_only_is_linked_only_to_another(use_encoder):
+    # a rule on both sides is a 1-1 of its own; OCR debris on one side is left alone, not
+    # joined to the sentence before it as it was (a bead that holds it is no translation unit)
+    ja = ("米国はウクライナに安全の保証を提示した。\n＊＊＊\nロシアはまだコメントしていない。\n"
+          "ブルームバーグはこの主張を独立して検証できていない。")
+    en = ("The United States offered Ukraine security guarantees.\n* * *\nRussia has not yet commented.\n"
+          ".....\nBloomberg could not independently verify the claim.")
+    al = align_texts(ja, en)
+    assert [(p.ja, p.en) for p in al.pairs] == [((0,), (0,)), ((1,), (1,)), ((2,), (2,)), ((), (3,)),
+                                                ((3,), (4,))]
+
+
 def test_two_sentence_texts_align(use_encoder):
     # shorter than the largest bead
     al = align_texts("米国は安全の保証を提示した。ロシアはまだコメントしていない。",
