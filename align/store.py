@@ -92,6 +92,10 @@ _CLIENTS = """CREATE TABLE IF NOT EXISTS clients (
     seq        INTEGER NOT NULL,
     PRIMARY KEY (project_id, client)
 ) WITHOUT ROWID"""
+# The ids of deleted projects: a project's id is never given again (SQLite would reuse the
+# highest), so a tab, a link or keys kept in a browser for a deleted project never reach
+# another one.
+_DELETED = """CREATE TABLE IF NOT EXISTS deleted (id INTEGER PRIMARY KEY)"""
 # Columns schema 2 added to schema 1's projects table.
 _V2_COLUMNS = ["meta BLOB", "confirmed INTEGER NOT NULL DEFAULT 0",
                "total INTEGER NOT NULL DEFAULT 0", "last_opened TEXT", "view TEXT"]
@@ -215,11 +219,12 @@ class Store:
             return
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=FULL")
-        if version == SCHEMA_VERSION and tables >= _OURS | {"clients"}:
+        if version == SCHEMA_VERSION and tables >= _OURS | {"clients", "deleted"}:
             return
         with self._transaction() as con:
             tables = _tables(con)
             con.execute(_CLIENTS)  # made with schema 2 before the grid came: added
+            con.execute(_DELETED)  # likewise, before ids were kept from reuse
             if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
                 return  # another process migrated it meanwhile
             if "states" in tables:
@@ -269,8 +274,10 @@ class Store:
         now = _now()
         with self._transaction() as con:
             pid = con.execute(
-                "INSERT INTO projects (name, mode, model, created, updated, meta, confirmed, total)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects (id, name, mode, model, created, updated, meta, confirmed, total)"
+                " VALUES ((SELECT max(coalesce((SELECT max(id) FROM projects), 0),"
+                "                     coalesce((SELECT max(id) FROM deleted), 0)) + 1),"
+                " ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name, alignment.mode, model, now, now, _pack(alignment.meta),
                  _confirmed(alignment.pairs), len(alignment.pairs))).lastrowid
             con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?)",
@@ -312,6 +319,7 @@ class Store:
         with self._transaction() as con:
             if con.execute("DELETE FROM projects WHERE id = ?", (pid,)).rowcount == 0:
                 raise ProjectNotFound(f"no project {pid}")
+            con.execute("INSERT OR IGNORE INTO deleted VALUES (?)", (pid,))
 
     def touch(self, project_id: int) -> None:
         """Note that the project was opened now (``ProjectInfo.last_opened``); nothing

@@ -129,6 +129,25 @@ def test_rename_and_delete(store):
             call()
 
 
+def test_a_deleted_project_s_id_is_never_given_again(tmp_path):
+    # SQLite would give the highest id again: a tab, a link or keys kept in a browser for
+    # the deleted project would then reach the new one
+    path = tmp_path / "p.sqlite3"
+    with Store(path) as store:
+        a, b = store.create_project("a", sample()), store.create_project("b", sample())
+        store.delete_project(b)
+        c = store.create_project("c", sample())
+        assert c > b
+        store.delete_project(c)
+        store.delete_project(a)
+    with sqlite3.connect(path) as con:  # a file from before the deleted ids were kept
+        con.execute("DROP TABLE deleted")
+    with Store(path) as store:
+        assert store.create_project("d", sample()) == 1  # nothing left to tell: as before
+        store.delete_project(1)
+        assert store.create_project("e", sample()) == 2
+
+
 # -- history -----------------------------------------------------------------
 
 def test_edits_undo_and_redo_come_back_after_a_restart(tmp_path):
