@@ -191,7 +191,8 @@ def _run_app(args) -> int:
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),
                               "--server.allowedHosts", "localhost,127.0.0.1,::1,[::1]",
-                              "--server.maxUploadSize", "20", "--browser.gatherUsageStats", "false",
+                              "--server.maxUploadSize", "20", "--server.fileWatcherType", "none",
+                              "--browser.gatherUsageStats", "false",
                               "--runner.postScriptGC", "false",
                               "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
                               "--theme.base", "light", "--theme.primaryColor", "#1f6feb"])
