@@ -124,8 +124,11 @@ def stored(db: Path, pid: int) -> Alignment:
         return store.open_project(pid).current
 
 
-def open_grid(browser, url: str, pid: int):
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+def open_grid(browser, url: str, pid: int, context=None):
+    """A page on the project's grid; in ``context`` (browser storage shared with its other
+    pages), else in a context of its own."""
+    page = (context.new_page() if context is not None
+            else browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True))
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{url}/?project={pid}")
     expect(page.locator('[role="grid"] [role="row"]').first).to_be_visible()
@@ -519,7 +522,8 @@ def test_text_typed_before_a_reload_finds_its_sentence_after_a_cut_above(server,
 
 def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(server, browser, db):
     pid = project(db, document(3))
-    page = open_grid(browser, server.start(), pid)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = open_grid(browser, server.start(), pid, context)
     page.keyboard.press("e")
     expect(page.locator('textarea[data-segside="en"]')).to_be_focused()
     page.keyboard.type(" Mine.")
@@ -532,8 +536,14 @@ def test_typing_in_a_sentence_another_window_retyped_is_shown_not_written_over(s
     expect(current(page).locator('[data-side="en"]')).to_have_text("Theirs.")
     page.keyboard.press("j")  # the message moves on; the text stays beside the list until dismissed
     expect(page.locator(".lost-text")).to_have_text("Sentence 0. Another one. Mine.")
+    expect(page.locator(".lost-where")).to_have_text("English sentence 1: ")
     page.reload()
     expect(page.locator(".lost-text")).to_have_text("Sentence 0. Another one. Mine.")
+    # the same browser storage, another project: not shown there
+    other = open_grid(browser, page.url.split("/?")[0], project(db, document(2)), context)
+    expect(other.locator(".panel")).to_contain_text("Pair 1 of")
+    expect(other.locator(".lost")).to_have_count(0)
+    other.close()
     page.locator(".lost-done").click()
     expect(page.locator(".lost")).to_have_count(0)
 

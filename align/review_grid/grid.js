@@ -352,8 +352,7 @@ class Grid {
     // Map, or another project): kept with the saved version they lead to, they are this
     // window's own again only if nothing was written since (memo.version).
     this.memo = ((G.memo = G.memo || {})[this.project] = G.memo[this.project] || { undo: [], redo: [] });
-    if (!G.lost) try { G.lost = JSON.parse(lasting().getItem("taiyaku.lost") || "[]"); } catch (e) { G.lost = []; }
-    if (!Array.isArray(G.lost)) G.lost = [];
+    this.lost = this.loadLost(); // text another window's change kept from its sentence, this project's only
     this.cur = 0;             // index into this.state.pairs
     this.filter = { status: "all", kind: "all", review: false, query: "" };
     this.sel = { ja: new Set(), en: new Set() };
@@ -633,19 +632,38 @@ class Grid {
     for (const o of typed) {
       const [side, seg, text, original] = o.args;
       const at = this.findSegment(side, seg, original, o.n);
-      if (at === null || !this.retext([side, at, text, original])) lost.push(String(text).trim());
+      if (at === null || !this.retext([side, at, text, original])) {
+        lost.push({ where: `${side === "ja" ? "Japanese" : "English"} sentence ${seg + 1}`, text: String(text).trim() });
+      }
     }
-    const kept = this.msg.textContent;
+    const said = this.msg.textContent.trim(); // the refusal, said as a sentence before what follows
+    const kept = said && !/[.!?:…」)]$/.test(said) ? `${said}.` : said;
     // also kept beside the list until dismissed (and across a reload): the next message
     // would take it from view
-    if (lost.length) this.keepLost([...(G.lost || []), ...lost]);
-    if (lost.length) this.say(`${kept} Your text, not saved: “${lost.join("” “")}”`, "error");
+    if (lost.length) this.keepLost([...this.lost, ...lost]);
+    if (lost.length) this.say(`${kept} Your text, not saved: “${lost.map((l) => l.text).join("” “")}”`, "error");
     else this.say(`${kept} What you typed is kept: made again on its sentence.`, "warn");
   }
 
-  keepLost(texts) {
-    G.lost = texts;
-    try { lasting().setItem("taiyaku.lost", JSON.stringify(texts)); } catch (e) { /* kept in memory */ }
+  lostKey() { return `taiyaku.lost.${this.project}`; }
+
+  loadLost() {
+    const kept = (G.lost = G.lost || {});
+    if (!Array.isArray(kept[this.project])) {
+      let list = [];
+      try { list = JSON.parse(lasting().getItem(this.lostKey()) || "[]"); } catch (e) { /* none */ }
+      kept[this.project] = (Array.isArray(list) ? list : []).filter((l) => l && typeof l.text === "string")
+        .map((l) => ({ where: String(l.where || ""), text: l.text }));
+    }
+    return kept[this.project];
+  }
+
+  keepLost(entries) {
+    this.lost = G.lost[this.project] = entries;
+    try {
+      if (entries.length) lasting().setItem(this.lostKey(), JSON.stringify(entries));
+      else lasting().removeItem(this.lostKey());
+    } catch (e) { /* kept in memory */ }
   }
 
   saveDraft() {
@@ -1186,9 +1204,10 @@ class Grid {
         el("b", { text: "Link: " }), `Japanese sentence ${picked[0].map((i) => i + 1).join(", ") || "—"} ↔ English sentence ${picked[1].map((i) => i + 1).join(", ") || (st.mode === "headlines" ? "(this headline)" : "—")} (sentence numbers, not pair numbers)`,
         el("span", { class: "hint", text: "  L links them · Esc clears" })));
     }
-    if ((G.lost || []).length) {
+    if (this.lost.length) {
       parts.push(el("div", { class: "lost" }, el("b", { text: "Your text, not saved (another window changed its sentence): " }),
-        ...G.lost.map((t) => el("div", { class: "lost-text", text: t })),
+        ...this.lost.map((l) => el("div", { class: "lost-item" }, el("span", { class: "lost-where", text: l.where ? `${l.where}: ` : "" }),
+          el("span", { class: "lost-text", text: l.text }))),
         el("button", { type: "button", class: "lost-done", text: "Dismiss" })));
     }
     if (!p) { this.panel.replaceChildren(...parts, el("div", { class: "hint", text: "No pairs." })); return; }
