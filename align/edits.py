@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Protocol, Sequence, get_args
 
 from .errors import TaiyakuError
-from .model import Alignment, Candidate, Pair, Segment, Side
+from .model import Alignment, Candidate, Pair, Segment, Side, joined
 
 SIDES: tuple[Side, ...] = get_args(Side)
 _LANG = {"ja": "Japanese", "en": "English"}
@@ -388,11 +388,11 @@ def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment
         _unlocked(al.pairs[k], "the pair holding these segments")
     segs = getattr(al, side)
     parts = [segs[i] for i in ids]
-    text = ("" if side == "ja" else " ").join(s.text for s in parts)
+    text = joined(parts, "" if side == "ja" else " ")
     # Offsets survive only where the joined text is still a slice of the source.
     contiguous = all(s.start is not None and s.end is not None and s.end - s.start == len(s.text)
                      for s in parts) and all(a.end == b.start for a, b in zip(parts, parts[1:]))
-    joined = Segment(text, parts[0].start, parts[-1].end) if contiguous else Segment(text)
+    whole = Segment(text, parts[0].start, parts[-1].end) if contiguous else Segment(text)
     first, n = ids[0], len(ids) - 1
 
     def renumber(values: tuple[int, ...]) -> tuple[int, ...]:
@@ -404,7 +404,7 @@ def join_segments(al: Alignment, side: str, seg_ids: Iterable[int]) -> Alignment
         return tuple(out)
 
     pairs = _renumbered(al, side, renumber, holders[0], candidates=())
-    return replace(al, **{side: segs[:first] + (joined,) + segs[ids[-1] + 1:]}, pairs=pairs)
+    return replace(al, **{side: segs[:first] + (whole,) + segs[ids[-1] + 1:]}, pairs=pairs)
 
 
 def edit_text(al: Alignment, side: str, seg_id: int, text: str, was: str | None = None) -> Alignment:

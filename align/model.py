@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Literal, get_args
+from typing import Any, Iterable, Literal, Sequence, get_args
 
 Status = Literal["auto", "edited", "confirmed"]
 Mode = Literal["document", "headlines"]
@@ -42,6 +42,15 @@ class Segment:
         if isinstance(value, str):
             return cls(value)
         return cls(str(value["text"]), value.get("start"), value.get("end"))
+
+
+def joined(segments: Sequence[Segment], space: str) -> str:
+    """Segments' texts as one, ``space`` between two, but nothing where the source has
+    nothing between them (a sentence cut inside a word, its halves together again)."""
+    if not segments:
+        return ""
+    return segments[0].text + "".join(("" if a.end is not None and a.end == b.start else space) + b.text
+                                      for a, b in zip(segments, segments[1:]))
 
 
 @dataclass(frozen=True)
@@ -126,11 +135,11 @@ class Alignment:
     # -- reading -------------------------------------------------------------
     def ja_text(self, pair: Pair) -> str:
         """Merged Japanese segments are joined without a space."""
-        return "".join(self.ja[i].text for i in pair.ja)
+        return joined([self.ja[i] for i in pair.ja], "")
 
     def en_text(self, pair: Pair) -> str:
-        """Merged English segments are joined with one space."""
-        return " ".join(self.en[i].text for i in pair.en)
+        """Merged English segments are joined with one space (``joined``)."""
+        return joined([self.en[i] for i in pair.en], " ")
 
     def rows(self) -> Iterable[tuple[str, str, Pair]]:
         for pair in self.pairs:

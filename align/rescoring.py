@@ -27,7 +27,7 @@ import numpy as np
 from . import confidence
 from .document import DocumentParams, length_term, shape_gain
 from .encoders import DEFAULT_MODEL, Encoder, is_loaded, load_encoder
-from .model import Alignment
+from .model import Alignment, joined
 
 NEAR = 8  # segments a side around the pair whose sentences give its margin
 LENGTH_WEIGHT = DocumentParams().length_weight  # the aligner's, for shape values
@@ -103,7 +103,7 @@ class _Rivals:
         self.ratio = sum(len(s.text) for s in al.en) / max(ja_chars, 1)
 
     def _texts(self, ja: tuple[int, ...], en: tuple[int, ...]) -> tuple[str, str]:
-        return "".join(self.al.ja[i].text for i in ja), " ".join(self.al.en[i].text for i in en)
+        return joined([self.al.ja[i] for i in ja], ""), joined([self.al.en[i] for i in en], " ")
 
     def value(self, ja: tuple[int, ...], en: tuple[int, ...]) -> float | None:
         """A shape's value as ``BeadScorer.bead_value`` gives it (0 while listing texts)."""

@@ -747,6 +747,17 @@ def test_join_segments_makes_one_segment_and_renumbers():
     assert en.pairs[1] == P([1], [1])
 
 
+
+def test_a_sentence_cut_inside_a_word_reads_whole_again_once_joined():
+    al = doc(P([0], [0]), P([1], [1]), en=(Segment("That is all.", 0, 12), Segment("Next.", 13, 18)))
+    cut = E.split_segment(al, "en", 0, 2)                      # "Th" | "at is all."
+    assert cut.en[:2] == (Segment("Th", 0, 2), Segment("at is all.", 2, 12))
+    assert cut.en_text(cut.pairs[0]) == "That is all."          # what TSV, TMX and the grid show
+    assert E.join_segments(cut, "en", [0, 1]).en[0] == Segment("That is all.", 0, 12)
+    merged = E.merge_next(cut, 0)                               # a sentence apart is still spaced
+    assert merged.en_text(merged.pairs[0]) == "That is all. Next."
+
+
 def test_join_segments_refusals():
     al = doc(P([0], [0]), P([1], [1]), P([2, 3], [2]))
     refuses(E.join_segments, al, "ja", [0, 1], match="different pairs")
