@@ -333,6 +333,8 @@ class BeadScorer:
         lens = length_term(self.src_cum[np.minimum(i + a, self.n)] - self.src_cum[i],
                            self.tgt_cum[np.minimum(j + b, self.m)] - self.tgt_cum[j], self.ratio)
         value = cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
+        if not (self.src_bare[-1] or self.tgt_bare[-1]):
+            return value  # no bare segment (most texts): nothing to rule out
         return np.where(self._allowed(i, a, j, b), value, NEG)
 
     def _allowed(self, i, a: int, j, b: int):
