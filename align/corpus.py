@@ -86,27 +86,35 @@ class Doc:
     sums: tuple | None = None  # the model's token sums, while their budget lasts, until aligned
     keys: set = field(default_factory=set)
     cache: Path | None = None
+    unread: str = ""  # why _read gave nothing
 
 
 # -- files ------------------------------------------------------------------------------
 
 def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
     """Every supported file under the folder (recursively; hidden ones left
-    out), in a stable order; a name with a tab or line break goes to ``skipped``."""
+    out), in a stable order; a name with a tab or line break, or a folder that
+    cannot be listed, goes to ``skipped``."""
     found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file() \
-                or path.suffix.lower() not in SUFFIXES:
-            continue
-        if TSV_BREAKS.search(rel.as_posix()):  # a name documents.tsv could not hold
-            skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
-                            "reason": "a tab or line break in its name: rename it"})
-        elif not _utf8(rel.as_posix()):  # bytes the file system holds but no UTF-8 output can
-            skipped.append({"file": f"{side}/{printable(rel.as_posix())}",
-                            "reason": "its name is not UTF-8: rename it"})
-        else:
-            found.append(Doc(side, path, rel.as_posix()))
+
+    def unlisted(e: OSError) -> None:
+        rel = Path(e.filename).relative_to(folder).as_posix() if e.filename else "."
+        skipped.append({"file": f"{side}/{printable(rel)}/", "reason": "a folder that cannot be read"})
+
+    for root, dirs, files in os.walk(folder, onerror=unlisted):  # symlinked folders not entered
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for file in files:
+            path = Path(root) / file
+            rel = path.relative_to(folder).as_posix()
+            if file.startswith(".") or not path.is_file() or path.suffix.lower() not in SUFFIXES:
+                continue
+            if TSV_BREAKS.search(rel):  # a name documents.tsv could not hold
+                skipped.append({"file": f"{side}/{printable(rel)}",
+                                "reason": "a tab or line break in its name: rename it"})
+            elif not _utf8(rel):  # bytes the file system holds but no UTF-8 output can
+                skipped.append({"file": f"{side}/{printable(rel)}", "reason": "its name is not UTF-8: rename it"})
+            else:
+                found.append(Doc(side, path, rel))
     return sorted(found, key=lambda d: d.name)
 
 
@@ -130,10 +138,19 @@ def unique_stems(names: list[str]) -> dict[str, str]:
 
 
 def _read(doc: Doc) -> bytes | None:
+    """The document's bytes, or None (``doc.unread`` says why): it cannot be read, or it
+    changed since it was hashed at the start of the run. Its hash names its cached
+    embeddings and is its alignment's key: other bytes under it would be kept as up to
+    date by every later run."""
     try:
-        return doc.path.read_bytes()
+        data = doc.path.read_bytes()
     except OSError:
+        doc.unread = "cannot read"
         return None
+    if doc.sha and hashlib.sha256(data).hexdigest() != doc.sha:
+        doc.unread = "changed while the corpus ran: run it again"
+        return None
+    return data
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -209,7 +226,7 @@ def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
             continue
         data = _read(doc)
         if data is None:
-            skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
+            skipped.append({"file": f"{doc.side}/{doc.name}", "reason": doc.unread})
         else:
             doc.sha, doc.size = hashlib.sha256(data).hexdigest(), len(data)
 
@@ -252,7 +269,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             for doc in docs:
                 data = _read(doc)
                 if data is None:
-                    skipped.append({"file": f"{doc.side}/{doc.name}", "reason": "cannot read"})
+                    skipped.append({"file": f"{doc.side}/{doc.name}", "reason": doc.unread})
                 else:
                     kept.append(doc)
                     batch.append((doc.side, doc.name, data))
@@ -398,7 +415,8 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         for ja, en, meta, target in todo:
             ja_data, en_data = _read(ja), _read(en)
             if ja_data is None or en_data is None:
-                skipped.append({"file": f"ja/{ja.name}", "reason": f"cannot read it or en/{en.name}"})
+                reason = ja.unread if ja_data is None else f"en/{en.name}: {en.unread}"
+                skipped.append({"file": f"ja/{ja.name}", "reason": reason})
             else:
                 sums = [d.sums for d in (ja, en) if d.sums is not None]
                 ja.sums = en.sums = None  # the task owns them now

@@ -285,6 +285,38 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
         .pairs[0].status == "edited"
 
 
+def test_a_file_that_changes_during_the_run_is_skipped_not_read_under_its_old_hash(tmp_path):
+    # its hash, taken first, names its cached embeddings and keys its alignment: other
+    # bytes read under it later would be kept as up to date by every later run
+    from align import corpus as C
+    path = tmp_path / "a.txt"
+    path.write_text("最初の文。", encoding="utf-8")
+    doc, skipped = C.Doc("ja", path, "a.txt"), []
+    C._hash_all([doc], skipped)
+    assert skipped == [] and C._read(doc) == "最初の文。".encode()
+    path.write_text("別の文。", encoding="utf-8")
+    assert C._read(doc) is None and doc.unread == "changed while the corpus ran: run it again"
+    path.unlink()
+    assert C._read(doc) is None and doc.unread == "cannot read"
+
+
+def test_a_folder_that_cannot_be_listed_is_named_not_passed_over(tmp_path, monkeypatch):
+    from align import corpus as C
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked/a.txt").write_text("文。", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("文。", encoding="utf-8")
+    scandir = os.scandir
+
+    def refusing(path="."):  # as a folder without read permission does (root may read any)
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+    monkeypatch.setattr(os, "scandir", refusing)
+    skipped = []
+    assert [d.name for d in C.list_documents(tmp_path, "ja", skipped)] == ["b.txt"]
+    assert skipped == [{"file": "ja/locked/", "reason": "a folder that cannot be read"}]
+
+
 def test_given_pairs_and_a_minimum_confidence(corpus, tmp_path):
     _, ja, en, _, _ = corpus
     pairs = tmp_path / "pairs.tsv"
