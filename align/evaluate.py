@@ -7,7 +7,7 @@ from __future__ import annotations
 import glob
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -160,10 +160,14 @@ def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[Be
             raise BenchmarkError(f"{gold_path}: no beads, but the document has text")
         for side, ids, count in ((src_path, (i for s, _ in gold for i in s), len(src)),
                                  (tgt_path, (i for _, t in gold for i in t), len(tgt))):
+            ids = list(ids)
             past = max(ids, default=-1)
             if past >= count:
                 raise BenchmarkError(f"{gold_path}: a bead names sentence {past}, but {side.name} "
                                      f"has {count} lines")
+            twice = [i for i, n in Counter(ids).items() if n > 1]
+            if twice:  # a sentence is in one bead at most, or the scores mean nothing
+                raise BenchmarkError(f"{gold_path}: sentence {twice[0]} of {side.name} is in two beads")
         if noise:
             src, tgt, gold = delete_sentences(src, tgt, gold, noise, rng)
         docs.append(BenchDocument(doc_id, src, tgt, gold, "" if src_path.suffix == ".ja" else " "))

@@ -188,6 +188,9 @@ def test_a_gold_bead_past_the_end_of_a_side_is_refused(tmp_path):
     (tmp_path / "x.gold").write_text("[0]:[0]\n[1]:[7]\n", encoding="utf-8")
     with pytest.raises(BenchmarkError, match="sentence 7, but x.en has 2 lines"):
         load_bench(tmp_path)
+    (tmp_path / "x.gold").write_text("[0]:[0]\n[0]:[1]\n", encoding="utf-8")
+    with pytest.raises(BenchmarkError, match="sentence 0 of x.ja is in two beads"):
+        load_bench(tmp_path)
     (tmp_path / "x.gold").write_text("\n  \n", encoding="utf-8")  # scored, it would lower F1 silently
     with pytest.raises(BenchmarkError, match="x.gold: no beads, but the document has text"):
         load_bench(tmp_path)
