@@ -559,7 +559,7 @@ def _emphasis(line: str, kinds) -> str:
 # -- which language ------------------------------------------------------------------------
 
 def detect_language(text: str) -> str:
-    """"ja" when kana and kanji dominate (with some kana: Chinese has none), "en" when Latin
+    """"ja" when kana and kanji dominate (with a little kana: Chinese has none), "en" when Latin
     letters do (any Latin-script language: the English rules split it), else "other".
     Read from the start, the middle and the end: a text may open with a long run of no
     letters at all (spaces, entities)."""
@@ -572,7 +572,9 @@ def detect_language(text: str) -> str:
     letters = kana + kanji + latin
     if not letters:
         return "other"
-    if kana + kanji >= 0.3 * letters and kana >= 0.1 * (kana + kanji):
+    # a little kana is enough: headlines and market reports are mostly kanji
+    # (東証大引け、続伸　半導体株高い), and Chinese has none but a stray の
+    if kana + kanji >= 0.3 * letters and kana >= max(2, 0.03 * (kana + kanji)):
         return "ja"
     if latin >= 0.7 * letters:
         return "en"

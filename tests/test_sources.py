@@ -184,6 +184,8 @@ def test_unknown_extension_is_text():
     ("U.S. Sen. Elizabeth Warren says she'll take a hard look.", "en"),
     ("Die Alpen sind schön.", "en"),
     ("这是中文文本，没有假名。", "other"),
+    ("东京の新店开业，这是一家很受欢迎的餐厅，每天都有很多客人来这里吃饭。", "other"),  # one stray の
+    ("東証大引け、続伸　半導体株高い\n日経平均終値３万円台回復", "ja"),  # headlines: kanji, a little kana
     ("Это русский текст.", "other"),
     ("12345 !!", "other"),
     ("", "other"),
