@@ -230,7 +230,7 @@ def _format(args, inputs: list[str]) -> str:
         folder = resolved(args.output).parent
         if not folder.is_dir():
             raise InputError(f"{args.output}: the folder {folder} does not exist")
-        if Path(args.output).is_dir():
+        if Path(args.output).is_dir() or args.output.endswith(("/", os.sep)):  # newdir/: meant a folder
             raise InputError(f"{args.output}: is a folder; give a file name")
         _check_writable(args.output)
         for source in inputs:

@@ -335,6 +335,12 @@ def pairs_json(tmp_path):
     return path
 
 
+def test_an_output_named_as_a_folder_is_refused_not_written_as_a_file(capsys, tmp_path, pairs_json):
+    assert "is a folder" in one_line_error(capsys, "export", pairs_json, "-o", f"{tmp_path}/newdir/",
+                                           "--format", "tsv")
+    assert not (tmp_path / "newdir").exists()
+
+
 def test_output_equal_to_an_input_is_refused(capsys, tmp_path, pairs_json):
     before = pairs_json.read_bytes()
     err = one_line_error(capsys, "export", pairs_json, "-o", pairs_json, "--format", "tsv")
