@@ -123,7 +123,8 @@ def _load_json(data: bytes, name: str) -> Alignment:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise _fail(name, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+        # "Unterminated string starting at" names its place itself
+        raise _fail(name, f"not valid JSON: {e.msg.removesuffix(' at')} at line {e.lineno}") from None
     except RecursionError:
         raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
     except ValueError as e:  # an integer of more than 4,300 digits; Python's advice cut

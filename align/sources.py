@@ -94,8 +94,10 @@ def _decode(data: bytes, name: str) -> str:
             pass
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data":  # UTF-8 to its last bytes: a copy cut short
+            raise InputError(f"{name}: ends in the middle of a character: cut short? "
+                             "(a download or copy that did not finish)") from None
     candidates = []
     for encoding in ("cp932", "euc_jp"):
         try:

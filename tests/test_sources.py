@@ -71,6 +71,8 @@ def test_legacy_encodings_of_the_sample_give_the_same_article(encoding):
     (b"\x01\x02\x03\x04abc" * 100, "x.txt: binary file (control characters), not text"),
     (b"abc \x81 def", "x.txt: cannot decode as UTF-8, UTF-16, Shift_JIS, EUC-JP or Windows-1252"),
     (b"\xef\xbb\xbfabc\xff", "x.txt: has a UTF-8 byte order mark but is not valid UTF-8"),
+    ("日本語の文章です。".encode()[:-1], "x.txt: ends in the middle of a character: cut short? "
+                                       "(a download or copy that did not finish)"),
 ])
 def test_decode_refuses_with_one_line(data, words):
     assert error(decode, data, "x.txt") == words
