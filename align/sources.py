@@ -44,13 +44,14 @@ _MAGIC = [(b"\x89PNG\r\n\x1a\n", "PNG image"), (b"%PDF-", "PDF document"),
 def decode(data: bytes, name: str) -> str:
     """A source text: ``decode_exact``'s text with line endings normalised; InputError
     for binary data (control characters) or only whitespace. NUL bytes, never part of a
-    text, are dropped."""
+    text, are dropped, and so are byte order marks inside it (files joined end to end):
+    invisible, they would open a segment and go into every export."""
     text = decode_exact(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = len(_CONTROLS.findall(text))
     if controls > len(text) / 10:
         raise InputError(f"{name}: binary file (control characters), not text")
-    text = text.replace("\0", "")
+    text = text.replace("\0", "").replace("\ufeff", "")
     if not text.strip():
         raise InputError(f"{name}: no text (only whitespace)")
     return text

@@ -49,6 +49,12 @@ def test_decode_tells_cp932_from_euc_jp_on_short_text(encoding):
     assert decode(text.encode(encoding), "x.txt") == text
 
 
+def test_decode_drops_a_byte_order_mark_inside_the_text():
+    # two files joined end to end: the second one's BOM would open its first segment
+    assert decode("一文目。\n".encode("utf-8-sig") + "二文目。\n".encode("utf-8-sig"), "x.txt") == \
+        "一文目。\n二文目。\n"
+
+
 def test_decode_normalises_line_endings():
     assert decode(b"a\r\nb\rc\n", "x.txt") == "a\nb\nc\n"
 
