@@ -251,6 +251,7 @@ class BeadScorer:
         self.src_bare, self.tgt_bare = (
             np.concatenate([[0], np.cumsum(np.asarray(marks, bool) if marks is not None else np.zeros(count, bool))])
             for marks, count in zip(bare or (None, None), (len(src_lens), len(tgt_lens))))
+        self.any_bare = bool(self.src_bare[-1] or self.tgt_bare[-1])  # else (most texts) nothing to rule out
         self.ratio = float(tgt_lens.sum()) / max(float(src_lens.sum()), 1.0)
         self.src_cum = np.concatenate([[0.0], np.cumsum(src_lens, dtype=np.float64)])
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
@@ -290,7 +291,7 @@ class BeadScorer:
         """A link's cosine plus its length agreement, what ``shape_gain``
         compares (None for a group larger than the embeddings hold)."""
         if (not src or not tgt or len(src) > len(self.src) or len(tgt) > len(self.tgt)
-                or not self._allowed(src[0], len(src), tgt[0], len(tgt))):
+                or (self.any_bare and not self._allowed(src[0], len(src), tgt[0], len(tgt)))):
             return None
         lens = length_term(self.src_cum[src[-1] + 1] - self.src_cum[src[0]],
                            self.tgt_cum[tgt[-1] + 1] - self.tgt_cum[tgt[0]], self.ratio)
@@ -333,9 +334,7 @@ class BeadScorer:
         lens = length_term(self.src_cum[np.minimum(i + a, self.n)] - self.src_cum[i],
                            self.tgt_cum[np.minimum(j + b, self.m)] - self.tgt_cum[j], self.ratio)
         value = cos - margin + self.p.length_weight * lens - self.p.merge_penalty * (a + b - 2)
-        if not (self.src_bare[-1] or self.tgt_bare[-1]):
-            return value  # no bare segment (most texts): nothing to rule out
-        return np.where(self._allowed(i, a, j, b), value, NEG)
+        return np.where(self._allowed(i, a, j, b), value, NEG) if self.any_bare else value
 
     def _allowed(self, i, a: int, j, b: int):
         """Whether groups (i, a) and (j, b) may be linked: a bare segment only 1-1 to
