@@ -90,7 +90,7 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
                 line, following = text[s:e].strip(), text[nxt[0]:nxt[1]]
                 if following[:1].isspace():
                     joined = False  # an indented line opens a new paragraph
-                elif is_bare(line) or is_bare(following):
+                elif _is_rule(line) or _is_rule(following):
                     joined = False  # a rule (---, ＊＊＊) stands alone, in both languages
                 elif ends_sentence(line, following.lstrip()):
                     joined = not final_line_breaks
@@ -107,6 +107,11 @@ def _units(text: str, ends_sentence: Callable[[str, str], bool], continues: re.P
 def is_bare(text: str) -> bool:
     """Marks only, without a letter or a digit: a rule (---, ＊＊＊), OCR debris."""
     return not any(c.isalnum() for c in text)
+
+
+def _is_rule(line: str) -> bool:
+    """A line of three marks or more (---, * * *), not a wrapped sentence's stray % or 。"""
+    return is_bare(line) and len("".join(line.split())) >= 3
 
 
 def _segments(text: str, offset: int, units: Iterator[Span],

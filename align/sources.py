@@ -96,7 +96,9 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        if e.reason == "unexpected end of data":  # UTF-8 to its last bytes: a copy cut short
+        # UTF-8 to its last bytes, with UTF-8 characters before them: a copy cut short (a
+        # last byte alone past ASCII is the one accented letter of a Windows-1252 file)
+        if e.reason == "unexpected end of data" and not data[:e.start].isascii():
             raise InputError(f"{name}: ends in the middle of a character: cut short? "
                              "(a download or copy that did not finish)") from None
     candidates = []
@@ -570,14 +572,16 @@ def detect_language(text: str) -> str:
     sample = text if len(text) <= 3 * third else \
         text[:third] + text[len(text) // 2 - third // 2:len(text) // 2 + third // 2] + text[-third:]
     kana = len(re.findall(r"[\u3041-\u30ff\uff66-\uff9d]", sample))
+    no = sample.count("の")  # the one kana a Chinese text may hold (a shop's name)
     kanji = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", sample))
     latin = len(re.findall(r"[A-Za-z\u00c0-\u024f]", sample))
     letters = kana + kanji + latin
     if not letters:
         return "other"
-    # a little kana is enough: headlines and market reports are mostly kanji
-    # (東証大引け、続伸　半導体株高い), and Chinese has none but a stray の
-    if kana + kanji >= 0.3 * letters and kana >= max(2, 0.03 * (kana + kanji)):
+    # some kana; a little is enough where it is not a stray の: headlines and market reports
+    # are mostly kanji (東証大引け、続伸　半導体株高い)
+    if kana + kanji >= 0.3 * letters and (kana >= 0.1 * (kana + kanji)
+                                          or kana - no >= max(2, 0.03 * (kana + kanji))):
         return "ja"
     if latin >= 0.7 * letters:
         return "en"
@@ -587,22 +591,24 @@ def detect_language(text: str) -> str:
 # -- the article: body, 原題 headline block, boilerplate ------------------------------------
 
 _HEADLINES = re.compile(r"^[ \t\u3000]*原題[:：][ \t\u3000]*(.*)$", re.M)
+_CONTACTS = r"To contact the (?:reporters?|editors?)\b.*:$"  # …on this story:
 _BOILERPLATE = re.compile(
     r"(?:Photographer|Photo|写真)[:：]"
-    r"|©|\([cC]\)\s*\d{4}|Copyright\b"
+    r"|©|\([cC]\)\s*\d{4}|Copyright\s*(?:©|\([cC]\)|\d{4})"
     r"|もっと読むには|More stories like this are available on bloomberg\.com"
-    r"|[-－―—‐]*\s*取材協力[:：]|[-－―—‐]*\s*With assistance from\b"
+    r"|[-－―—‐]*\s*取材協力[:：]|[-－―—‐]+\s*With assistance from\b"  # English prose may open so
     r"|原題[:：]"
     r"|[（(][^（）()]*ます[)）]$"                      # (…を追加して更新します)
     r"|【?関連記事】?(?:[:：]|$)"
     r"|記事(?:について|に関する)の?(?:記者|エディター)への問い合わせ先"
-    r"|To contact the (?:reporter|editor)"
+    r"|" + _CONTACTS +
     r"|(?:出所|出典)[:：]")                          # chart sources
 # a line that opens a list of lines to leave out too, (head, item, whether a blank line
 # keeps it open): related stories (bullet lines, maybe spaced), the reporters and editors
-# to contact (English puts each on a line of its own, down to the next blank line)
+# to contact (English puts each on a line of its own: a name at an address, or a name)
 _LISTS = ((re.compile(r"【?関連記事】?(?:[:：]|$)"), re.compile(r"[・●■◆\-*]"), True),
-          (re.compile(r"To contact the (?:reporter|editor)"), re.compile(r"."), False))
+          (re.compile(_CONTACTS),
+           re.compile(r".*\S@\S+\.\w|[^.!?。]{1,60}$"), False))
 
 
 @dataclass(frozen=True)

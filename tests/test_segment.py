@@ -207,6 +207,12 @@ def test_a_line_of_marks_stands_alone_in_both_languages(text, lang):
     assert len(texts(split(text, lang))) == 5
 
 
+
+def test_a_wrapped_sentence_s_lone_mark_is_no_rule():
+    text = "The central bank raised its policy rate to 0.5\n%\nin May, the bank said in a statement."
+    assert texts(split_english(text)) == [text]
+
+
 # -- lines, dispatch, offsets -----------------------------------------------------------
 
 def test_split_lines_keeps_offsets():

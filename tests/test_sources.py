@@ -49,6 +49,10 @@ def test_decode_tells_cp932_from_euc_jp_on_short_text(encoding):
     assert decode(text.encode(encoding), "x.txt") == text
 
 
+def test_a_last_byte_past_ascii_alone_is_a_legacy_letter_not_a_cut():
+    assert decode(b"Le menu du caf\xe9", "x.txt") == "Le menu du café"
+
+
 def test_decode_drops_a_byte_order_mark_inside_the_text():
     # two files joined end to end: the second one's BOM would open its first segment
     assert decode("一文目。\n".encode("utf-8-sig") + "二文目。\n".encode("utf-8-sig"), "x.txt") == \
@@ -192,7 +196,8 @@ def test_unknown_extension_is_text():
     ("U.S. Sen. Elizabeth Warren says she'll take a hard look.", "en"),
     ("Die Alpen sind schön.", "en"),
     ("这是中文文本，没有假名。", "other"),
-    ("东京の新店开业，这是一家很受欢迎的餐厅，每天都有很多客人来这里吃饭。", "other"),  # one stray の
+    ("这是一家很受欢迎の餐厅，每天都有很多客人来这里吃饭の地方，东京の新店开业了。", "other"),  # stray の
+    ("首相が辞任", "ja"),
     ("東証大引け、続伸　半導体株高い\n日経平均終値３万円台回復", "ja"),  # headlines: kanji, a little kana
     ("Это русский текст.", "other"),
     ("12345 !!", "other"),
@@ -254,6 +259,11 @@ def test_body_sentences_leave_out_english_boilerplate_too():
                                               "Brendan Scott at bs@example.com", "Janet Paskin"]
     assert len(skipped) == 9
     assert all(text[s.start:s.end] == s.text for s in sentences + skipped)
+    # prose that opens as boilerplate does is kept: the marks are what tell them apart
+    prose = ("With assistance from the IMF, the government cut spending.\n"
+             "Copyright holders won a big victory.\n"
+             "To contact the reporter, call the desk.\nThe end of the story comes here.")
+    assert [s.text for s in body_sentences(prose, "en")[0]] == prose.split("\n")
 
 
 def test_headlines_split_on_the_japanese_comma_only():
