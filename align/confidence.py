@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .document import GAIN_LIMIT
+from .document import GAIN_LIMIT, earlier_copies
 
 # fitted by scripts/calibrate.py on ntrex128_jaen_resplit (clean; 10 % omissions;
 # sentences merged and 10 % omissions, also aligned with the splits missed) and
@@ -99,6 +99,7 @@ def rescore(ja_vec: np.ndarray | None, en_vec: np.ndarray | None, ja_near: np.nd
     def top_mean(vec: np.ndarray, others: np.ndarray) -> float:
         if len(others) == 0:
             return 0.0
+        others = others[earlier_copies(others) < 0]  # a repeated sentence counted once, as the aligner does
         sims = np.sort(others @ vec)[::-1][:k]
         return float(sims.mean())
 

@@ -257,7 +257,7 @@ class BeadScorer:
         self.tgt_cum = np.concatenate([[0.0], np.cumsum(tgt_lens, dtype=np.float64)])
         self.n, self.m = len(src_lens), len(tgt_lens)
         k = params.margin_k
-        self.src_copies, self.tgt_copies = _earlier_copies(src_groups[0]), _earlier_copies(tgt_groups[0])
+        self.src_copies, self.tgt_copies = earlier_copies(src_groups[0]), earlier_copies(tgt_groups[0])
         self.src_margin = [_nearest_mean(g, tgt_groups[0], self.tgt_copies, band, k) for g in src_groups]
         flipped = band.transpose()
         self.tgt_margin = [_nearest_mean(g, src_groups[0], self.src_copies, flipped, k) for g in tgt_groups]
@@ -337,14 +337,20 @@ class BeadScorer:
         return np.where(self._allowed(i, a, j, b), value, NEG) if self.any_bare else value
 
     def _allowed(self, i, a: int, j, b: int):
-        """Whether groups (i, a) and (j, b) may be linked: a bare segment only 1-1 to
-        another (``align_document``)."""
-        src = self.src_bare[np.minimum(i + a, self.n)] - self.src_bare[i] > 0
-        tgt = self.tgt_bare[np.minimum(j + b, self.m)] - self.tgt_bare[j] > 0
-        return (src == tgt) if a + b == 2 else ~(src | tgt)
+        """Whether groups (i, a) and (j, b) may be linked (``may_link``)."""
+        return may_link(a, self.src_bare[np.minimum(i + a, self.n)] - self.src_bare[i],
+                        b, self.tgt_bare[np.minimum(j + b, self.m)] - self.tgt_bare[j])
 
 
-def _earlier_copies(vecs: np.ndarray) -> np.ndarray:
+def may_link(a: int, src_bare, b: int, tgt_bare):
+    """Whether a group of ``a`` sentences holding ``src_bare`` bare ones (marks only:
+    ``segment.is_bare``) may be linked with one of ``b`` holding ``tgt_bare`` (numbers
+    or arrays): a bare segment only 1-1 to another (``align_document``)."""
+    src, tgt = np.greater(src_bare, 0), np.greater(tgt_bare, 0)
+    return np.equal(src, tgt) if a + b == 2 else np.logical_not(np.logical_or(src, tgt))
+
+
+def earlier_copies(vecs: np.ndarray) -> np.ndarray:
     """For each sentence, the nearest earlier one with the very same embedding
     (the same text repeated: a reply, a refrain, a table's repeated cell), or -1."""
     last_seen: dict[bytes, int] = {}

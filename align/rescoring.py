@@ -25,9 +25,10 @@ from typing import Sequence
 import numpy as np
 
 from . import confidence
-from .document import DocumentParams, length_term, shape_gain
+from .document import DocumentParams, length_term, may_link, shape_gain
 from .encoders import DEFAULT_MODEL, Encoder, is_loaded, load_encoder
 from .model import Alignment, joined
+from .segment import is_bare
 
 NEAR = 8  # segments a side around the pair whose sentences give its margin
 LENGTH_WEIGHT = DocumentParams().length_weight  # the aligner's, for shape values
@@ -107,7 +108,8 @@ class _Rivals:
 
     def value(self, ja: tuple[int, ...], en: tuple[int, ...]) -> float | None:
         """A shape's value as ``BeadScorer.bead_value`` gives it (0 while listing texts)."""
-        if not ja or not en:
+        if not ja or not en or not may_link(len(ja), sum(is_bare(self.al.ja[i].text) for i in ja),
+                                            len(en), sum(is_bare(self.al.en[i].text) for i in en)):
             return None
         ja_text, en_text = self._texts(ja, en)
         if self.vecs is None:

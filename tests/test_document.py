@@ -476,3 +476,11 @@ def test_a_bare_segment_is_linked_only_one_to_one_to_another():
     src_bare[3] = tgt_bare[4] = True
     beads = align_document(groups(s), groups(t), sl, tl, bare=(src_bare, tgt_bare)).beads
     assert ((3,), (4,)) in beads and ((), (2,)) in beads
+
+
+def test_may_link_is_one_rule_for_numbers_and_arrays():
+    # the aligner asks it of arrays of groups, rescoring of one shape
+    assert D.may_link(1, 1, 1, 1) and D.may_link(1, 0, 1, 0)
+    assert not D.may_link(1, 1, 1, 0) and not D.may_link(2, 1, 1, 0) and not D.may_link(1, 0, 2, 1)
+    assert D.may_link(2, 0, 1, 0)
+    assert list(D.may_link(2, np.array([0, 1, 0]), 1, np.array([0, 0, 1]))) == [True, False, False]

@@ -164,6 +164,10 @@ def test_a_sentence_repeated_in_both_texts_keeps_its_one_to_one_links(use_encode
     al = align_texts(ja, en)
     assert [(p.ja, p.en) for p in al.pairs] == [((i,), (i,)) for i in range(8)]
     assert min(p.score for p in al.pairs) >= 0.8
+    # a pair the reviewer touches is rescored by the same rule: the same score
+    from align.rescoring import rescored
+    again = rescored(al, range(len(al.pairs)), use_encoder)
+    assert [p.score for p in again.pairs] == pytest.approx([p.score for p in al.pairs], abs=0.002)
 
 
 def test_a_segment_of_marks_only_is_linked_only_to_another(use_encoder):
