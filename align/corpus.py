@@ -239,7 +239,9 @@ def _bar(total: int, desc: str):
 def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list[dict], log) -> None:
     """Each readable document's mean embedding and title keys, from the cache
     or from the workers (then cached as it arrives)."""
-    params = json.dumps({"model": opts.model or "use-m3", "presegmented": opts.presegmented})
+    # the version too: a release may split the same file into other sentences
+    params = json.dumps({"model": opts.model or "use-m3", "presegmented": opts.presegmented,
+                         "taiyaku": __version__})
     budget, sums_budget = IN_MEMORY, SUMS_IN_MEMORY
     todo = []
     for doc in docs:
