@@ -59,6 +59,11 @@ function lasting() { // every tab's, kept after a tab closes: the unsent operati
   try { return window.localStorage; } catch (e) { return null; }
 }
 
+/** A pair side's segments ([text, start, end, …]) as one text: model.joined's rule, nothing
+ *  between two the source has nothing between (a sentence cut inside a word). */
+const joined = (segs, space) => segs.map((s, k) => (k && segs[k - 1][2] != null && segs[k - 1][2] === s[1]
+  ? "" : k ? space : "") + s[0]).join("");
+
 const CLIENT = /^[A-Za-z0-9_-]{1,64}$/; // as align/grid.py accepts
 const lockName = (client) => `taiyaku.tab.${client}`;
 
@@ -633,7 +638,8 @@ class Grid {
       const [side, seg, text, original] = o.args;
       const at = this.findSegment(side, seg, original, o.n);
       if (at === null || !this.retext([side, at, text, original])) {
-        lost.push({ where: `${side === "ja" ? "Japanese" : "English"} sentence ${seg + 1}`, text: String(text).trim() });
+        lost.push({ where: `${side === "ja" ? "Japanese" : "English"} sentence ${(at === null ? seg : at) + 1}`,
+          text: String(text).trim() });
       }
     }
     const said = this.msg.textContent.trim(); // the refusal, said as a sentence before what follows
@@ -651,7 +657,15 @@ class Grid {
     const kept = (G.lost = G.lost || {});
     if (!Array.isArray(kept[this.project])) {
       let list = [];
-      try { list = JSON.parse(lasting().getItem(this.lostKey()) || "[]"); } catch (e) { /* none */ }
+      try {
+        list = JSON.parse(lasting().getItem(this.lostKey()) || "[]");
+        const older = JSON.parse(lasting().getItem("taiyaku.lost") || "[]"); // kept for every project once
+        if (Array.isArray(older) && older.length) {
+          list = [...(Array.isArray(list) ? list : []), ...older.map((text) => ({ where: "", text: String(text) }))];
+          lasting().setItem(this.lostKey(), JSON.stringify(list));
+        }
+        lasting().removeItem("taiyaku.lost");
+      } catch (e) { /* none */ }
       kept[this.project] = (Array.isArray(list) ? list : []).filter((l) => l && typeof l.text === "string")
         .map((l) => ({ where: String(l.where || ""), text: l.text }));
     }
@@ -813,7 +827,7 @@ class Grid {
         if (kind !== f.kind) return;
       }
       if (q) {
-        const text = p.ja.map((i) => st.ja[i][0]).join("") + "\n" + p.en.map((i) => st.en[i][0]).join(" ");
+        const text = joined(p.ja.map((i) => st.ja[i]), "") + "\n" + joined(p.en.map((i) => st.en[i]), " ");
         if (!text.toLowerCase().includes(q)) return;
       }
       out.push(k);
