@@ -164,9 +164,11 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     if not tus:
         raise _fail(name, "no <tu> in the TMX")
     rows, langs = [], set()
-    for tu in tus:
+    for number, tu in enumerate(tus, 1):
         sides = {}
         for tuv in tu.findall("tuv"):
+            if len(tuv.findall("seg")) > 1:  # TMX has one; which would be the text?
+                raise _fail(name, f"<tu> {number}: a <tuv> with more than one <seg>, which TMX does not allow")
             # TMX 1.4 uses xml:lang, 1.1 plain lang; ja, ja-JP, JA_jp all count.
             lang = tuv.get(_XML_LANG) or tuv.get("lang") or ""
             langs.add(lang)

@@ -176,6 +176,14 @@ def test_tmx_from_another_tool():
     assert al.mode == "document"
 
 
+def test_a_tuv_with_two_segs_is_refused_not_read_half():
+    tmx = ('<?xml version="1.0"?><tmx version="1.4"><header/><body>'
+           '<tu><tuv xml:lang="ja"><seg>一</seg><seg>二</seg></tuv><tuv xml:lang="en"><seg>One</seg></tuv></tu>'
+           '</body></tmx>').encode()
+    with pytest.raises(InputError, match="<tu> 1: a <tuv> with more than one <seg>"):
+        load_alignment(tmx, "two.tmx")
+
+
 @pytest.mark.parametrize("declared, codec, ja, en", [
     ("Shift_JIS", "cp932", "①東京駅「㈱」です", "Tokyo Station"), ("EUC-JP", "euc_jp", "東京駅です", "Tokyo"),
     ("ISO-2022-JP", "iso2022_jp", "東京駅です", "Tokyo"), ("windows-1252", "cp1252", "Tôkyô", "“café” – bar")])
