@@ -9,6 +9,7 @@ from pathlib import Path
 from .document import DocumentParams
 from .encoders import CachedEncoder, load_encoder
 from .evaluate import BenchmarkError, format_beads, load_bench, score
+from .errors import InputError
 from .export import write_bytes
 from .model import Segment
 from .pipeline import align_segments
@@ -50,8 +51,8 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
         raise BenchmarkError("no ID.gold files")
     out = Path(hyp_out) if hyp_out else None
     if out:  # before the model loads: a wrong folder is said at once
-        if out.exists() and not out.is_dir():
-            raise BenchmarkError(f"--hyp-out {out} is a file, not a folder")
+        if out.exists() and not out.is_dir():  # the output's fault, not the benchmark's
+            raise InputError(f"--hyp-out {out}: is a file, not a folder")
         out.mkdir(parents=True, exist_ok=True)
     encoder = encoder or load_encoder(model)
     tests = []

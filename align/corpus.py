@@ -161,6 +161,8 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
     for folder in (ja_root, en_root):
         if not folder.is_dir():
             raise InputError(f"{folder}: not a folder")
+    if resolved(ja_root) == resolved(en_root):  # every file would be read, embedded, then refused
+        raise InputError(f"{ja_root}: given as both the Japanese and the English folder")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: is a file; give a folder for the outputs")
     if resolved(out) in (resolved(ja_root), resolved(en_root)):

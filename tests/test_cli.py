@@ -568,6 +568,9 @@ def test_evaluate_refuses_hypotheses_into_the_benchmark_folder(capsys, tmp_path)
     assert "is the benchmark folder" in one_line_error(capsys, "evaluate", bench,
                                                        "--hyp-out", f"{bench}/.")
     assert sorted(p.name for p in bench.iterdir()) == before
+    # a file given as the folder: the output is at fault, not the benchmark
+    err = one_line_error(capsys, "evaluate", bench, "--hyp-out", bench / "car.gold")
+    assert "--hyp-out" in err and "is a file, not a folder" in err and "not a benchmark folder" not in err
 
 
 def test_a_closed_or_full_standard_output_gives_one_line(tmp_path):

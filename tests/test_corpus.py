@@ -341,6 +341,7 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     pairs.write_bytes("rates.txt\tfootball.txt\n".encode("utf-16"))
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--pairs", pairs), "not UTF-8")
     assert_clean_error(*cli("corpus", ja, en, "-o", en), "is an input folder")
+    assert_clean_error(*cli("corpus", ja, f"{ja}/.", "-o", tmp_path / "o"), "both the Japanese and the English")
     assert_clean_error(*cli("corpus", ja, tmp_path / "nowhere", "-o", tmp_path / "o"), "not a folder")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--min-confidence", "2"), "from 0 to 1")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
