@@ -323,7 +323,8 @@ def _replace(target: Path, data: bytes, mode: int | None) -> None:
 def atomic_file(target: Path, mode: int | None = None):
     """A new binary file whose content replaces ``target`` only once it is
     complete and on disk (with permissions ``mode`` if given); on any failure,
-    ``target`` is left as it was and the temporary file removed."""
+    ``target`` is left as it was and the temporary file removed; an OSError (a full disk)
+    names ``target``, never the temporary file."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -335,6 +336,8 @@ def atomic_file(target: Path, mode: int | None = None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename in (None, str(tmp)):
+            raise OSError(e.errno, e.strerror, str(target)) from None
         raise
