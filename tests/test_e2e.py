@@ -210,6 +210,19 @@ def test_every_key_operation_lands_in_the_store_as_shown(server, browser, db):
     assert shown_pairs(page)[:len(stored(db, pid).pairs)] == texts(stored(db, pid))
 
 
+def test_a_key_that_says_what_the_last_one_said_is_still_heard(server, browser, db):
+    page = open_grid(browser, server.start(), project(db, document(4)))
+    page.keyboard.press("a")
+    page.keyboard.press("a")
+    saved(page)
+    # both undos in one turn of the page's event loop: no timer can clear the message between
+    said = page.evaluate("""() => { const g = window.__taiyakuGrid.current, out = [];
+        for (const k of ["z", "z", "j"]) { g.onKey(new KeyboardEvent("keydown", { key: k })); out.push(g.msg.textContent); }
+        return out; }""")
+    assert said == ["Undone: confirm", "Undone: confirm", ""]  # a key that says nothing clears it
+    saved(page)
+
+
 def test_an_edit_in_place_survives_leaving_the_cell_and_a_kill_9(server, browser, db):
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)

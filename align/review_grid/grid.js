@@ -921,6 +921,7 @@ class Grid {
         this.syncControls();
       }
       goto.value = "";
+      this.say(""); // what an earlier key said is about another pair
       this.go(n - 1, true);
       this.scroller.focus();
     });
@@ -986,6 +987,7 @@ class Grid {
   }
 
   say(text, kind) {
+    this.saidCount = (this.saidCount || 0) + 1;
     this.msg.textContent = text;
     this.msg.className = `msg ${kind || ""}`;
     clearTimeout(this.msgTimer);
@@ -1489,9 +1491,10 @@ class Grid {
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
     if (typing || composing(e) || !this.root.isConnected) return;
     const t0 = performance.now();
-    const before = this.msg.textContent;
+    const before = this.msg.textContent, said = this.saidCount;
     const handled = this.key(e);
-    if (handled && this.msg.textContent === before && before) this.say("");
+    // a key that says nothing takes the last key's message away (one it says again stays)
+    if (handled && this.saidCount === said && before) this.say("");
     if (handled) {
       e.preventDefault();
       e.stopPropagation();
