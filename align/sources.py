@@ -489,6 +489,11 @@ def _positions(line: str, token: str) -> list[int]:
     return [m.start() for m in re.finditer(f"(?={re.escape(token)})", line)]
 
 
+def _count(positions: list[int], start: int, end: int) -> int:
+    """How many of the (sorted) ``positions`` lie in ``[start, end)``."""
+    return bisect.bisect_left(positions, end) - bisect.bisect_left(positions, start)
+
+
 def _first_at(positions: list[int], at: int) -> int | None:
     k = bisect.bisect_left(positions, at)
     return positions[k] if k < len(positions) else None
@@ -499,7 +504,7 @@ def _links(line: str, image: bool) -> str:
     openers are visited; each looks up the next ``]`` / ``)`` in a sorted list."""
     if "[" not in line or "]" not in line or (")" not in line and (image or "][" not in line)):
         return line
-    bracket, paren = _positions(line, "]"), _positions(line, ")")
+    bracket, paren, opening = _positions(line, "]"), _positions(line, ")"), _positions(line, "(")
     out, last, n = [], 0, len(line)
     lead = 2 if image else 1
     for i in _positions(line, "![" if image else "["):
@@ -515,6 +520,12 @@ def _links(line: str, image: bool) -> str:
             end = _first_at(paren, close + 2)
             if end is None:
                 paren = []  # no ")" left: every later (url) fails too
+            # a url may hold balanced parentheses, javascript:f(1) (up to 32 deep, as
+            # CommonMark's parsers: each step a lookup, so the line stays linear)
+            for _ in range(32):
+                if end is None or _count(opening, close + 2, end) <= _count(paren, close + 2, end):
+                    break
+                end = _first_at(paren, end + 1)
         elif follow == "[" and not image:
             end = _first_at(bracket, close + 2)
         else:

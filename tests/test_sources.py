@@ -302,7 +302,7 @@ import zipfile  # noqa: E402
 from costs import assert_linear  # noqa: E402
 
 
-@pytest.mark.parametrize("shape", ["[a", "![a", "**a ", "*a ", "_a ", "`a", "[a](b", "a__b "])
+@pytest.mark.parametrize("shape", ["[a", "![a", "**a ", "*a ", "_a ", "`a", "[a](b", "a__b ", "[a](b(", "[a](((b)"])
 def test_markdown_rules_take_linear_time(shape):
     assert_linear(sources._markdown_text, lambda n: shape * (n // len(shape)))
 
@@ -312,6 +312,7 @@ def test_markdown_rules_take_linear_time(shape):
     ("[a](b) and ![i](x) [r][1] [x]", "a and  r [x]"),
     ("**bold** and *em* and _u_ x_y_z ***both***", "bold and em and u x_y_z both"),
     ("__a__ **b", "a **b"), ("> - item *x*", "item x"), ("`code` and **`c`**", "code and c"),
+    ("[link](javascript:alert(1)) and [w](https://x.org/Tokyo_(city)).", "link and w."),  # balanced ( )
 ])
 def test_markdown_markup_is_removed_line_by_line(line, expected):
     assert sources._markdown_text(line) == expected
