@@ -163,6 +163,9 @@ def _run_align(args) -> int:
                          presegmented=args.presegmented, progress=bar)
     if al.meta.get("warning"):
         _say(f"warning: {al.meta['warning']}")
+    if args.en_file and args.mode == "auto" and al.mode == "headlines":  # chosen, not asked for: said
+        _say(f"note: aligned as headlines (the English is {len(al.en)} short lines against "
+             f"{len(al.ja)} Japanese sentences); --mode document aligns it as a translation")
     al = replace(al, meta={**al.meta, "sources": sources})
     _emit(al, args, fmt)
     return 0

@@ -658,3 +658,16 @@ def test_an_article_of_only_its_headline_line_says_so(capsys, tmp_path):
     only = tmp_path / "only.txt"
     only.write_text("原題：US Offers Ukraine Security Guarantee\n\n(c)2025 Bloomberg L.P.\n", encoding="utf-8")
     assert "原題: headlines but no body sentences" in one_line_error(capsys, "align", only)
+
+
+def test_headline_mode_chosen_for_two_files_is_said(capsys, tmp_path, use_encoder, monkeypatch):
+    # a few short English lines against many Japanese sentences: headlines, unless told otherwise
+    monkeypatch.setenv("TAIYAKU_PROGRESS_DELAY", "3600")
+    (tmp_path / "a.ja").write_text("".join(f"これは{i}番目の文です。\n" for i in range(10)), encoding="utf-8")
+    (tmp_path / "a.en").write_text("First line.\nSecond line.\nThird line.\n", encoding="utf-8")
+    code, _, err = run_main(capsys, "align", tmp_path / "a.ja", tmp_path / "a.en", "--presegmented",
+                            "-o", tmp_path / "a.json")
+    assert code == 0 and "note: aligned as headlines" in err and "--mode document" in err
+    code, _, err = run_main(capsys, "align", tmp_path / "a.ja", tmp_path / "a.en", "--presegmented",
+                            "--mode", "document", "-o", tmp_path / "b.json")
+    assert code == 0 and "note" not in err
