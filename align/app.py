@@ -89,10 +89,14 @@ def open_project(pid: int) -> Project:
 
 
 def deleted_elsewhere(pid: int) -> None:
-    """Forget a project another window deleted: the page opens another."""
+    """Forget a project another window deleted: the page opens another, whose grid
+    takes no key until the reviewer has seen the switch (keys meant for the deleted
+    project may still be coming)."""
     st.session_state.pop("project", None)
     st.query_params.pop("project", None)
     notice("warning", f"Another window deleted project {pid}; showing the most recent one.")
+    st.session_state.grid_hold = (f"Another window deleted project {pid}: this is another project. "
+                                  "Press Enter to review it (keys are held until then).")
 
 
 def current_project() -> Project | None:
@@ -178,7 +182,8 @@ def view_review(progress) -> None:
     have = have if have_pid == project.id else {}
     data = grid.payload(project, ack=ack if pid == project.id else None,
                         view=None if have else get_store().load_view(project.id),  # the grid's first mount only
-                        notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}))
+                        notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}),
+                        hold=ss.pop("grid_hold", None))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
     # The grid's data is sent as soon as it is queued: what follows does not delay it.
     show_progress(progress, project)

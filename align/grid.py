@@ -290,12 +290,16 @@ def pairs_change(old: list[dict], new: list[dict]) -> dict:
 
 
 def payload(project: Project, *, ack: Ack | None = None, view: dict | None = None,
-            notice: str | None = None, have: dict | None = None, sent: dict | None = None) -> dict:
+            notice: str | None = None, have: dict | None = None, sent: dict | None = None,
+            hold: str | None = None) -> dict:
     """Everything the grid shows: the segments (text, offsets into the source,
     cut offers; left out for a side whose fingerprint the grid says it
     ``have``s), the pairs (ids, score, status, why they need review, ranked
     candidates), the acknowledgement of the tab's last operations, and the
-    view to open at (first mount only), the ``epoch`` (how many changes
+    view to open at (first mount only), ``hold``: a notice the grid shows,
+    taking no key but Enter or Esc until one is pressed (first mount only: a
+    project the page switched to on its own, keys meant for another may be
+    on their way), the ``epoch`` (how many changes
     of other windows this session has taken: the ``base`` of the tab's next
     operations once it shows this state), and the saved ``version`` (the
     ``since`` of a queue the tab keeps across a reload).
@@ -322,5 +326,5 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
             "pairs_change": None if base is None else {"base": have["pairs"], **pairs_change(base, rows)},
             "can_undo": project.can_undo, "can_redo": project.can_redo, "epoch": project.reloads,
             "version": project.version,
-            "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice,
+            "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice, "hold": hold,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

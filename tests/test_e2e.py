@@ -210,6 +210,26 @@ def test_every_key_operation_lands_in_the_store_as_shown(server, browser, db):
     assert shown_pairs(page)[:len(stored(db, pid).pairs)] == texts(stored(db, pid))
 
 
+def test_keys_typed_on_a_project_deleted_elsewhere_never_reach_the_one_shown_instead(server, browser, db):
+    other = project(db, document(3), name="other")
+    pid = project(db, document(4), name="doomed")
+    page = open_grid(browser, server.start(), pid)
+    with Store(db) as store:  # another window deletes it; this tab has not looked since
+        store.delete_project(pid)
+    page.keyboard.press("a")  # refused: the page shows another project, holding its keys
+    expect(page.locator(".msg")).to_contain_text("Press Enter to review it")
+    for key in "aama":  # typed in rhythm for the deleted project
+        page.keyboard.press(key)
+    expect(page.locator(".msg")).to_contain_text("keys are held")
+    saved(page)
+    with Store(db) as store:
+        assert store.open_project(other).cursor == 0  # not one key of them applied
+    page.keyboard.press("Enter")
+    page.keyboard.press("a")
+    saved(page)
+    assert stored(db, other).pairs[0].status == "confirmed"
+
+
 def test_a_key_that_says_what_the_last_one_said_is_still_heard(server, browser, db):
     page = open_grid(browser, server.start(), project(db, document(4)))
     page.keyboard.press("a")

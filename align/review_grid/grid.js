@@ -412,6 +412,7 @@ class Grid {
       this.cur = Math.min(Math.max(Number(v.pair) || 0, 0), Math.max(pairs.length - 1, 0));
       this.syncControls();
       this.fitHeight();
+      if (d.hold) { this.holding = d.hold; this.say(d.hold, "warn"); }
       // The grid takes the keys when it opens (after a project is picked in the sidebar too).
       requestAnimationFrame(() => { this.fitHeight(); this.refresh(true); this.scroller.focus({ preventScroll: true }); });
     }
@@ -1490,6 +1491,13 @@ class Grid {
     const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
     if (typing || composing(e) || !this.root.isConnected) return;
+    if (this.holding && !["Shift", "Control", "Meta", "Alt"].includes(e.key)) {
+      // the page switched project on its own: keys typed for the other are not taken
+      if (e.key === "Enter" || e.key === "Escape") { this.holding = null; this.say(""); } else this.say(this.holding, "warn");
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
     const t0 = performance.now();
     const before = this.msg.textContent, said = this.saidCount;
     const handled = this.key(e);
