@@ -59,6 +59,15 @@ function lasting() { // every tab's, kept after a tab closes: the unsent operati
   try { return window.localStorage; } catch (e) { return null; }
 }
 
+// what an operation is called where the grid names it (Undone: …), as the key list calls it
+const OP_NAMES = {
+  merge_next: "merge with the next pair", merge_prev: "merge with the previous pair", split_pair: "split the pair",
+  split_segment: "cut a sentence", join_segments: "join sentences", shift: "move a sentence",
+  insert_empty: "without counterpart (1-0 / 0-1)", delete_pair: "unlink the pair", link: "link",
+  detach: "unlink a sentence", edit_text: "text edit", confirm: "confirm", unconfirm: "unconfirm",
+  confirm_through: "confirm up to here", confirm_many: "confirm up to here", relink: "link a candidate",
+};
+
 /** A pair side's segments ([text, start, end, …]) as one text: model.joined's rule, nothing
  *  between two the source has nothing between (a sentence cut inside a word). */
 const joined = (segs, space) => segs.map((s, k) => (k && segs[k - 1][2] != null && segs[k - 1][2] === s[1]
@@ -765,7 +774,7 @@ class Grid {
       to.push({ state: this.state, cur: this.cur, op: back.op });
       this.state = back.state;
       this.cur = back.cur;
-      what = `: ${back.op.replace(/_/g, " ")}`;
+      what = `: ${OP_NAMES[back.op] || back.op.replace(/_/g, " ")}`;
     }
     this.rememberView();
     this.enqueue(which, []);
