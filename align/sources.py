@@ -602,7 +602,8 @@ def detect_language(text: str) -> str:
 # -- the article: body, 原題 headline block, boilerplate ------------------------------------
 
 _HEADLINES = re.compile(r"^[ \t\u3000]*原題[:：][ \t\u3000]*(.*)$", re.M)
-_CONTACTS = r"To contact the (?:reporters?|editors?)\b.*:$"  # …on this story:
+# "…on this story:" with the names under it, or on the same line with an address
+_CONTACTS = r"To contact the (?:reporters?|editors?)\b(?:.*:$|.*\S@\S)"
 _BOILERPLATE = re.compile(
     r"(?:Photographer|Photo|写真)[:：]"
     r"|©|\([cC]\)\s*\d{4}|Copyright\s*(?:©|\([cC]\)|\d{4})"

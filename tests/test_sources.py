@@ -259,6 +259,8 @@ def test_body_sentences_leave_out_english_boilerplate_too():
                                               "Brendan Scott at bs@example.com", "Janet Paskin"]
     assert len(skipped) == 9
     assert all(text[s.start:s.end] == s.text for s in sentences + skipped)
+    one_line = "Talks went on.\nTo contact the reporter on this story: Jane Doe in Tokyo at jdoe@example.com"
+    assert [s.text for s in body_sentences(one_line, "en")[0]] == ["Talks went on."]
     # prose that opens as boilerplate does is kept: the marks are what tell them apart
     prose = ("With assistance from the IMF, the government cut spending.\n"
              "Copyright holders won a big victory.\n"
