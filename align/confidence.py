@@ -99,10 +99,11 @@ def rescore(ja_vec: np.ndarray | None, en_vec: np.ndarray | None, ja_near: np.nd
     def top_mean(vec: np.ndarray, others: np.ndarray) -> float:
         if len(others) == 0:
             return 0.0
-        others = others[earlier_copies(others) < 0]  # a repeated sentence counted once, as the aligner does
         sims = np.sort(others @ vec)[::-1][:k]
         return float(sims.mean())
 
+    # a sentence repeated nearby counted once, as the aligner does
+    ja_near, en_near = (rows[earlier_copies(rows) < 0] for rows in (ja_near, en_near))
     if ja_vec is not None and en_vec is not None:
         cos = float(ja_vec @ en_vec)
         sim = cos - 0.5 * (top_mean(ja_vec, en_near) + top_mean(en_vec, ja_near))

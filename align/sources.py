@@ -652,8 +652,9 @@ def body_sentences(text: str, lang: str) -> tuple[list[Segment], list[Segment]]:
             line = " " * len(line)
         body.append(line)
         head = next((entry for entry in _LISTS if entry[0].match(stripped)), None)
-        if head or not (list_item or (not stripped and open_list and open_list[2])):
-            open_list = head
+        # a list goes on over its items, and over blank lines where it may hold them
+        goes_on = list_item or (not stripped and open_list is not None and open_list[2])
+        open_list = head or (open_list if goes_on else None)
         pos += len(line) + 1
     return split("\n".join(body), lang), skipped
 
