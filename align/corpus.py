@@ -39,6 +39,7 @@ from . import __version__
 from .errors import InputError, printable, resolved
 from .export import TSV_BREAKS, atomic_file, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
+from .progress import bar as progress_bar
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
@@ -233,11 +234,6 @@ def _hash_all(docs: list[Doc], skipped: list[dict]) -> None:
             doc.sha, doc.size = hashlib.sha256(data).hexdigest(), len(data)
 
 
-def _bar(total: int, desc: str):
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit="doc", delay=2.0, file=sys.stderr, leave=False)
-
-
 def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list[dict], log) -> None:
     """Each readable document's mean embedding and title keys, from the cache
     or from the workers (then cached as it arrives)."""
@@ -280,7 +276,7 @@ def _embed_all(workers, docs: list[Doc], out: Path, opts: Options, skipped: list
             if batch:
                 yield kept, embed_task, (batch, opts.presegmented, opts.model)
 
-    with _bar(len(todo), "embedding") as bar:
+    with progress_bar(len(todo), "embedding", "doc") as bar:
         for doc, result in _each(stream(workers, jobs())):
             bar.update()
             if "error" in result:
@@ -429,7 +425,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
 
     jobs = ((keys, align_task, (batch, task_opts))
             for keys, batch in batched(readable(), batch_size(len(todo), ALIGN_BATCH)))
-    with _bar(len(todo), "aligning") as bar:
+    with progress_bar(len(todo), "aligning", "doc") as bar:
         for (ja, en, target), result in _each(stream(workers, jobs)):
             bar.update()
             if "error" in result:

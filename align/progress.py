@@ -1,7 +1,9 @@
-"""A progress bar on standard error for work that takes more than a couple of
-seconds (tqdm's ``delay``): quick runs print nothing. ``$TAIYAKU_PROGRESS_DELAY``
-(seconds) sets that delay: tests that want a silent standard error set it high
-instead of depending on how fast the machine is."""
+"""Progress bars on standard error for work that takes more than a couple of
+seconds (tqdm's ``delay``): quick runs print nothing, and neither does a run
+whose standard error is a file or a pipe (a log keeps its one line of error,
+not a bar's carriage returns). ``$TAIYAKU_PROGRESS_DELAY`` (seconds) sets that
+delay: tests that want a silent terminal set it high instead of depending on
+how fast the machine is."""
 
 from __future__ import annotations
 
@@ -19,6 +21,12 @@ def default_delay() -> float:
         return 2.0
 
 
+def bar(total: int, desc: str, unit: str, delay: float | None = None) -> tqdm:
+    """One bar, drawn only on a terminal (tqdm's ``disable=None``)."""
+    return tqdm(total=total, desc=desc, unit=unit, delay=default_delay() if delay is None else delay,
+                file=sys.stderr, leave=False, disable=None)
+
+
 class ProgressBar:
     """A ``progress(stage, done, total)`` callback, one bar per stage."""
 
@@ -31,8 +39,7 @@ class ProgressBar:
         if stage != self.stage or self.bar is None:
             self.close()
             self.stage = stage
-            self.bar = tqdm(total=total, desc=stage, unit="sent", delay=self.delay,
-                            file=sys.stderr, leave=False)
+            self.bar = bar(total, stage, "sent", self.delay)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

@@ -2,10 +2,15 @@
 in a subprocess. Bad input: exit code 2, one line on standard error, no
 traceback, and no output file touched."""
 
+import fcntl
+import io
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 
 import pytest
 from lxml import etree
@@ -27,9 +32,11 @@ def _command(*args):
 
 
 def _env():
-    # No progress bar, however loaded the machine: the tests assert an empty stderr.
-    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8",
-            "TAIYAKU_PROGRESS_DELAY": "3600"}
+    # standard error is a pipe: no progress bar however slow the machine, so the tests
+    # that assert an empty standard error check that too
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8"}
+    env.pop("TAIYAKU_PROGRESS_DELAY", None)
+    return env
 
 
 def cli(*args, timeout=120):
@@ -165,10 +172,18 @@ def test_progress_bar_only_for_slow_work(capsys, monkeypatch):
             bar("embedding", done, 46)
         bar("aligning", 5, 5)
     assert capsys.readouterr().err == ""
+    with ProgressBar(delay=0) as bar:                # standard error is no terminal here: silent
+        bar("embedding", 10, 46)
+    assert capsys.readouterr().err == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.setattr(sys, "stderr", Terminal())
     with ProgressBar(delay=0) as bar:
         bar("embedding", 10, 46)
         bar("aligning", 2, 5)
-    err = capsys.readouterr().err
+    err = sys.stderr.getvalue()
     assert "embedding" in err and "/46" in err and "aligning" in err
 
 
@@ -638,17 +653,29 @@ def test_ctrl_c_or_kill_while_aligning_ends_with_one_line_and_no_output(tmp_path
     ja.write_text("東京は日本の首都です。人口はとても多いです。\n" * 400, encoding="utf-8")
     en.write_text("Tokyo is the capital of Japan. Its population is very large.\n" * 400, encoding="utf-8")
     out = tmp_path / "out.json"
+    terminal, stderr = pty.openpty()  # bars are drawn on a terminal only (one with columns)
+    fcntl.ioctl(stderr, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     proc = subprocess.Popen(_command("align", ja, en, "-o", out), cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**_env(), "TAIYAKU_PROGRESS_DELAY": "0"},
+                            stderr=stderr, env={**_env(), "TAIYAKU_PROGRESS_DELAY": "0"},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(stderr)
     seen = b""
     while b"embedding" not in seen:  # the progress bar: the slow part has begun
-        chunk = proc.stderr.read1(4096)
+        chunk = os.read(terminal, 4096)
         assert chunk, seen
         seen += chunk
     proc.send_signal(getattr(signal, signame))
-    stdout, rest = proc.communicate(timeout=120)
-    err = (seen + rest).decode()
+    stdout, _ = proc.communicate(timeout=120)
+    while True:  # the rest of standard error, until the child's end closes the terminal
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # EIO: no writer left
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(terminal)
+    err = seen.decode()
     assert proc.returncode == code and stdout == b"", err
     assert "Traceback" not in err and err.rstrip().endswith(f"taiyaku: {said}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["en.txt", "ja.txt"]
@@ -660,9 +687,8 @@ def test_an_article_of_only_its_headline_line_says_so(capsys, tmp_path):
     assert "原題: headlines but no body sentences" in one_line_error(capsys, "align", only)
 
 
-def test_headline_mode_chosen_for_two_files_is_said(capsys, tmp_path, use_encoder, monkeypatch):
+def test_headline_mode_chosen_for_two_files_is_said(capsys, tmp_path, use_encoder):
     # a few short English lines against many Japanese sentences: headlines, unless told otherwise
-    monkeypatch.setenv("TAIYAKU_PROGRESS_DELAY", "3600")
     (tmp_path / "a.ja").write_text("".join(f"これは{i}番目の文です。\n" for i in range(10)), encoding="utf-8")
     (tmp_path / "a.en").write_text("First line.\nSecond line.\nThird line.\n", encoding="utf-8")
     code, _, err = run_main(capsys, "align", tmp_path / "a.ja", tmp_path / "a.en", "--presegmented",
