@@ -413,8 +413,11 @@ def view_corpus() -> None:
     floor = c[1].number_input("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="corpus_min")
     if c[2].button("Write corpus.tmx and corpus.tsv with the reviewed text", key="corpus_export"):
         report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
-        st.success(f"{report['units']['written']} units written to {plain(folder)} "
-                   f"({report['units']['merged']} identical ones merged).")
+        units = report["units"]
+        withheld = units["withheld_unconfirmed_from_doubtful_pairs"]
+        st.success(f"{units['written']} units written to {plain(folder)} ({units['merged']} identical ones merged)."
+                   + (f" {withheld} unconfirmed links from documents that look like no translation pair are"
+                      " left out: confirm them in review to write them." if withheld else ""))
 
 
 def finish_new(pid: int, message: str, warning: str | None = None) -> None:

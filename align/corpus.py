@@ -499,8 +499,13 @@ def _band(score: float) -> str:
     return next(name for floor, name in BANDS if score >= floor)
 
 
-def _kept(pair, confirmed_only: bool, min_confidence: float) -> bool:
-    return bool(pair.ja and pair.en) and (pair.status == "confirmed" or not confirmed_only) \
+def _kept(pair, confirmed_only: bool, min_confidence: float, doubtful: bool) -> bool:
+    """A link goes into the memory when it passes the filters; from a pair of
+    texts that look like no translation of each other (``doubtful``: the
+    aligner's warning, a wrong pairing most likely) only once a reviewer has
+    confirmed it, whatever the filters: such units would pollute a memory."""
+    confirmed = pair.status == "confirmed"
+    return bool(pair.ja and pair.en) and (confirmed or not (confirmed_only or doubtful)) \
         and pair.score >= min_confidence
 
 
@@ -535,15 +540,16 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     # pass 1: counts of identical units, per-document summaries
     counts: dict[bytes, int] = {}
     documents, bands = [], {name: 0 for _, name in BANDS}
-    unaligned = 0
+    unaligned = withheld = 0
     for row, al in alignments():
         links = [p for p in al.pairs if p.ja and p.en]
         unaligned += len(al.pairs) - len(links)
         doc_bands = {name: 0 for _, name in BANDS}
+        doubtful = bool(al.meta.get("warning"))
         for p in links:
             doc_bands[_band(p.score)] += 1
             bands[_band(p.score)] += 1
-            if _kept(p, confirmed_only, min_confidence):
+            if _kept(p, confirmed_only, min_confidence, doubtful):
                 key = _unit_key(al.ja_text(p), al.en_text(p))
                 counts[key] = counts.get(key, 0) + 1
         review = sum(p.score < REVIEW_BELOW and p.status != "confirmed" for p in links)
@@ -566,8 +572,10 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                 "srclang": "ja-JP", "datatype": "plaintext"}), pretty_print=True)
             with xf.element("body"):
                 for row, al in alignments():
+                    doubtful = bool(al.meta.get("warning"))
                     for p in al.pairs:
-                        if not _kept(p, confirmed_only, min_confidence):
+                        if not _kept(p, confirmed_only, min_confidence, doubtful):
+                            withheld += doubtful and _kept(p, confirmed_only, min_confidence, False)
                             continue
                         ja, en = al.ja_text(p), al.en_text(p)
                         key = _unit_key(ja, en)
@@ -595,6 +603,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
               "aligned": len(documents),
               "links_by_confidence": bands, "unaligned_sentences": unaligned,
               "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
+                        "withheld_unconfirmed_from_doubtful_pairs": withheld,
                         "confirmed_only": confirmed_only, "min_confidence": min_confidence},
               "left_out": [{"file": f, "reason": r} for f, r in left_out.items()],
               "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
@@ -660,4 +669,8 @@ def summary(report: dict, out: Path) -> str:
             lines.append(f"    {name}: {d['needs_review']} of {d['links']} links under {REVIEW_BELOW}"
                          + (f"; {d['warning']}" if d["warning"] else ""))
     lines.append(f"  {report['units']['written']} units written to {out / 'corpus.tmx'} and corpus.tsv")
+    withheld = report["units"].get("withheld_unconfirmed_from_doubtful_pairs", 0)
+    if withheld:
+        lines.append(f"  {withheld} links left out of them, from documents that look like no translation pair "
+                     "(above): confirmed in review, they are written")
     return "\n".join(lines)

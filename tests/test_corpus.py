@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from align.corpus import unique_stems
+from align.corpus import unique_stems, write_exports
 from align.model import Alignment
 from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, match_titles, nearest,
                            pair_documents, title_key, title_keys, translation_share,
@@ -317,18 +317,30 @@ def test_a_folder_that_cannot_be_listed_is_named_not_passed_over(tmp_path, monke
     assert skipped == [{"file": "ja/locked/", "reason": "a folder that cannot be read"}]
 
 
-def test_given_pairs_and_a_minimum_confidence(corpus, tmp_path):
+def test_a_given_pair_that_is_no_translation_stays_out_of_the_memory_until_confirmed(corpus, tmp_path):
     _, ja, en, _, _ = corpus
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("ja_file\ten_file\nrates.txt\tfootball.txt\n", encoding="utf-8")
     out = tmp_path / "given"
-    code, _, stderr = cli("corpus", ja, en, "-o", out, "--pairs", pairs, "--workers", "1",
-                          "--min-confidence", "0.5")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--pairs", pairs, "--workers", "1")
     assert code == 0, stderr
     header, table = rows(out)
     assert ["rates.txt", "football.txt", "1.0000", "given"] in table
     assert "most pairs are unlikely translations" in stderr  # named as a document to review
-    assert (out / "corpus.tsv").read_text(encoding="utf-8") == ""  # nothing ≥ 0.5
+    path = out / "alignments/rates.json"
+    links = [p for p in json.loads(path.read_text(encoding="utf-8"))["pairs"] if p["ja"] and p["en"]]
+    assert links and f"{len(links)} links left out of them" in stderr
+    assert (out / "corpus.tsv").read_text(encoding="utf-8") == ""  # at the default --min-confidence 0
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["units"][
+        "withheld_unconfirmed_from_doubtful_pairs"] == len(links)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first = next(p for p in data["pairs"] if p["ja"] and p["en"])
+    first["status"] = "confirmed"  # a reviewer vouches for one link
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = write_exports(out)
+    assert report["units"]["written"] == 1 and report["units"]["withheld_unconfirmed_from_doubtful_pairs"] == \
+        len(links) - 1
+    assert write_exports(out, min_confidence=min(first["score"] + 0.01, 1.0))["units"]["written"] == 0
 
 
 def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
