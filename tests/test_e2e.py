@@ -282,6 +282,14 @@ def test_a_server_that_stops_answering_is_said_plainly_and_the_work_kept_until_i
     pid = project(db, document(6))
     page = open_grid(browser, server.start(), pid)
     server.kill9()
+    dialog = page.locator('[role="dialog"]')
+    expect(dialog).to_contain_text("Connection error")  # Streamlit's, with the focus
+    page.keyboard.press("e")  # keys typed in the dialog are its own: no editor, no grid key
+    page.keyboard.type(" xyzi")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("() => window.__taiyakuGrid.current.pending.length") == 0
+    assert page.locator(".row.editing").count() == 0
+    dialog.get_by_role("button", name="Close").click()
     page.keyboard.press("a")  # confirm pair 1: queued, unanswered
     expect(page.locator(".msg")).to_contain_text("Not saved yet: the server does not answer. Your 1 change is kept")
     page.keyboard.press("a")

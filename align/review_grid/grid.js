@@ -1500,6 +1500,11 @@ class Grid {
     const typing = t && ((t.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(t.type))
       || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
     if (typing || composing(e) || !this.root.isConnected) return;
+    // A key typed in a dialog is the dialog's (Streamlit's "Connection error" holds the
+    // focus while the server is down: an editor opened under it lost it at once, and the
+    // letters typed for it became grid keys, queued and saved once the server was back).
+    if (path.some((n) => n.getAttribute && (n.getAttribute("role") === "dialog" || n.getAttribute("aria-modal") === "true")
+        && !this.root.contains(n))) return;
     if (this.holding && !["Shift", "Control", "Meta", "Alt"].includes(e.key)) {
       // the page switched project on its own: keys typed for the other are not taken
       if (e.key === "Enter" || e.key === "Escape") { this.holding = null; this.say(""); } else this.say(this.holding, "warn");
