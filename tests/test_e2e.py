@@ -615,6 +615,10 @@ def test_escape_in_the_search_box_gives_the_keys_back_to_the_list(server, browse
     page.keyboard.press("j")  # a key for the list, not a letter in the box: the second row shown
     expect(current(page)).to_have_attribute("data-pair", "1")
     expect(search).to_have_value("Sentence 1")
+    search.fill("ＳＥＮＴＥＮＣＥ　１１")  # as typed with a Japanese input method in full-width mode
+    expect(page.locator('[role="row"]')).to_have_count(1)
+    search.fill("第１１文")
+    expect(page.locator('[role="row"]')).to_have_count(1)
 
 
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):

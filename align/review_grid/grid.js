@@ -826,7 +826,9 @@ class Grid {
   // -- the list as shown ------------------------------------------------
   shown() {
     if (this._shown && this._shownFor === this.state && this._shownFilter === JSON.stringify(this.filter)) return this._shown;
-    const f = this.filter, q = f.query.trim().toLowerCase();
+    // full-width and half-width forms alike (NFKC): an input method types ２００５ and ＮＡＴＯ
+    const fold = (text) => text.normalize("NFKC").toLowerCase();
+    const f = this.filter, q = fold(f.query.trim());
     const st = this.state;
     const out = [];
     st.pairs.forEach((p, k) => {
@@ -838,7 +840,7 @@ class Grid {
       }
       if (q) {
         const text = joined(p.ja.map((i) => st.ja[i]), "") + "\n" + joined(p.en.map((i) => st.en[i]), " ");
-        if (!text.toLowerCase().includes(q)) return;
+        if (!fold(text).includes(q)) return;
       }
       out.push(k);
     });
