@@ -239,7 +239,21 @@ def test_a_key_that_says_what_the_last_one_said_is_still_heard(server, browser, 
     said = page.evaluate("""() => { const g = window.__taiyakuGrid.current, out = [];
         for (const k of ["z", "z", "j"]) { g.onKey(new KeyboardEvent("keydown", { key: k })); out.push(g.msg.textContent); }
         return out; }""")
-    assert said == ["Undone: confirm", "Undone: confirm", ""]  # a key that says nothing clears it
+    assert said == ["Undone: confirm (pair 2)", "Undone: confirm (pair 1)", ""]  # a key that says nothing clears it
+    saved(page)
+
+
+def test_undo_and_redo_take_the_cursor_to_the_pair_they_change(server, browser, db):
+    page = open_grid(browser, server.start(), project(db, document(12)))
+    for key in ("j", "m", "j", "j", "j"):  # merge pairs 2 and 3, then move on
+        page.keyboard.press(key)
+    expect(current(page)).to_have_attribute("data-pair", "4")  # pair 5 (data-pair counts from 0)
+    page.keyboard.press("z")
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+z")
+    expect(current(page)).to_have_attribute("data-pair", "1")
+    expect(page.locator(".msg")).to_have_text("Redone: merge with the next pair (pair 2)")
     saved(page)
 
 

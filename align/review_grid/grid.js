@@ -771,10 +771,11 @@ class Grid {
     let what = "";
     if (from.length) {
       const back = from.pop();
-      to.push({ state: this.state, cur: this.cur, op: back.op });
+      // either way the cursor goes to the pair the step is about, not back to where Z was pressed
+      to.push({ state: this.state, cur: back.cur, op: back.op });
       this.state = back.state;
       this.cur = back.cur;
-      what = `: ${OP_NAMES[back.op] || back.op.replace(/_/g, " ")}`;
+      what = `: ${OP_NAMES[back.op] || back.op.replace(/_/g, " ")} (pair ${back.cur + 1})`;
     }
     this.rememberView();
     this.enqueue(which, []);
