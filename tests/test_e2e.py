@@ -320,7 +320,10 @@ def test_a_server_that_stops_answering_is_said_plainly_and_the_work_kept_until_i
 def test_a_cut_offered_at_a_sentence_end_splits_the_segment(server, browser, db):
     pid = project(db, document(4))
     page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("u")  # refused (not confirmed): a message about that key
+    expect(page.locator(".msg")).not_to_have_text("")
     current(page).locator('[data-side="ja"] .cut').first.click()
+    expect(page.locator(".msg")).to_have_text("")  # the click that cut says nothing: the old message goes
     saved(page)
     al = stored(db, pid)
     assert [s.text for s in al.ja[:2]] == ["第0文です。", "続きの文です。"] and al.pairs[0].ja == (0, 1)

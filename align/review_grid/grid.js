@@ -1321,6 +1321,15 @@ class Grid {
   }
 
   // -- pointer ------------------------------------------------------------
+  /** Run a key's or a click's action: one that says nothing takes the last message away
+   *  (it was about what came before); one it says again stays. */
+  freshMessage(action) {
+    const before = this.msg.textContent, said = this.saidCount;
+    const done = action();
+    if (done && this.saidCount === said && before) this.say("");
+    return done;
+  }
+
   onRowClick(e) {
     const cut = e.target.closest(".cut");
     const row = e.target.closest(".row");
@@ -1328,7 +1337,7 @@ class Grid {
     const k = Number(row.dataset.k);
     if (cut) {
       e.preventDefault();
-      this.act("split_segment", [cut.dataset.segside, Number(cut.dataset.seg), Number(cut.dataset.cut)], k);
+      this.freshMessage(() => this.act("split_segment", [cut.dataset.segside, Number(cut.dataset.seg), Number(cut.dataset.cut)], k));
       return;
     }
     const seg = e.target.closest(".seg");
@@ -1516,10 +1525,7 @@ class Grid {
       return;
     }
     const t0 = performance.now();
-    const before = this.msg.textContent, said = this.saidCount;
-    const handled = this.key(e);
-    // a key that says nothing takes the last key's message away (one it says again stays)
-    if (handled && this.saidCount === said && before) this.say("");
+    const handled = this.freshMessage(() => this.key(e));
     if (handled) {
       e.preventDefault();
       e.stopPropagation();
