@@ -243,6 +243,14 @@ def test_a_key_that_says_what_the_last_one_said_is_still_heard(server, browser, 
     saved(page)
 
 
+def test_a_mac_s_delete_key_unlinks_as_delete_does(server, browser, db):
+    pid = project(db, document(3))
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("Backspace")  # what a Mac's delete key sends
+    saved(page)
+    assert [(p.ja, p.en) for p in stored(db, pid).pairs[:2]] == [((0,), ()), ((), (0,))]
+
+
 def test_undo_and_redo_take_the_cursor_to_the_pair_they_change(server, browser, db):
     page = open_grid(browser, server.start(), project(db, document(12)))
     for key in ("j", "m", "j", "j", "j"):  # merge pairs 2 and 3, then move on
@@ -632,6 +640,11 @@ def test_escape_in_the_search_box_gives_the_keys_back_to_the_list(server, browse
     page.keyboard.press("j")  # a key for the list, not a letter in the box: the second row shown
     expect(current(page)).to_have_attribute("data-pair", "1")
     expect(search).to_have_value("Sentence 1")
+    page.keyboard.press("/")  # back to the box from the keyboard, its text selected
+    expect(search).to_be_focused()
+    page.keyboard.type("Sentence 11")
+    expect(page.locator('[role="row"]')).to_have_count(1)
+    page.keyboard.press("Enter")
     search.fill("ＳＥＮＴＥＮＣＥ　１１")  # as typed with a Japanese input method in full-width mode
     expect(page.locator('[role="row"]')).to_have_count(1)
     search.fill("第１１文")

@@ -29,7 +29,8 @@ KEYS = [
     ("I / Shift+I", "Japanese / English without counterpart (1-0 / 0-1)"),
     ("Ctrl+click, [ / ]", "pick segments (any, or the pair's Japanese / English)"),
     ("L", "link the picked segments as one pair (may cross others)"),
-    ("Delete", "unlink the pair, or the one picked segment"),
+    ("Delete (Mac: delete)", "unlink the pair, or the one picked segment"),
+    ("/", "search both languages (Enter or Esc: back to the list)"),
     ("1 … 5", "headlines: link the ranked candidate"),
     ("Z / Shift+Z", "undo / redo (another window's step: press twice)"),
 ]

@@ -1591,6 +1591,13 @@ class Grid {
         }
         this.act("join_segments", [side, ids]); return true;
       }
+      case "/": { // to the search box (Enter or Esc gives the keys back)
+        const box = this.controls.search;
+        box.focus();
+        box.select();
+        return true;
+      }
+      case "Backspace": // a Mac's delete key
       case "Delete": {
         const picked = [...this.sel.ja].map((i) => ["ja", i]).concat([...this.sel.en].map((i) => ["en", i]));
         if (picked.length === 1 && st.mode === "document") { this.clearSelection(); this.act("detach", picked[0]); }
