@@ -390,6 +390,7 @@ def _write_documents(out: Path, ja_docs: list[Doc], en_docs: list[Doc], pairs: l
 
 def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options,
                skipped: list[dict], log) -> None:
+    _follow_renames(out / "alignments", {ja_docs[p.ja].name: stems[ja_docs[p.ja].name] for p in pairs}, log)
     todo = []
     for p in pairs:
         ja, en = ja_docs[p.ja], en_docs[p.en]
@@ -434,6 +435,34 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                 target.unlink(missing_ok=True)
                 continue
             write_bytes(target, result["json"].encode("utf-8"))
+
+
+def _follow_renames(folder: Path, stems: dict[str, str], log) -> None:
+    """Move each Japanese file's alignment to its stem's name when that changed: a
+    file added (or removed) elsewhere with the same stem renames it (``unique_stems``),
+    and an alignment left under the old name, reviewed or not, would be read by no
+    run and no export again. Only files no document's name claims are moved."""
+    targets = {name: folder / f"{stem}.json" for name, stem in stems.items()}
+    missing = {name for name, target in targets.items() if not target.exists()}
+    claimed = set(targets.values())
+    for path in sorted(folder.glob("*.json")) if missing else ():
+        owner = _owner(path) if path not in claimed else None
+        if owner in missing:
+            missing.discard(owner)
+            os.replace(path, targets[owner])
+            print(f"alignments/{printable(path.name)}: moved to alignments/{printable(targets[owner].name)}, "
+                  f"the name of ja/{printable(owner)} now that another Japanese file shares its stem "
+                  "(or no longer does)", file=log)
+
+
+def _owner(path: Path) -> str | None:
+    """The Japanese file a corpus alignment file was made for, if it says."""
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8")).get("meta", {})
+        owner = meta.get("corpus", {}).get("ja_file")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+    return owner if isinstance(owner, str) else None
 
 
 def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:

@@ -285,6 +285,31 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
         .pairs[0].status == "edited"
 
 
+def test_a_review_follows_its_document_when_another_file_takes_the_same_stem(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    reviewed = (out / "alignments/ukraine.json").read_text(encoding="utf-8") \
+        .replace('"status": "auto"', '"status": "confirmed"')
+    (out / "alignments/ukraine.json").write_text(reviewed, encoding="utf-8")
+    units = (out / "corpus.tsv").read_text(encoding="utf-8")
+    # a second ukraine.txt, in a subfolder: the first one's alignment is now ukraine.txt.json
+    (ja / "x").mkdir()
+    (ja / "x/ukraine.txt").write_text(DOCS["ja/rates.txt"], encoding="utf-8")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    assert not (out / "alignments/ukraine.json").exists()
+    assert (out / "alignments/ukraine.txt.json").read_text(encoding="utf-8") == reviewed  # moved, not redone
+    assert "alignments/ukraine.json: moved to alignments/ukraine.txt.json" in stderr
+    assert (out / "corpus.tsv").read_text(encoding="utf-8") == units
+    # and back when the other file goes
+    shutil.rmtree(ja / "x")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    assert (out / "alignments/ukraine.json").read_text(encoding="utf-8") == reviewed
+    assert sorted(p.name for p in (out / "alignments").glob("*.json")) == \
+        ["a__news.txt.json", "b__news.txt.json", "ukraine.json"]
+
+
 def test_a_file_that_changes_during_the_run_is_skipped_not_read_under_its_old_hash(tmp_path):
     # its hash, taken first, names its cached embeddings and keys its alignment: other
     # bytes read under it later would be kept as up to date by every later run
