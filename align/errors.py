@@ -26,6 +26,12 @@ class BenchmarkError(TaiyakuError, ValueError):
     """A benchmark folder or gold file that cannot be read."""
 
 
+class WorkerError(TaiyakuError):
+    """The workers of a corpus run failed mid-run: the Dask scheduler or every worker
+    lost, a local worker process killed, a task that the cluster could not run. What
+    was written so far is kept."""
+
+
 class ProjectNotFound(TaiyakuError, LookupError):
     """No project with this id (never created, or deleted meanwhile)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import io
+import logging
 import multiprocessing as mp
 import re
 import signal
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, WorkerError
 
 # -- worker side: the two tasks ---------------------------------------------------------
 
@@ -161,6 +162,9 @@ def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dic
 
 # -- where tasks run --------------------------------------------------------------------
 
+RESUME = "what was done is kept: run the same command again to go on"
+TASK_KILLED = "the Dask workers that took it died, each in turn (out of memory?)"
+
 class LocalWorkers:
     """A process pool; each process loads the model once, when it starts."""
 
@@ -188,6 +192,14 @@ class LocalWorkers:
     def wait_any(futures):
         return cf.wait(futures, return_when=cf.FIRST_COMPLETED)
 
+    @staticmethod
+    def result(future):
+        try:
+            return future.result()
+        except cf.process.BrokenProcessPool:  # the system's OOM killer, a kill -9
+            raise WorkerError("a worker process died (killed, or out of memory?); "
+                              + RESUME) from None
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
@@ -197,31 +209,36 @@ class DaskWorkers:
     """The same tasks on an existing Dask distributed cluster."""
 
     CONNECT_TIMEOUT = "3s"
+    POLL = 5  # seconds between looks at the cluster while tasks run
+    WORKERLESS = 60  # seconds without a worker before the run gives up
 
     def __init__(self, address: str, model: str | None):
         import dask
         from distributed import Client
-        from distributed.comm import get_address_host_port
-        try:  # before a Client exists: one made of a bad address fails again as it is collected
-            get_address_host_port(address)
-        except ValueError as exc:
-            raise InputError(f"--scheduler {address}: not a scheduler's address ({exc}); "
-                             "give one such as tcp://10.0.0.5:8786") from None
+        self.address = address
+        _probe(address, self.CONNECT_TIMEOUT)
+        # the client's own log: tracebacks of its reconnecting when the scheduler is
+        # lost, warnings of large graphs; what matters is said in one line here
+        self.log_levels = {log: log.level for log in map(logging.getLogger, list(logging.root.manager.loggerDict))
+                           if log.name.split(".")[0] == "distributed"}
+        for log in self.log_levels:
+            log.setLevel(logging.CRITICAL)
         try:
             with dask.config.set({"distributed.comm.timeouts.connect": self.CONNECT_TIMEOUT}):
                 self.client = Client(address, timeout=self.CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
+            self._restore_log()
             raise InputError(f"cannot reach the Dask scheduler at {address} "
                              f"({type(exc).__name__})") from None
         threads = sum(self.client.nthreads().values())
         if not threads:
-            self.client.close()
+            self.close()
             raise InputError(f"the Dask scheduler at {address} has no workers")
         self.slots = 2 * threads
         try:  # every worker loads the model now, all at once
             self.client.run(_load_model, model)
         except (ImportError, InputError) as exc:
-            self.client.close()
+            self.close()
             raise InputError(f"the Dask workers at {address} cannot load the aligner "
                              f"(install Taiyaku and its requirements on them): {exc}") from None
 
@@ -229,17 +246,87 @@ class DaskWorkers:
         return self.client.submit(fn, *args, pure=False)
 
     def wait_any(self, futures):
+        """The futures done, once one is; the run stops, in one line, when the scheduler
+        is lost or has had no worker for WORKERLESS seconds (Dask would wait on)."""
         from distributed import wait
-        with self.client.as_current():
-            return wait(list(futures), return_when="FIRST_COMPLETED")
+        workerless = 0
+        while True:
+            try:
+                with self.client.as_current():
+                    return wait(list(futures), timeout=self.POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                pass
+            except (cf.CancelledError, OSError):
+                raise self._lost("the connection to the Dask scheduler was lost") from None
+            try:
+                workers = self.client.nthreads()
+            except OSError:
+                raise self._lost("the connection to the Dask scheduler was lost") from None
+            workerless = 0 if workers else workerless + self.POLL
+            if workerless >= self.WORKERLESS:
+                raise self._lost(f"the Dask scheduler has had no worker for {self.WORKERLESS} s")
+
+    def result(self, future):
+        from distributed import KilledWorker
+        try:
+            return future.result()
+        except KilledWorker:  # this task alone, which killed every worker that took it
+            return None
+        except (cf.CancelledError, OSError):
+            raise self._lost("the connection to the Dask scheduler was lost") from None
+        except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the cluster's
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise self._lost(f"a task failed on the Dask cluster ({type(exc).__name__}: {first})") from None
+
+    def _lost(self, what: str) -> WorkerError:
+        return WorkerError(f"{what} ({self.address}); {RESUME}")
 
     def close(self) -> None:
         self.client.close()
+        self._restore_log()
+
+    def _restore_log(self) -> None:
+        for log, level in self.log_levels.items():
+            log.setLevel(level)
+
+
+def _probe(address: str, timeout: str) -> None:
+    """Refuse, in one line, a scheduler address that is malformed, unreachable, silent
+    (it accepts the connection but never answers: a Client would wait forever) or
+    TLS without a TLS configuration, before a Client exists: one made in vain prints a
+    traceback when it is collected."""
+    import asyncio
+
+    from dask.utils import parse_timedelta
+    from distributed.comm import connect, get_address_host_port
+    from distributed.security import Security
+
+    try:
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise InputError(f"--scheduler {address}: not a scheduler's address ({exc}); "
+                         "give one such as tcp://10.0.0.5:8786") from None
+    seconds = parse_timedelta(timeout, "s")
+
+    async def handshake():
+        comm = await connect(address, timeout=seconds, **Security().get_connection_args("client"))
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), seconds + 1))
+    except TypeError:  # distributed's way of saying that TLS has no certificates
+        raise InputError(f"--scheduler {address}: a TLS scheduler needs Dask's TLS configuration "
+                         "(distributed.comm.tls: ca-file, client cert and key)") from None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address} "
+                         f"({type(exc).__name__})") from None
 
 
 def stream(workers, jobs: Iterable[tuple[Any, Callable, tuple]]) -> Iterator[tuple[Any, Any]]:
     """Run ``(key, fn, args)`` jobs, at most ``workers.slots`` in flight,
-    yielding ``(key, result)`` as each finishes."""
+    yielding ``(key, result)`` as each finishes. The jobs are batches: a key is a
+    list, a result a list of as many results; a task that killed its workers
+    gives an ``{"error": …}`` for each of its keys."""
     jobs = iter(jobs)
     pending: dict = {}
 
@@ -254,7 +341,8 @@ def stream(workers, jobs: Iterable[tuple[Any, Callable, tuple]]) -> Iterator[tup
         done, _ = workers.wait_any(pending.keys())
         for future in done:
             key = pending.pop(future)
-            yield key, future.result()
+            result = workers.result(future)
+            yield key, result if result is not None else [{"error": TASK_KILLED}] * len(key)
         refill()
 
 

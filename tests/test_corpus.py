@@ -8,7 +8,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -386,6 +388,14 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     for address in ("localhost", "garbage://:x"):  # refused before a Dask client exists
         assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", address),
                            f"--scheduler {address}: not a scheduler's address")
+    with socket.socket() as silent:  # accepts, never answers: a Dask client would wait forever
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", f"tcp://127.0.0.1:{port}"),
+                           "cannot reach the Dask scheduler")
+        assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", f"tls://127.0.0.1:{port}"),
+                           "a TLS scheduler needs Dask's TLS configuration")
 
 
 def test_a_run_that_pairs_nothing_leaves_the_last_run_s_outputs(corpus, tmp_path):
@@ -452,6 +462,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+@dataclass
+class Cluster:
+    address: str
+    scheduler: subprocess.Popen
+    workers: list
+
+
 @pytest.fixture
 def dask_cluster(tmp_path):
     """A scheduler and two single-threaded workers on 127.0.0.1, stopped by pid."""
@@ -469,7 +486,7 @@ def dask_cluster(tmp_path):
                                           env=env, stdout=log, stderr=log, cwd=tmp_path))
         with Client(address, timeout="60s") as client:  # retries until the scheduler listens
             client.wait_for_workers(2, timeout=120)
-        yield address
+        yield Cluster(address, procs[0], procs[1:])
     finally:
         for p in reversed(procs):  # workers first, then the scheduler they report to
             p.terminate()
@@ -484,7 +501,7 @@ def dask_cluster(tmp_path):
 def test_a_dask_cluster_gives_the_local_run_s_output(corpus, dask_cluster, tmp_path):
     _, ja, en, local, _ = corpus
     out = tmp_path / "dask"
-    code, _, stderr = cli("corpus", ja, en, "-o", out, "--scheduler", dask_cluster, timeout=300)
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--scheduler", dask_cluster.address, timeout=300)
     assert code == 0, stderr
     for name in ("documents.tsv", "corpus.tsv", "corpus.tmx"):
         assert (out / name).read_bytes() == (local / name).read_bytes(), name
@@ -492,3 +509,68 @@ def test_a_dask_cluster_gives_the_local_run_s_output(corpus, dask_cluster, tmp_p
         a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (path, out / "alignments" / path.name))
         a["meta"].pop("seconds"), b["meta"].pop("seconds")
         assert a == b, path.name
+
+
+# A task that outlasts the test (the workers are killed at its end): a function the
+# workers can import, unlike this module's.
+LONG_TASK = (time.sleep, (3600,))
+
+
+def test_a_lost_dask_scheduler_ends_the_run_in_one_line(dask_cluster, capfd):
+    from align.errors import WorkerError
+    from align.workers import DaskWorkers, stream
+    workers = DaskWorkers(dask_cluster.address, None)
+    try:
+        results = stream(workers, [([k], *LONG_TASK) for k in range(2)])
+        dask_cluster.scheduler.kill()
+        with pytest.raises(WorkerError, match="the connection to the Dask scheduler was lost .* run the same"):
+            next(results)
+    finally:
+        workers.close()
+        for worker in dask_cluster.workers:
+            worker.kill()
+    assert "Traceback" not in capfd.readouterr().err  # the client's reconnecting, not logged
+
+
+def test_a_cluster_without_workers_ends_the_run_in_one_line(dask_cluster, monkeypatch):
+    from align.errors import WorkerError
+    from align.workers import DaskWorkers, stream
+    monkeypatch.setattr(DaskWorkers, "POLL", 0.2)
+    monkeypatch.setattr(DaskWorkers, "WORKERLESS", 1)
+    workers = DaskWorkers(dask_cluster.address, None)
+    try:
+        results = stream(workers, [([0], *LONG_TASK)])
+        for worker in dask_cluster.workers:
+            worker.kill()
+        with pytest.raises(WorkerError, match="has had no worker for 1 s"):
+            next(results)
+    finally:
+        workers.close()
+
+
+def test_a_task_that_kills_its_workers_fails_its_documents_only():
+    from align.workers import TASK_KILLED, stream
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+    class Workers:  # as DaskWorkers.result says a KilledWorker: None
+        slots = 2
+        submit = staticmethod(lambda fn, *args: Done(fn(*args)))
+        wait_any = staticmethod(lambda futures: (list(futures), []))
+        result = staticmethod(lambda future: future.value)
+
+    got = list(stream(Workers(), [(["a", "b"], lambda: None, ()), (["c"], lambda: ["fine"], ())]))
+    assert got == [(["a", "b"], [{"error": TASK_KILLED}] * 2), (["c"], ["fine"])]
+
+
+def test_a_dead_local_worker_process_ends_the_run_in_one_line():
+    from align.errors import WorkerError
+    from align.workers import LocalWorkers, stream
+    workers = LocalWorkers(1, None)
+    try:
+        with pytest.raises(WorkerError, match="a worker process died"):
+            list(stream(workers, [([0], os._exit, (9,))]))
+    finally:
+        workers.close()
