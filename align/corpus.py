@@ -47,6 +47,9 @@ STATE = ".taiyaku"
 BANDS = ((0.9, "0.9-1"), (0.8, "0.8-0.9"), (0.5, "0.5-0.8"), (0.0, "0-0.5"))
 REVIEW_BELOW = 0.8  # a link under this needs a look (the app's green threshold)
 REVIEW_LIST = 20
+# bytes of an alignment file's stem: with ``.json``, a number in previous/ and a
+# temporary file's marks, a name stays under the file systems' 255 bytes
+MAX_STEM = 200
 EMBED_BATCH, ALIGN_BATCH = 16, 4  # documents, pairs a task at most
 # sentence embeddings (float16) the client keeps from the embedding phase for
 # pairing, instead of reading them back from the cache: ~30,000 documents
@@ -130,11 +133,13 @@ def _utf8(name: str) -> bool:
 def unique_stems(names: list[str]) -> dict[str, str]:
     """``alignments/<stem>.json`` for each Japanese file: its stem, or, when
     several files share one, its relative path with ``__`` for ``/`` (and, if
-    that too is shared — ``a/b/x`` and ``a__b/x`` — a hash of the path)."""
+    that too is shared — ``a/b/x`` and ``a__b/x`` — or too long for a file name,
+    a hash of the path)."""
     count = Counter(Path(n).stem for n in names)
     stems = {n: Path(n).stem if count[Path(n).stem] == 1 else n.replace("/", "__") for n in names}
     taken = Counter(stems.values())
-    return {n: s if taken[s] == 1 else f"{s}__{hashlib.sha256(n.encode()).hexdigest()[:8]}"
+    return {n: s if taken[s] == 1 and len(s.encode()) <= MAX_STEM else
+            f"{s.encode()[:MAX_STEM - 10].decode('utf-8', 'ignore')}__{hashlib.sha256(n.encode()).hexdigest()[:8]}"
             for n, s in stems.items()}
 
 

@@ -325,7 +325,9 @@ def atomic_file(target: Path, mode: int | None = None):
     complete and on disk (with permissions ``mode`` if given); on any failure,
     ``target`` is left as it was and the temporary file removed; an OSError (a full disk)
     names ``target``, never the temporary file."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # the name shortened if need be: a name near the file system's 255 bytes still has a temporary
+    short = target.name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
+    tmp = target.with_name(f".{short}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:

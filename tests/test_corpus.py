@@ -211,6 +211,19 @@ def test_stems_stay_unique_when_a_path_with_slashes_meets_one_with_underscores()
     assert stems["c/y.txt"] == "c__y.txt" and stems["z.txt"] == "z"
 
 
+def test_a_stem_too_long_for_a_file_name_is_shortened_and_stays_unique(tmp_path):
+    from align.corpus import MAX_STEM
+    from align.export import write_bytes
+    names = ["記事" * 60 + "一.txt", "記事" * 60 + "二.txt", "短い.txt"]  # 364 bytes: a file name's limit is 255
+    stems = unique_stems(names)
+    assert len(set(stems.values())) == 3 and stems["短い.txt"] == "短い"
+    for name in names:
+        assert len(stems[name].encode()) <= MAX_STEM
+        write_bytes(tmp_path / f"{stems[name]}.json", b"{}")  # its temporary file's name fits too
+    write_bytes(tmp_path / ("あ" * 83 + ".json"), b"{}")  # 254 bytes: the temporary's name is shortened
+    assert len(list(tmp_path.iterdir())) == 4
+
+
 def test_each_pair_has_its_alignment_under_a_unique_stem(corpus):
     _, _, _, out, _ = corpus
     names = sorted(p.name for p in (out / "alignments").iterdir())
