@@ -707,4 +707,4 @@ def summary(report: dict, out: Path) -> str:
     if withheld:
         lines.append(f"  {withheld} links left out of them, from documents that look like no translation pair "
                      "(above): confirmed in review, they are written")
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # file names with an escape or a bidi override shown, not acted on

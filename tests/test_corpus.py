@@ -587,3 +587,16 @@ def test_a_dead_local_worker_process_ends_the_run_in_one_line():
             list(stream(workers, [([0], os._exit, (9,))]))
     finally:
         workers.close()
+
+
+def test_the_summary_shows_a_hostile_file_name_without_acting_on_it(tmp_path):
+    from align.corpus import summary
+    name = "\x1b[2J\u202eevil.txt"  # clears the screen; turns the rest of the line around
+    doc = {"ja_file": name, "needs_review": 1, "links": 2, "warning": ""}
+    report = {"documents_read": {"ja": 2, "en": 1}, "skipped": [{"file": f"ja/{name}", "reason": "cannot read"}],
+              "paired": {"content": 1}, "unpaired": {"ja": 0, "en": 0}, "links_by_confidence": {"0.9-1": 2},
+              "unaligned_sentences": 0, "left_out": [], "documents": [doc], "review_first": [name],
+              "units": {"written": 1}}
+    text = summary(report, tmp_path)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert text.count("\\x1b[2J\\u202eevil.txt") == 2  # the skipped line and the review line
