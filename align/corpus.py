@@ -28,6 +28,7 @@ import json
 import os
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -183,33 +184,58 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
-    (out / "alignments").mkdir(parents=True, exist_ok=True)
-    (out / STATE / "embeddings").mkdir(parents=True, exist_ok=True)
     try:
-        _hash_all(ja_docs + en_docs, skipped)
-        if given is None:
-            _embed_all(workers, ja_docs + en_docs, out, opts, skipped, log)
-            ja_docs = [d for d in ja_docs if d.mean is not None]
-            en_docs = [d for d in en_docs if d.mean is not None]
-            pairs = _pair(ja_docs, en_docs)
-        else:
-            bad = {s["file"] for s in skipped}
-            ja_docs = [d for d in ja_docs if f"ja/{d.name}" not in bad]
-            en_docs = [d for d in en_docs if f"en/{d.name}" not in bad]
-            pairs = given(ja_docs, en_docs)
-        if not pairs:  # empty outputs would replace a previous run's: refuse, say why
-            raise InputError(_nothing_paired(ja_docs, en_docs, skipped, given is not None))
-        _write_documents(out, ja_docs, en_docs, pairs)
-        stems = unique_stems([d.name for d in ja_docs])
-        _align_all(workers, ja_docs, en_docs, pairs, stems, out, opts, skipped, log)
+        with writing(out):
+            return _run(workers, ja_docs, en_docs, given, out, opts, skipped, log)
     finally:
         workers.close()
+
+
+def _run(workers, ja_docs, en_docs, given, out: Path, opts: Options, skipped: list[dict], log) -> dict:
+    (out / "alignments").mkdir(exist_ok=True)
+    (out / STATE / "embeddings").mkdir(exist_ok=True)
+    _hash_all(ja_docs + en_docs, skipped)
+    if given is None:
+        _embed_all(workers, ja_docs + en_docs, out, opts, skipped, log)
+        ja_docs = [d for d in ja_docs if d.mean is not None]
+        en_docs = [d for d in en_docs if d.mean is not None]
+        pairs = _pair(ja_docs, en_docs)
+    else:
+        bad = {s["file"] for s in skipped}
+        ja_docs = [d for d in ja_docs if f"ja/{d.name}" not in bad]
+        en_docs = [d for d in en_docs if f"en/{d.name}" not in bad]
+        pairs = given(ja_docs, en_docs)
+    if not pairs:  # empty outputs would replace a previous run's: refuse, say why
+        raise InputError(_nothing_paired(ja_docs, en_docs, skipped, given is not None))
+    _write_documents(out, ja_docs, en_docs, pairs)
+    stems = unique_stems([d.name for d in ja_docs])
+    _align_all(workers, ja_docs, en_docs, pairs, stems, out, opts, skipped, log)
     report = write_exports(out, confirmed_only=opts.confirmed_only,
                            min_confidence=opts.min_confidence,
                            extra={"documents_read": {"ja": len(ja_docs), "en": len(en_docs)},
                                   "skipped": skipped, "options": opts.key()})
     print(summary(report, out), file=log)
     return report
+
+
+@contextmanager
+def writing(out: Path) -> Iterator[None]:
+    """OUT_DIR for one writer at a time (a corpus run, or the app writing reviews
+    back): two would interleave alignments and exports. The lock goes with the
+    process, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: unlocked
+        yield
+        return
+    (out / STATE).mkdir(parents=True, exist_ok=True)
+    with open(out / STATE / "lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{out}: another corpus run, or the app writing reviews back, is writing "
+                             "there; wait for it to end, or give another folder") from None
+        yield
 
 
 def _nothing_paired(ja_docs: list[Doc], en_docs: list[Doc], skipped: list[dict], given: bool) -> str:

@@ -192,12 +192,13 @@ def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = F
                   min_confidence: float = 0.0) -> dict:
     """Write every reviewed document back into the corpus run (its alignment
     file, atomically), then the corpus's TMX, TSV and report again."""
-    from .corpus import write_exports
+    from .corpus import write_exports, writing
     from .export import write
 
     paths = {_corpus_source(out_dir, d) for d in corpus_documents(out_dir)}
-    for info in store.list_projects():
-        names = [s.filename for s in info.sources]
-        if len(names) == 1 and names[0] in paths:
-            write(store.open_project(info.id).current, names[0], "json")
-    return write_exports(out_dir, confirmed_only=confirmed_only, min_confidence=min_confidence)
+    with writing(Path(out_dir).expanduser()):  # not while a corpus run writes there
+        for info in store.list_projects():
+            names = [s.filename for s in info.sources]
+            if len(names) == 1 and names[0] in paths:
+                write(store.open_project(info.id).current, names[0], "json")
+        return write_exports(out_dir, confirmed_only=confirmed_only, min_confidence=min_confidence)

@@ -411,6 +411,17 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
                            "a TLS scheduler needs Dask's TLS configuration")
 
 
+def test_one_run_at_a_time_writes_into_an_out_dir(corpus, tmp_path):
+    from align.corpus import writing
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    outputs = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with writing(out):  # another run, mid-way
+        assert_clean_error(*cli("corpus", ja, en, "-o", out), "another corpus run")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == outputs
+    assert cli("corpus", ja, en, "-o", out)[0] == 0  # the lock went with its holder
+
+
 def test_a_run_that_pairs_nothing_leaves_the_last_run_s_outputs(corpus, tmp_path):
     root = shutil.copytree(corpus[0], tmp_path / "copy")
     ja, en, out = root / "ja", root / "en", root / "out"

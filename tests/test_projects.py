@@ -100,6 +100,7 @@ def corpus_run(tmp_path):
 
 
 def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp_path):
+    from align import corpus
     out = corpus_run(tmp_path)
     docs = projects.corpus_documents(out)
     assert [d["ja_file"] for d in docs] == ["a.txt", "b.txt"]  # the one with a weak link first
@@ -109,6 +110,10 @@ def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp
     project = store.open_project(pid)
     project.apply("edit_text", "en", 0, "Reviewed sentence.")
     project.apply("confirm", 0)
+    before = (out / "corpus.tsv").read_bytes()
+    with corpus.writing(out), pytest.raises(InputError, match="another corpus run, or the app"):
+        projects.export_corpus(store, out, confirmed_only=True)  # a corpus run is writing there
+    assert (out / "corpus.tsv").read_bytes() == before
     report = projects.export_corpus(store, out, confirmed_only=True)
     assert report["units"]["written"] == 1
     tsv = (out / "corpus.tsv").read_text(encoding="utf-8")
