@@ -182,6 +182,7 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
         raise InputError(f"{empty}: no .txt, .md, .html or .docx files"
                          + (f" but {unsafe} with a tab or line break in the name" if unsafe else ""))
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
+    check_outputs(out)
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     try:
@@ -216,6 +217,20 @@ def _run(workers, ja_docs, en_docs, given, out: Path, opts: Options, skipped: li
                                   "skipped": skipped, "options": opts.key()})
     print(summary(report, out), file=log)
     return report
+
+
+OUTPUTS = ("documents.tsv", "corpus.tmx", "corpus.tsv", "report.json")
+
+
+def check_outputs(out: Path) -> None:
+    """Refuse, before any work, an OUT_DIR where an output's name is taken by a folder
+    (or ``alignments`` by a file): found at the end, the outputs would be left half
+    written, some new and some old."""
+    for name in OUTPUTS:
+        if (out / name).is_dir():
+            raise InputError(f"{out / name}: is a folder, where the run writes a file; move it away")
+    if (out / "alignments").exists() and not (out / "alignments").is_dir():
+        raise InputError(f"{out / 'alignments'}: is a file, where the run keeps its alignments; move it away")
 
 
 @contextmanager
@@ -580,6 +595,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     from .model import Alignment
 
     out = Path(out_dir)
+    check_outputs(out)
     rows = read_documents_tsv(out)
     stems = unique_stems([r["ja_file"] for r in rows if r["ja_file"]])
     left_out: dict[str, str] = {}

@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from align.corpus import unique_stems, write_exports
+from align.errors import InputError
 from align.model import Alignment
 from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, match_titles, nearest,
                            pair_documents, title_key, title_keys, translation_share,
@@ -409,6 +410,20 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
                            "cannot reach the Dask scheduler")
         assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", f"tls://127.0.0.1:{port}"),
                            "a TLS scheduler needs Dask's TLS configuration")
+
+
+def test_an_output_name_taken_by_a_folder_is_refused_before_any_work(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "A new sentence.\n", encoding="utf-8")
+    (out / "corpus.tmx").unlink()
+    (out / "corpus.tmx").mkdir()
+    outputs = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert_clean_error(*cli("corpus", ja, en, "-o", out), "corpus.tmx: is a folder")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == outputs  # nothing half written
+    with pytest.raises(InputError, match="corpus.tmx: is a folder"):
+        write_exports(out)  # the app's "Write"
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == outputs
 
 
 def test_one_run_at_a_time_writes_into_an_out_dir(corpus, tmp_path):
