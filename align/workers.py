@@ -13,9 +13,11 @@ import concurrent.futures as cf
 import io
 import logging
 import multiprocessing as mp
+import os
 import re
 import signal
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -59,11 +61,20 @@ def _load_model(model: str | None) -> None:
     _encoder(model)
 
 
-def _init_worker(model: str | None) -> None:
+def _init_worker(model: str | None, client: int) -> None:
     # Ctrl-C is the client's to handle (it stops the pool); a worker would
     # only print a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(client,), daemon=True).start()
     _encoder(model)
+
+
+def _exit_with(client: int) -> None:
+    """End this worker once its client is gone: killed (-9, the OOM killer), it shut
+    nothing down, and its workers would wait for tasks forever, each holding a model."""
+    while os.getppid() == client:
+        time.sleep(1)
+    os._exit(1)
 
 
 def read_document(name: str, data: bytes, side: str, presegmented: bool) -> tuple[str, list, list[str]]:
@@ -182,7 +193,7 @@ class LocalWorkers:
             if self.pool is None:  # started on the first task: a rerun with nothing to do loads nothing
                 # spawned, not forked: the client may have started OpenMP threads (faiss) by then
                 self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                                   initializer=_init_worker, initargs=(self.model,))
+                                                   initializer=_init_worker, initargs=(self.model, os.getpid()))
             return self.pool.submit(fn, *args)
         finally:
             if main:

@@ -626,3 +626,28 @@ def test_the_summary_shows_a_hostile_file_name_without_acting_on_it(tmp_path):
     text = summary(report, tmp_path)
     assert "\x1b" not in text and "\u202e" not in text
     assert text.count("\\x1b[2J\\u202eevil.txt") == 2  # the skipped line and the review line
+
+
+def test_local_workers_end_with_a_killed_client():
+    # the client killed (-9) shuts nothing down: its workers must notice on their own
+    client = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys\n"
+        "from align.workers import LocalWorkers\n"
+        "workers = LocalWorkers(1, None)\n"
+        "print(workers.submit(os.getpid).result(), flush=True)\n"
+        "sys.stdin.read()\n")], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = int(client.stdout.readline())
+    client.kill()
+    client.wait()
+    deadline = time.monotonic() + 300  # the worker looks each second; a bound, not a pace
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
