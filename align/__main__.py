@@ -173,8 +173,15 @@ def _run_align(args) -> int:
 
 def _run_corpus(args) -> int:
     from .corpus import Options, run_corpus
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers {args.workers}: give at least 1")
+    cores = os.cpu_count() or 1
+    if args.workers is not None and not 1 <= args.workers <= 4 * cores:
+        raise InputError(f"--workers {args.workers}: give 1 to {4 * cores} (this machine has {cores} cores; "
+                         "each worker loads the model, more only costs memory)")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise InputError("--scheduler '': an empty address; give one such as tcp://10.0.0.5:8786, "
+                         "or leave the option out to run here")
+    if args.scheduler and args.workers:
+        raise InputError("--workers is for a run here; a Dask cluster has its own workers (--scheduler)")
     if not 0 <= args.min_confidence <= 1:
         raise InputError(f"--min-confidence {args.min_confidence}: give a number from 0 to 1")
     run_corpus(args.ja_dir, args.en_dir, args.output, Options(

@@ -77,6 +77,20 @@ def test_content_pairing_is_one_to_one_and_leaves_documents_without_counterpart_
     assert translation_share(ja[10], en[11]) < THRESHOLD
 
 
+def test_a_wrong_title_gives_way_to_a_translation_but_a_headlines_document_keeps_its_title():
+    ja, en = _corpus(6, 6)
+    means = lambda docs: np.stack([d.mean(axis=0) for d in docs])
+    # ja 0's 原題 names en 1 (copied from another article); ja 5's names a document of
+    # its headline, its only English counterpart
+    en[5] = en[5][:1]
+    ja_keys = [{"wrong"}, set(), set(), set(), set(), {"headlines"}]
+    en_keys = [set(), {"wrong"}, set(), set(), set(), {"headlines"}]
+    pairs = pair_documents(ja_keys, en_keys, means(ja), means(en), ja, en)
+    assert [(p.ja, p.en, p.method) for p in pairs] == \
+        [(i, i, CONTENT) for i in range(5)] + [(5, 5, TITLE)]
+    assert translation_share(ja[5], en[5]) < THRESHOLD
+
+
 def test_competitive_linking_takes_the_best_candidate_first():
     e = np.eye(8, dtype=np.float32)  # sentences: identical (a translation) or unrelated
     ja = [e[[0, 1, 2]], e[[0, 1, 6]]]
@@ -397,6 +411,12 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     assert_clean_error(*cli("corpus", ja, f"{ja}/.", "-o", tmp_path / "o"), "both the Japanese and the English")
     assert_clean_error(*cli("corpus", ja, tmp_path / "nowhere", "-o", tmp_path / "o"), "not a folder")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--min-confidence", "2"), "from 0 to 1")
+    for workers in ("0", "100000"):
+        assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--workers", workers), "--workers")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", ""), "an empty address")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:1",
+                            "--workers", "2"), "a Dask cluster has its own workers")
+    assert not (tmp_path / "o").exists()  # refused before anything is made
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
                             f"tcp://127.0.0.1:{free_port()}"), "cannot reach the Dask scheduler")
     for address in ("localhost", "garbage://:x"):  # refused before a Dask client exists
