@@ -4,7 +4,10 @@ articles with no list saying so.
 1. **Titles.** A Japanese article's ``原題:`` headlines against each English
    document's title (first line, ``<title>``, docx title), compared as keys:
    Bloomberg's ``*`` and `` (2)`` marks off, sentence case, case-folded, one
-   quote style. A key that names exactly one document on each side pairs them.
+   quote style. A key that names exactly one document on each side pairs them,
+   unless content contradicts it: the article's sentences are translated, far
+   more, in an English document no title claims (a 原題 line copied from
+   another article).
 2. **Content**, for the rest, from the sentence embeddings the aligner needs
    anyway (no second model):
    - a document vector is the mean of its sentence embeddings, less the mean
@@ -39,6 +42,7 @@ from .normalise import headline_key
 
 TITLE, CONTENT, GIVEN = "title", "content", "given"
 THRESHOLD = 0.5
+OVERRULE = 0.3  # how much more of an article another document must translate to overrule its title
 NEIGHBOURS = 4
 EXACT_UP_TO = 20_000  # documents a side searched exactly
 NPROBE = 32
@@ -219,13 +223,38 @@ def pair_documents(ja_keys: Sequence[set[str]], en_keys: Sequence[set[str]],
     by_title = match_titles(ja_keys, en_keys)
     if not len(ja_means) or not len(en_means):
         return by_title
+    ja_vecs, en_vecs = document_vectors(ja_means), document_vectors(en_means)
+    by_title = _uncontradicted(by_title, ja_vecs, en_vecs, ja_sentences, en_sentences, k, threshold)
     ja_left = np.setdiff1d(np.arange(len(ja_means)), [p.ja for p in by_title])
     en_left = np.setdiff1d(np.arange(len(en_means)), [p.en for p in by_title])
-    a, b = document_vectors(ja_means)[ja_left], document_vectors(en_means)[en_left]
+    a, b = ja_vecs[ja_left], en_vecs[en_left]
     by_content = [DocPair(int(ja_left[p.ja]), int(en_left[p.en]), p.score, p.method)
                   for p in content_pairs(a, b, _Subset(ja_sentences, ja_left),
                                          _Subset(en_sentences, en_left), k=k, threshold=threshold)]
     return sorted(by_title + by_content)
+
+
+def _uncontradicted(titles: list[DocPair], ja_vecs: np.ndarray, en_vecs: np.ndarray,
+                    ja_sentences: Sequence[np.ndarray], en_sentences: Sequence[np.ndarray],
+                    k: int, threshold: float) -> list[DocPair]:
+    """The title pairs that content does not contradict. A ``原題`` line copied
+    from another article names the wrong document, while the article's sentences
+    have their translation in an English document no title claims: then content
+    decides. A title's own document may share few sentences (only the headlines,
+    another outlet's wording), so it is overruled only by a translation
+    (``threshold``) that shares far more (OVERRULE)."""
+    if not titles:
+        return titles
+    claimed = {p.en for p in titles}
+    forward, _ = nearest(ja_vecs[[p.ja for p in titles]], en_vecs, k)
+    kept = []
+    with threadpool_limits(1, user_api="blas"):  # as in content_pairs
+        for p, row in zip(titles, forward):
+            others = [int(j) for j in row if j >= 0 and int(j) not in claimed]
+            shares = translation_shares(ja_sentences[p.ja], [en_sentences[j] for j in [p.en, *others]])
+            if not (len(others) and shares[1:].max() >= threshold and shares[1:].max() >= shares[0] + OVERRULE):
+                kept.append(p)
+    return kept
 
 
 class _Subset:
