@@ -58,8 +58,11 @@ def evaluate_folder(folder: str | Path, *, model: str | None = None, hyp_out: st
     tests = []
     started = time.perf_counter()
     for doc in docs:
-        al = align_segments([Segment(t) for t in doc.src], [Segment(t) for t in doc.tgt],
-                            mode="document", encoder=encoder, joiner=doc.joiner, params=params)
+        try:
+            al = align_segments([Segment(t) for t in doc.src], [Segment(t) for t in doc.tgt],
+                                mode="document", encoder=encoder, joiner=doc.joiner, params=params)
+        except InputError as e:  # an empty side: say which document's
+            raise InputError(f"{Path(folder) / doc.id}: {e}") from None
         beads = [(p.ja, p.en) for p in al.pairs]
         if out:
             write_bytes(out / f"{doc.id}.align", format_beads(beads).encode("utf-8"))

@@ -31,13 +31,18 @@ def parse_beads(text: str) -> list[Bead]:
             m = _BEAD.fullmatch(line)
             if not m:
                 raise BenchmarkError(f"gold line {number} is not a bead like [0, 1]:[2]: {line[:60]!r}")
+            if not any(m.groups()):
+                raise BenchmarkError(f"gold line {number} is an empty bead: {line[:60]!r}")
             beads.append(tuple(tuple(int(i) for i in ids.split(",")) if ids else ()
                                for ids in m.groups()))
     return beads
 
 
 def read_beads(path: str | Path) -> list[Bead]:
-    return parse_beads(_read_text(path))
+    try:
+        return parse_beads(_read_text(path).removeprefix("\ufeff"))  # a BOM from a Windows editor
+    except BenchmarkError as e:
+        raise BenchmarkError(f"{path}: {e}") from None
 
 
 def _read_text(path: str | Path) -> str:
@@ -105,8 +110,8 @@ def delete_sentences(src: Sequence[str], tgt: Sequence[str], gold: list[Bead],
     """Delete ``fraction`` of the sentences on each side at random and adjust
     the gold: the deleted ids leave their beads, a bead left with one side
     becomes an insertion or deletion, one left with none disappears."""
-    def keep(n: int) -> list[int]:
-        drop = set(rng.sample(range(n), round(n * fraction)))
+    def keep(n: int) -> list[int]:  # one sentence at least: a side with none cannot be aligned
+        drop = set(rng.sample(range(n), min(round(n * fraction), max(n - 1, 0))))
         return [i for i in range(n) if i not in drop]
 
     keep_src, keep_tgt = keep(len(src)), keep(len(tgt))

@@ -474,6 +474,9 @@ def test_evaluate_bad_files_give_one_line(capsys, tmp_path):
     (tmp_path / "d.ja").write_text("一。\n")
     (tmp_path / "d.gold").write_text("[" * 100_000 + "\n")
     assert "not a bead" in one_line_error(capsys, "evaluate", tmp_path)
+    (tmp_path / "d.en").write_text("A line.\n" * (MAX_SEGMENTS_A_SIDE + 1))  # refused by the aligner: named
+    (tmp_path / "d.gold").write_text("[0]:[0]\n")
+    assert f"{tmp_path / 'd'}: the English side has" in one_line_error(capsys, "evaluate", tmp_path)
 
 
 def test_xlsx_refuses_a_cell_excel_would_cut_and_drops_what_it_cannot_hold(capsys, tmp_path):

@@ -113,6 +113,12 @@ DEL_GOLD = ([((i,), (i,)) for i in range(10)] + [((10, 11), (10,))] + [((12,), (
             + [((i,), (i - 2,)) for i in range(13, 20)] + [((), (18, 19)), ((), (20,)), ((), (21,))])
 
 
+def test_deletions_leave_each_side_a_sentence():
+    src, tgt, gold = delete_sentences(SRC[:3], TGT[:3], [((i,), (i,)) for i in range(3)], 0.99, random.Random(0))
+    assert len(src) == len(tgt) == 1  # round(0.99 * 3) would leave none
+    assert sorted(i for s, _ in gold for i in s) == [0] and sorted(j for _, t in gold for j in t) == [0]
+
+
 def test_delete_sentences_keeps_the_gold_consistent():
     src, tgt, gold = delete_sentences(SRC, TGT, DEL_GOLD, 0.2, random.Random(3))
     assert len(src) == 20 - 4 and len(tgt) == 22 - 4     # round(0.2 * n) on each side
@@ -194,6 +200,14 @@ def test_a_gold_bead_past_the_end_of_a_side_is_refused(tmp_path):
     (tmp_path / "x.gold").write_text("\n  \n", encoding="utf-8")  # scored, it would lower F1 silently
     with pytest.raises(BenchmarkError, match="x.gold: no beads, but the document has text"):
         load_bench(tmp_path)
+    (tmp_path / "x.gold").write_text("[0]:[0]\n[]:[]\n[1]:[1]\n", encoding="utf-8")
+    with pytest.raises(BenchmarkError, match="x.gold: gold line 2 is an empty bead"):
+        load_bench(tmp_path)
+    (tmp_path / "x.gold").write_text("# made by hand\n[0]:[0]\n", encoding="utf-8")
+    with pytest.raises(BenchmarkError, match="x.gold: gold line 1 is not a bead"):  # the file named
+        load_bench(tmp_path)
+    (tmp_path / "x.gold").write_text("\ufeff[0]:[0]\n[1]:[1]\n", encoding="utf-8")  # a Windows editor's BOM
+    assert len(load_bench(tmp_path)[0].gold) == 2
 
 
 def test_a_document_id_may_hold_glob_characters(tmp_path):
