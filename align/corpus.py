@@ -106,14 +106,21 @@ def list_documents(folder: Path, side: str, skipped: list[dict]) -> list[Doc]:
         rel = Path(e.filename).relative_to(folder).as_posix() if e.filename else "."
         skipped.append({"file": f"{side}/{printable(rel)}/", "reason": "a folder that cannot be read"})
 
-    for root, dirs, files in os.walk(folder, onerror=unlisted):  # symlinked folders not entered
+    for root, dirs, files in os.walk(folder, onerror=unlisted):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for d in [d for d in dirs if (Path(root) / d).is_symlink()]:  # a loop, or the same files twice
+            dirs.remove(d)
+            rel = (Path(root) / d).relative_to(folder).as_posix()
+            skipped.append({"file": f"{side}/{printable(rel)}/", "reason": "a link to a folder: not followed"})
         for file in files:
             path = Path(root) / file
             rel = path.relative_to(folder).as_posix()
-            if file.startswith(".") or not path.is_file() or path.suffix.lower() not in SUFFIXES:
+            if file.startswith(".") or path.suffix.lower() not in SUFFIXES:
                 continue
-            if TSV_BREAKS.search(rel):  # a name documents.tsv could not hold
+            if not path.is_file():  # a FIFO would block the run; a broken or looping link
+                skipped.append({"file": f"{side}/{printable(rel)}",
+                                "reason": "not a regular file (a pipe, a device, or a broken link)"})
+            elif TSV_BREAKS.search(rel):  # a name documents.tsv could not hold
                 skipped.append({"file": f"{side}/{printable(rel)}",
                                 "reason": "a tab or line break in its name: rename it"})
             elif not _utf8(rel):  # bytes the file system holds but no UTF-8 output can
@@ -178,9 +185,10 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
     ja_docs, en_docs = list_documents(ja_root, "ja", skipped), list_documents(en_root, "en", skipped)
     if not ja_docs or not en_docs:
         empty = ja_root if not ja_docs else en_root
-        unsafe = sum(s["file"].startswith("ja/" if not ja_docs else "en/") for s in skipped)
+        unusable = [s for s in skipped if s["file"].startswith("ja/" if not ja_docs else "en/")]
         raise InputError(f"{empty}: no .txt, .md, .html or .docx files"
-                         + (f" but {unsafe} with a tab or line break in the name" if unsafe else ""))
+                         + (f" but {len(unusable)} skipped ({unusable[0]['file']}: {unusable[0]['reason']})"
+                            if unusable else ""))
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
     check_outputs(out)
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \

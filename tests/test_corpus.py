@@ -372,6 +372,26 @@ def test_a_folder_that_cannot_be_listed_is_named_not_passed_over(tmp_path, monke
     assert skipped == [{"file": "ja/locked/", "reason": "a folder that cannot be read"}]
 
 
+def test_links_and_pipes_are_named_not_passed_over_nor_followed(tmp_path):
+    from align import corpus as C
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub/a.txt").write_text("文。", encoding="utf-8")
+    (tmp_path / "sub/loop").symlink_to(tmp_path / "sub")  # entered, it would list a.txt again and again
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "linked.txt").symlink_to(tmp_path / "sub/a.txt")  # a link to a file is read
+    os.mkfifo(tmp_path / "pipe.txt")  # read, it would block the run
+    skipped = []
+    assert [d.name for d in C.list_documents(tmp_path, "ja", skipped)] == ["linked.txt", "sub/a.txt"]
+    assert sorted((s["file"], s["reason"][:20]) for s in skipped) == [
+        ("ja/gone.txt", "not a regular file ("), ("ja/pipe.txt", "not a regular file ("),
+        ("ja/sub/loop/", "a link to a folder: ")]
+    only = tmp_path / "only"
+    only.mkdir()
+    os.mkfifo(only / "pipe.txt")
+    with pytest.raises(InputError, match=r"no \.txt, .* but 1 skipped \(ja/pipe.txt: not a regular file"):
+        C.run_corpus(only, tmp_path / "sub", tmp_path / "out", C.Options())
+
+
 def test_a_given_pair_that_is_no_translation_stays_out_of_the_memory_until_confirmed(corpus, tmp_path):
     _, ja, en, _, _ = corpus
     pairs = tmp_path / "pairs.tsv"
