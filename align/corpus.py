@@ -38,7 +38,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, printable, resolved
-from .export import TSV_BREAKS, atomic_file, write_bytes
+from .export import TSV_BREAKS, atomic_file, dropped_note, unholdable, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
@@ -646,6 +646,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
 
     # pass 2: the units, each identical one once, in document order
     tuid = 0
+    dropped = {"tmx": 0, "tsv": 0}  # characters the format cannot hold, left out
     with atomic_file(out / "corpus.tmx") as tmx_file, atomic_file(out / "corpus.tsv") as tsv_file, \
             etree.xmlfile(tmx_file, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -673,6 +674,8 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                         tsv_file.write(("\t".join([_tsv_field(ja), _tsv_field(en), f"{p.score:g}",
                                                    str(count), _tsv_field(row["ja_file"])])
                                         + "\n").encode("utf-8"))
+                        for fmt in dropped:
+                            dropped[fmt] += unholdable(fmt, (ja, en))
 
     methods: dict[str, int] = {}
     for r in rows:
@@ -688,6 +691,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
               "links_by_confidence": bands, "unaligned_sentences": unaligned,
               "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
                         "withheld_unconfirmed_from_doubtful_pairs": withheld,
+                        "characters_left_out": dropped,
                         "confirmed_only": confirmed_only, "min_confidence": min_confidence},
               "left_out": [{"file": f, "reason": r} for f, r in left_out.items()],
               "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
@@ -753,6 +757,9 @@ def summary(report: dict, out: Path) -> str:
             lines.append(f"    {name}: {d['needs_review']} of {d['links']} links under {REVIEW_BELOW}"
                          + (f"; {d['warning']}" if d["warning"] else ""))
     lines.append(f"  {report['units']['written']} units written to {out / 'corpus.tmx'} and corpus.tsv")
+    for fmt, count in report["units"].get("characters_left_out", {}).items():
+        if count:
+            lines.append(f"  corpus.{fmt}: {dropped_note(count, fmt)}")
     withheld = report["units"].get("withheld_unconfirmed_from_doubtful_pairs", 0)
     if withheld:
         lines.append(f"  {withheld} links left out of them, from documents that look like no translation pair "

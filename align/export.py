@@ -29,7 +29,7 @@ import stat
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from . import __version__
 from .errors import InputError, resolved
@@ -227,17 +227,20 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
 def notes(al: Alignment, fmt: str, confirmed_only: bool = False) -> list[str]:
     """What exporting ``al`` as ``fmt`` leaves out, one line each (nothing when it keeps
     every character), for the caller to tell the user."""
-    dropped = {"tsv": _TSV_ILLEGAL, "tmx": _XML_ILLEGAL}.get(fmt)
-    if fmt == "xlsx":
-        dropped = _xlsx_illegal()
-    if dropped is None:
-        return []
-    count = sum(len(dropped.findall(text)) for pair in _kept(al, confirmed_only)
-                for text in (al.ja_text(pair), al.en_text(pair)))
-    if not count:
-        return []
-    return [f"{count} character(s) that {fmt.upper()} cannot hold (control characters, "
-            "U+FFFE/U+FFFF, lone surrogates) were left out"]
+    count = unholdable(fmt, (text for pair in _kept(al, confirmed_only)
+                             for text in (al.ja_text(pair), al.en_text(pair))))
+    return [dropped_note(count, fmt)] if count else []
+
+
+def unholdable(fmt: str, texts: Iterable[str]) -> int:
+    """How many characters of the texts ``fmt`` cannot hold (and its writer leaves out)."""
+    dropped = _xlsx_illegal() if fmt == "xlsx" else {"tsv": _TSV_ILLEGAL, "tmx": _XML_ILLEGAL}.get(fmt)
+    return sum(len(dropped.findall(text)) for text in texts) if dropped else 0
+
+
+def dropped_note(count: int, fmt: str) -> str:
+    return (f"{count} character(s) that {fmt.upper()} cannot hold (control characters, "
+            "U+FFFE/U+FFFF, lone surrogates) were left out")
 
 
 # -- rendering and writing ----------------------------------------------------

@@ -691,3 +691,19 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+def test_characters_a_memory_format_cannot_hold_are_counted_and_said(tmp_path):
+    from align.corpus import summary
+    from align.model import Pair, Segment
+    out = tmp_path / "run"
+    (out / "alignments").mkdir(parents=True)
+    al = Alignment((Segment("制御\x01文字。"),), (Segment("A form\x0cfeed and a\x01."),), (Pair((0,), (0,), 0.9),))
+    (out / "alignments/a.json").write_text(al.dumps(), encoding="utf-8")
+    (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\na.txt\ta.txt\t0.9\tcontent\n",
+                                       encoding="utf-8")
+    report = write_exports(out)
+    assert report["units"]["characters_left_out"] == {"tmx": 3, "tsv": 2}  # XML cannot hold a form feed either
+    assert "\x01" not in (out / "corpus.tmx").read_text(encoding="utf-8")
+    text = summary(report, out)
+    assert "corpus.tmx: 3 character(s) that TMX cannot hold" in text and "corpus.tsv: 2 character(s)" in text
