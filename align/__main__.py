@@ -210,10 +210,10 @@ def _run_app(args) -> int:
 
 
 def _run_export(args) -> int:
-    from .imports import load_alignment, sides_warning
+    from .imports import import_warning, load_alignment
     fmt = _format(args, [args.input])
-    al = load_alignment(args.input)
-    if (warning := sides_warning(al)) is not None:
+    al, warning = import_warning(load_alignment(args.input))
+    if warning is not None:
         _say(f"warning: {printable(args.input)}: {warning}")
     _emit(al, args, fmt)
     return 0

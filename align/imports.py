@@ -11,6 +11,8 @@ import codecs
 import json
 import os
 import re
+from collections import Counter
+from dataclasses import replace
 
 from .errors import InputError
 from .formats import by_extension
@@ -96,22 +98,42 @@ def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") 
     return Alignment(tuple(ja), tuple(en), tuple(pairs))
 
 
-def sides_warning(al: Alignment) -> str | None:
-    """What is plainly wrong with the languages of an imported alignment's sides
-    (swapped columns or labels, English on both sides, a wrong encoding declared),
-    or None. A warning, not a refusal: what Taiyaku exported it reads back, and a
-    side of names or figures is neither language."""
+def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
+    """An imported alignment (less the reader's ``meta["import_notes"]``) and what is
+    plainly wrong with it, or None: the languages of its sides (swapped columns or
+    labels, English on both sides, a wrong encoding declared, Chinese or Korean), and
+    what the reader had to leave out. A warning, not a refusal: what Taiyaku exported
+    it reads back, and a side of names or figures is neither language."""
     from .sources import detect_language
 
-    ja_is = detect_language(" ".join(s.text for s in al.ja))
-    en_is = detect_language(" ".join(s.text for s in al.en))
+    ja_text, en_text = (" ".join(s.text for s in side) for side in (al.ja, al.en))
+    ja_is, en_is = detect_language(ja_text), detect_language(en_text)
+    found = []
     if ja_is == "en" and en_is == "ja":
-        return "the Japanese and English sides look swapped (English where the Japanese should be)"
-    if ja_is == "en":
-        return ("the Japanese side holds Latin-script text, not Japanese (English on both sides, "
-                "or a wrong encoding declared?)")
-    if en_is == "ja":
-        return "the English side holds Japanese text: both sides look Japanese"
+        found.append("the Japanese and English sides look swapped (English where the Japanese should be)")
+    elif ja_is == "en":
+        found.append("the Japanese side holds Latin-script text, not Japanese (English on both sides, "
+                     "or a wrong encoding declared?)")
+    elif en_is == "ja":
+        found.append("the English side holds Japanese text: both sides look Japanese")
+    for side, text, is_ in (("Japanese", ja_text, ja_is), ("English", en_text, en_is)):
+        if is_ == "other" and (other := _chinese_or_korean(text)):
+            found.append(f"the {side} side holds {other} text")
+    found += al.meta.get("import_notes", [])
+    meta = {k: v for k, v in al.meta.items() if k != "import_notes"}
+    return replace(al, meta=meta) if meta != al.meta else al, "; ".join(found) or None
+
+
+def _chinese_or_korean(text: str) -> str | None:
+    """"Korean" or "Chinese" when Hangul, or Han characters without kana, make most of
+    a text's letters (a few names in kanji are neither)."""
+    hangul = len(re.findall(r"[\u1100-\u11ff\uac00-\ud7af]", text))
+    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    letters = hangul + han + len(re.findall(r"[A-Za-z\u3041-\u30ff]", text))
+    if hangul >= 20 and hangul >= letters / 2:
+        return "Korean"
+    if han >= 20 and han >= letters / 2:
+        return "Chinese"
     return None
 
 
@@ -163,7 +185,7 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     tus = root.findall("body/tu")
     if not tus:
         raise _fail(name, "no <tu> in the TMX")
-    rows, langs = [], set()
+    rows, langs, doubled = [], set(), Counter()
     for number, tu in enumerate(tus, 1):
         sides = {}
         for tuv in tu.findall("tuv"):
@@ -176,9 +198,12 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
             primary = lang.replace("_", "-").split("-")[0].lower()
             if seg is not None:
                 try:
-                    sides.setdefault(primary, _seg_text(seg))
+                    text = _seg_text(seg)
                 except InputError as e:
                     raise _fail(name, str(e)) from None
+                if primary in sides and primary in ("ja", "en"):  # en-US and en-GB, say: one is kept
+                    doubled[primary] += 1
+                sides.setdefault(primary, text)
         if "ja" in sides or "en" in sides:
             props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
             rows.append((sides.get("ja", ""), sides.get("en", ""),
@@ -187,7 +212,10 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     found = ", ".join(sorted(langs)) or "none"
     if not rows:
         raise _fail(name, f"no Japanese or English <tuv> in the TMX (languages: {found})")
-    return _build(rows, name, f" (languages: {found})")
+    al = _build(rows, name, f" (languages: {found})")
+    notes = [f"{n} <tu> with a second {'Japanese' if lang == 'ja' else 'English'} <tuv> (languages: {found}): "
+             "the first of each kept" for lang, n in sorted(doubled.items())]
+    return replace(al, meta={**al.meta, "import_notes": notes}) if notes else al
 
 
 # what defusedxml refuses, as the user reads it

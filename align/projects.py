@@ -97,13 +97,14 @@ def create_project(store: Store, *, ja: Upload | None = None, en: Upload | None 
 
 def import_project(store: Store, upload: Upload) -> tuple[int, Alignment]:
     """An exported alignment (Taiyaku JSON, TMX, a ja/en TSV) as a new project; its
-    ``meta["warning"]`` says if its sides look like the wrong languages."""
-    from .imports import load_alignment, sides_warning
+    ``meta["warning"]`` says if its sides look like the wrong languages, or if the
+    reader left something out."""
+    from .imports import import_warning, load_alignment
 
     if len(upload.data) > MAX_BYTES:
         raise InputError(f"{upload.name}: too large (the limit is {MAX_BYTES // 2**20} MB)")
-    al = load_alignment(upload.data, upload.name)
-    if (warning := sides_warning(al)) is not None:
+    al, warning = import_warning(load_alignment(upload.data, upload.name))
+    if warning is not None:
         al = replace(al, meta={**al.meta, "warning": f"{upload.name}: {warning}"})
     pid = store.create_project(Path(upload.name).stem or "imported", al,
                                sources=[(upload.name, upload.data)], model=str(al.meta.get("model", "")))

@@ -77,6 +77,24 @@ def test_an_import_whose_columns_look_swapped_opens_with_a_warning(store):
     assert len(store.open_project(pid).current.pairs) == 2  # opened all the same: the translator decides
 
 
+def test_an_import_that_left_a_variant_out_or_holds_chinese_or_korean_says_so(store):
+    tu = ('<tu><tuv xml:lang="ja-JP"><seg>{ja}</seg></tuv><tuv xml:lang="en-US"><seg>{en}</seg></tuv>'
+          '<tuv xml:lang="en-GB"><seg>{en}!</seg></tuv></tu>')
+    tmx = ('<?xml version="1.0" encoding="UTF-8"?><tmx version="1.4"><header srclang="ja-JP"/><body>'
+           + tu.format(ja="金利が上がった。", en="Rates rose.") + tu.format(ja="円が下がった。", en="The yen fell.")
+           + "</body></tmx>")
+    _, al = projects.import_project(store, projects.Upload("two.tmx", tmx.encode()))
+    assert al.meta["warning"] == ("two.tmx: 2 <tu> with a second English <tuv> (languages: en-GB, en-US, ja-JP): "
+                                  "the first of each kept")
+    assert [s.text for s in al.en] == ["Rates rose.", "The yen fell."] and "import_notes" not in al.meta
+    for text, language in (("한국은행이 기준금리를 인상했다. 이번 결정은 시장의 예상과 같았다.", "Korean"),
+                           ("中国人民银行今天宣布下调存款准备金率以支持实体经济发展和稳定市场预期", "Chinese")):
+        _, al = projects.import_project(store, projects.Upload("tm.tsv", f"金利が上がった。\t{text}\n".encode()))
+        assert al.meta["warning"] == f"tm.tsv: the English side holds {language} text"
+    _, al = projects.import_project(store, projects.Upload("tm.tsv", "東京\t東京\n".encode()))  # a name: no word
+    assert "warning" not in al.meta
+
+
 # -- a corpus run as projects ---------------------------------------------------------------
 
 def corpus_run(tmp_path):
