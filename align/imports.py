@@ -101,7 +101,8 @@ def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") 
 def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
     """An imported alignment (less the reader's ``meta["import_notes"]``) and what is
     plainly wrong with it, or None: the languages of its sides (swapped columns or
-    labels, English on both sides, a wrong encoding declared, Chinese or Korean), and
+    labels, English on both sides, a wrong encoding declared, Chinese or Korean where
+    English should be), and
     what the reader had to leave out. A warning, not a refusal: what Taiyaku exported
     it reads back, and a side of names or figures is neither language."""
     from .sources import detect_language
@@ -116,9 +117,8 @@ def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
                      "or a wrong encoding declared?)")
     elif en_is == "ja":
         found.append("the English side holds Japanese text: both sides look Japanese")
-    for side, text, is_ in (("Japanese", ja_text, ja_is), ("English", en_text, en_is)):
-        if is_ == "other" and (other := _chinese_or_korean(text)):
-            found.append(f"the {side} side holds {other} text")
+    if en_is == "other" and (other := _chinese_or_korean(en_text)):  # (a Japanese side may be all kanji)
+        found.append(f"the English side holds {other} text")
     found += al.meta.get("import_notes", [])
     meta = {k: v for k, v in al.meta.items() if k != "import_notes"}
     return replace(al, meta=meta) if meta != al.meta else al, "; ".join(found) or None

@@ -611,13 +611,14 @@ def test_a_closed_or_full_standard_output_gives_one_line(tmp_path):
     assert run.stderr.decode() == "taiyaku: standard output: No space left on device\n"
 
 
-def test_evaluate_with_noise_that_empties_a_document_gives_one_line(capsys, tmp_path):
+def test_evaluate_with_noise_that_would_empty_a_document_leaves_it_a_sentence(capsys, tmp_path):
     (tmp_path / "d.ja").write_text("東京は晴れ。\n大阪は雨。\n", encoding="utf-8")
     (tmp_path / "d.en").write_text("Sunny in Tokyo.\nRain in Osaka.\n", encoding="utf-8")
     (tmp_path / "d.gold").write_text("[0]:[0]\n[1]:[1]\n", encoding="utf-8")
-    # 0.9 of two sentences rounds to both: a side left with nothing to align
-    assert "side has no sentences to align" in one_line_error(capsys, "evaluate", tmp_path,
-                                                              "--noise", "0.9")
+    # 0.9 of two sentences rounds to both: a side left with nothing could not be aligned
+    assert main(["evaluate", str(tmp_path), "--noise", "0.9", "--hyp-out", str(tmp_path / "hyp")]) == 0
+    aligned = Alignment.loads((tmp_path / "hyp/d.json").read_text(encoding="utf-8"))
+    assert len(aligned.ja) == len(aligned.en) == 1
 
 
 @pytest.mark.parametrize("second", ["北京是中国的首都。上海在东边。", "서울은 한국의 수도입니다. 부산은 남쪽에 있습니다."])
