@@ -200,7 +200,9 @@ def _run_app(args) -> int:
     page = Path(__file__).resolve().parent / "app.py"
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),
-                              "--server.allowedHosts", "localhost,127.0.0.1,::1,[::1]",
+                              # a list option is given once a value: "a,b" would be one host name
+                              *[flag for host in ("localhost", "127.0.0.1", "::1", "[::1]")
+                                for flag in ("--server.allowedHosts", host)],
                               "--server.maxUploadSize", "20", "--server.fileWatcherType", "none",
                               "--browser.gatherUsageStats", "false",
                               "--runner.postScriptGC", "false",

@@ -37,11 +37,13 @@ def test_taiyaku_app_runs_with_the_same_settings(monkeypatch):
         argv.extend(args)
     monkeypatch.setattr(cli.os, "execv", execv)
     cli.main(["app", "--port", "8599"])
-    flags = dict(zip(argv[5::2], argv[6::2]))
+    flags: dict[str, list] = {}
+    for flag, value in zip(argv[5::2], argv[6::2]):
+        flags.setdefault(flag, []).append(value)
     for section, values in CONFIG.items():
-        for key, value in values.items():
-            expected = ",".join(value) if isinstance(value, list) else str(value).lower() \
-                if isinstance(value, bool) else str(value)
+        for key, value in values.items():  # a list once a value, as Streamlit reads it
+            expected = value if isinstance(value, list) else [str(value).lower() if isinstance(value, bool)
+                                                              else str(value)]
             assert flags.get(f"--{section}.{key}") == expected, (section, key)
 
 
@@ -72,13 +74,19 @@ def _upgrade(port: int, host: str) -> bytes:
                     f"Origin: http://{host}\r\n").split(b"\r\n")[0]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=["streamlit run", "taiyaku app"])
+def server(request, tmp_path_factory):
+    """The app as the README starts it, either way: from the repository (its
+    config.toml) or as an installed command (its flags), from a folder without one."""
     port = _free_port()
-    env = {**os.environ, "TAIYAKU_DB": str(tmp_path_factory.mktemp("db") / "p.sqlite3")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "TAIYAKU_DB": str(tmp_path_factory.mktemp("db") / "p.sqlite3"),
+           "STREAMLIT_SERVER_HEADLESS": "true"}
+    command, cwd = ((["-m", "streamlit", "run", "app.py", "--server.port", str(port)], REPO)
+                    if request.param == "streamlit run" else
+                    (["-m", "align", "app", "--port", str(port)], tmp_path_factory.mktemp("elsewhere")))
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.Popen([sys.executable, *command], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while b" 200 " not in _try(lambda: _request(port, "127.0.0.1", "/_stcore/health")):
