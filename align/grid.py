@@ -43,17 +43,20 @@ class Ack:
     """How far a tab's operations got: every one up to ``seq`` is dealt
     with; ``error`` says why operation ``failed`` was refused (it and the
     ones queued after it were dropped: they were made on a state that is not
-    the server's). ``focus`` is the pair the last applied one was about."""
+    the server's). ``focus`` is the pair the last applied one was about;
+    ``step``, when that one was an undo or redo, the operation it took back or
+    made again (the grid names it: it may be a step this tab did not make)."""
 
     client: str
     seq: int
     error: str | None = None
     failed: int | None = None
     focus: int | None = None
+    step: str | None = None
 
     def to_json(self) -> dict:
         return {"client": self.client, "seq": self.seq, "error": self.error,
-                "failed": self.failed, "focus": self.focus}
+                "failed": self.failed, "focus": self.focus, "step": self.step}
 
 
 class BadMessage(EditError):
@@ -184,7 +187,9 @@ def apply_ops(project: History, client: str, ops: list[dict], rescore: Rescore |
                 log.warning("grid operation %s refused", o, exc_info=True)
             message = str(e) if isinstance(e, TaiyakuError) else "that operation is not possible here"
             return Ack(client, last, message, o["seq"], focus)
-    return Ack(client, todo[-1]["seq"], focus=focus)
+    last = todo[-1]
+    step = project.last_step.op if last["op"] in ("undo", "redo") and project.last_step else None
+    return Ack(client, last["seq"], focus=focus, step=step)
 
 
 def _apply_on_changed(project: History, client: str, o: dict, focus: int | None,

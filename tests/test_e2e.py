@@ -314,7 +314,8 @@ def test_a_server_that_stops_answering_is_said_plainly_and_the_work_kept_until_i
     dialog.get_by_role("button", name="Close").click()
     page.keyboard.press("a")  # confirm pair 1: queued, unanswered
     expect(page.locator(".msg")).to_contain_text("Not saved yet: the server does not answer. Your 1 change is kept")
-    page.keyboard.press("a")
+    page.keyboard.press("a")  # a key that says nothing does not take that away: it is still so, at once
+    assert page.locator(".msg").text_content().startswith("Not saved yet: the server does not answer. Your 2 ")
     expect(page.locator(".msg")).to_contain_text("Your 2 changes are kept in this browser: once the server runs "
                                                  "again, reload this page to save them.")
     server.start()
@@ -503,15 +504,41 @@ def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(
     expect(second.locator(".msg")).to_contain_text("Z again to undo the project's last change: this window did not make it")
     saved(second)
     assert stored(db, pid).pairs[0].status == "confirmed"  # nothing undone yet
-    second.keyboard.press("z")  # asked twice: taken back
+    second.keyboard.press("z")  # asked twice: taken back, and named with its pair when the server says
     saved(second)
     assert stored(db, pid).pairs[0].status == "auto"
+    expect(second.locator(".msg")).to_have_text("Undone: confirm (pair 1)")
+    expect(current(second)).to_have_attribute("data-pair", "0")
     second.keyboard.press("a")  # its own step: one Z, as always
     saved(second)
     assert [p.status for p in stored(db, pid).pairs].count("confirmed") == 1
     second.keyboard.press("z")
     saved(second)
     assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
+
+
+def test_redo_after_taking_back_another_window_s_step_redoes_that_step(server, browser, db):
+    # the window's own undone step lies under the other window's in the project's history now
+    pid = project(db, document(6))
+    url = server.start()
+    first, second = open_grid(browser, url, pid), open_grid(browser, url, pid)
+    first.keyboard.press("a")  # the other window confirms pair 1
+    saved(first)
+    second.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    for key in ("ArrowDown", "ArrowDown", "ArrowDown", "a", "z", "z", "z"):  # confirm 4, undo it, undo pair 1's
+        second.keyboard.press(key)
+    saved(second)
+    expect(second.locator(".msg")).to_have_text("Undone: confirm (pair 1)")
+    assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
+    second.keyboard.press("Shift+Z")  # the project's next redo is pair 1's confirm, not this window's
+    expect(second.locator(".msg")).to_contain_text("Shift+Z again to redo")
+    second.keyboard.press("Shift+Z")
+    saved(second)
+    expect(second.locator(".msg")).to_have_text("Redone: confirm (pair 1)")
+    assert [p.status for p in stored(db, pid).pairs] == ["confirmed"] + ["auto"] * 5
+    expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    expect(second.locator('[role="row"][data-pair="3"]')).to_have_attribute("data-status", "auto")
 
 
 def test_z_after_coming_back_from_another_project_asks_if_another_window_wrote_meanwhile(server, browser, db):

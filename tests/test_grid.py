@@ -319,6 +319,16 @@ def test_a_message_nested_beyond_reason_is_refused():
         grid.parse({"client": "t", "ops": [], "x": deep})
 
 
+def test_an_undo_s_ack_names_the_step_it_took_back_and_its_pair(project):
+    # the grid names it: a step made before the page opened, or in another window, is not in its stacks
+    grid.apply_ops(project, "earlier", ops(("confirm", 4)))
+    ack = grid.apply_ops(project, "tab1", [{"seq": 1, "op": "undo", "args": []}])
+    assert (ack.step, ack.focus) == ("confirm", 4) and project.current.pairs[4].status != "confirmed"
+    ack = grid.apply_ops(project, "tab1", [{"seq": 2, "op": "redo", "args": []}])
+    assert (ack.step, ack.focus) == ("confirm", 4) and project.current.pairs[4].status == "confirmed"
+    assert grid.apply_ops(project, "tab1", [{"seq": 3, "op": "confirm", "args": [2]}]).step is None
+
+
 def test_parse_sorts_operations_and_keeps_the_view():
     client, parsed, view = grid.parse({"client": "tab-1", "view": {"pair": 3},
                                        "ops": [{"seq": 2, "op": "undo"}, {"seq": 1, "op": "confirm", "args": [0]}]})
@@ -330,7 +340,7 @@ def test_payload_carries_segments_pairs_reasons_and_the_ack(project):
     ack = grid.apply_ops(project, "tab1", ops(("merge_next", 3)))
     data = grid.payload(project, ack=ack, view={"pair": 2})
     assert data["project"] == project.id and data["mode"] == "document"
-    assert data["ack"] == {"client": "tab1", "seq": 1, "error": None, "failed": None, "focus": 3}
+    assert data["ack"] == {"client": "tab1", "seq": 1, "error": None, "failed": None, "focus": 3, "step": None}
     assert data["view"] == {"pair": 2} and data["can_undo"] and not data["can_redo"]
     text, start, end, cuts = data["ja"][0]
     assert (text, start, end) == ("これは0番目の文です。次の文。", 0, 15) and cuts == [11]

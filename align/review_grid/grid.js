@@ -68,6 +68,9 @@ const OP_NAMES = {
   confirm_through: "confirm up to here", confirm_many: "confirm up to here", relink: "link a candidate",
 };
 
+/** ": link (pair 5)", as the undo and redo messages name a step. */
+const stepName = (op, k) => `: ${OP_NAMES[op] || op.replace(/_/g, " ")} (pair ${k + 1})`;
+
 /** A pair side's segments ([text, start, end, …]) as one text: model.joined's rule, nothing
  *  between two the source has nothing between (a sentence cut inside a word). */
 const joined = (segs, space) => segs.map((s, k) => (k && segs[k - 1][2] != null && segs[k - 1][2] === s[1]
@@ -426,8 +429,9 @@ class Grid {
       requestAnimationFrame(() => { this.fitHeight(); this.refresh(true); this.scroller.focus({ preventScroll: true }); });
     }
     const ack = d.ack;
+    let heard = null; // an acknowledgement not seen before
     if (ack && ack.client === this.client && ack !== this.lastAckSeen) {
-      this.lastAckSeen = ack;
+      this.lastAckSeen = heard = ack;
       this.acks = (this.acks || 0) + 1;
       const now = performance.now();
       for (const o of this.pending) if (o.seq <= ack.seq && this.sentAt.has(o.seq)) {
@@ -491,6 +495,7 @@ class Grid {
       this.resends += 1;
       this.flush();
     }
+    if (heard) this.foreignStep(heard);
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
     if (this.retyped && !this.pending.length) this.retype();
     this.watchSaving();
@@ -768,19 +773,36 @@ class Grid {
       return;
     }
     this.armed = null;
-    let what = "";
-    if (from.length) {
+    const own = from.length > 0;
+    let what = "…"; // a step this window did not make: the server names it (foreignStep)
+    if (own) {
       const back = from.pop();
       // either way the cursor goes to the pair the step is about, not back to where Z was pressed
       to.push({ state: this.state, cur: back.cur, op: back.op });
       this.state = back.state;
       this.cur = back.cur;
-      what = `: ${OP_NAMES[back.op] || back.op.replace(/_/g, " ")} (pair ${back.cur + 1})`;
+      what = stepName(back.op, back.cur);
+    } else {
+      // That step now lies between this window's own steps and the project's end of history:
+      // they can no longer be taken back one key each, in their order.
+      to.length = 0;
     }
     this.rememberView();
     this.enqueue(which, []);
+    if (!own) this.foreign = { which, seq: this.seq };
     this.say((which === "undo" ? "Undone" : "Redone") + what, "info");
     this.refresh();
+  }
+
+  /** The acknowledgement of an undo or redo of a step this window did not make: say which
+   *  step it was and go to its pair, as for one of its own. */
+  foreignStep(ack) {
+    const f = this.foreign;
+    if (!f || ack.seq < f.seq) return;
+    this.foreign = null;
+    if (ack.error || ack.seq !== f.seq || !ack.step) return;
+    if (ack.focus != null) this.cur = Math.min(Math.max(ack.focus, 0), Math.max(this.state.pairs.length - 1, 0));
+    this.say((f.which === "undo" ? "Undone" : "Redone") + stepName(ack.step, this.cur), "info");
   }
 
   enqueue(op, args, extra) {
@@ -813,15 +835,19 @@ class Grid {
       this.stallTimer = null;
       if (!this.pending.length || !this.root.isConnected) return;
       if (this.acks === answers) {
-        const n = this.pending.length;
         this.stalled = true;
-        this.say(`Not saved yet: the server does not answer. Your ${n} change${n > 1 ? "s are" : " is"} kept `
-          + "in this browser: once the server runs again, reload this page to save "
-          + (n > 1 ? "them." : "it."), "error");
+        this.sayStalled();
         this.flush(); // once more, in case the message itself was lost
       }
       this.watchSaving(); // still waiting: look again
     }, STALL_MS);
+  }
+
+  sayStalled() {
+    const n = this.pending.length;
+    this.say(`Not saved yet: the server does not answer. Your ${n} change${n > 1 ? "s are" : " is"} kept `
+      + "in this browser: once the server runs again, reload this page to save "
+      + (n > 1 ? "them." : "it."), "error");
   }
 
   // -- the list as shown ------------------------------------------------
@@ -1326,7 +1352,8 @@ class Grid {
   freshMessage(action) {
     const before = this.msg.textContent, said = this.saidCount;
     const done = action();
-    if (done && this.saidCount === said && before) this.say("");
+    // (while the server does not answer, that stays said, with the new count)
+    if (done && this.saidCount === said && before) this.stalled && this.pending.length ? this.sayStalled() : this.say("");
     return done;
   }
 
@@ -1499,7 +1526,8 @@ class Grid {
     const k = Number(row.dataset.k), wasConfirmed = this.state.pairs[k] && this.state.pairs[k].status === "confirmed";
     let any = false;
     for (const args of changes) any = this.retext(args) || any;
-    if (any && wasConfirmed) this.say(`Saved. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
+    // (not "saved": the counts say when the server has it)
+    if (any && wasConfirmed) this.say(`Edited. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
     if (!any) { this.savePending(); this.refresh(); }
   }
 
