@@ -383,6 +383,10 @@ def uploaded_text(name: str, data: bytes) -> str | None:
         return None
 
 
+# the Corpus view's fields, kept while another view is shown (the folder is typed once)
+KEPT_WIDGETS = ("corpus_dir", "corpus_confirmed", "corpus_min")
+
+
 def view_corpus() -> None:
     """A corpus run (``taiyaku corpus … -o OUT_DIR``): its documents, most in
     need of review first; one opens in the review grid; the corpus's TMX and
@@ -396,14 +400,26 @@ def view_corpus() -> None:
     except USER_ERRORS as e:
         st.error(plain(e))
         return
-    progress = {tuple(s.filename for s in i.sources): f"{i.confirmed} / {i.total}" for i in store.list_projects()}
+    counts = {tuple(s.filename for s in i.sources): (i.confirmed, i.total) for i in store.list_projects()}
+    progress = [counts.get((projects._corpus_source(folder, d),)) for d in docs]
+    # every pair confirmed: the review is done, whatever the run said of it
+    order = sorted(range(len(docs)), key=lambda k: bool(progress[k]) and progress[k][0] == progress[k][1])
+    docs = [docs[k] for k in order]
     import pandas as pd
 
     table = pd.DataFrame([{
         "Japanese": d["ja_file"], "English": d["en_file"], "pairing": d["score"], "method": d["method"],
         "links": d["links"], "under 0.8": d["needs_review"],
-        "reviewed": progress.get((projects._corpus_source(folder, d),), "not opened")} for d in docs])
-    st.caption(f"{len(docs)} aligned documents, most in need of review first. Pick one to review it.")
+        "reviewed": "{} / {}".format(*progress[k]) if progress[k] else "not opened"}
+        for d, k in zip(docs, order)])
+    st.caption(f"{len(docs)} aligned documents, most in need of review first (fully confirmed ones last). "
+               "Pick one to review it.")
+    unpaired = projects.corpus_unpaired(folder)
+    for side, names in unpaired.items():
+        if names:
+            st.caption(f"No counterpart found for {len(names)} {side} document{'s' * (len(names) > 1)}: "
+                       + ", ".join(plain(n) for n in names[:10]) + (" …" if len(names) > 10 else "")
+                       + " (pair them with `--pairs` if they have one)")
     picked = st.dataframe(table, key="corpus_table", hide_index=True, on_select="rerun",
                           selection_mode="single-row").selection.rows
     if picked and st.button(f"Review {docs[picked[0]]['ja_file']}", key="corpus_open", type="primary"):
@@ -516,6 +532,9 @@ def main() -> None:
                        layout="wide")
     st.html(CSS)
     ss = st.session_state
+    for key in KEPT_WIDGETS:  # Streamlit drops a widget's value in a run that does not draw it
+        if key in ss:
+            ss[key] = ss[key]
     project = current_project()
     if "pending_view" in ss:
         ss.view = ss.pop("pending_view")

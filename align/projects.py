@@ -171,6 +171,18 @@ def corpus_documents(out_dir: str | Path) -> list[dict]:
     return sorted(documents, key=_need)
 
 
+def corpus_unpaired(out_dir: str | Path) -> dict[str, list[str]]:
+    """The documents of a corpus run that found no counterpart (``documents.tsv``), by
+    language; none if the file cannot be read (the view has said what it could)."""
+    from .corpus import read_documents_tsv
+    try:
+        rows = read_documents_tsv(Path(out_dir).expanduser())
+    except (OSError, ValueError):
+        rows = []
+    return {"Japanese": [r["ja_file"] for r in rows if r["ja_file"] and not r["en_file"]],
+            "English": [r["en_file"] for r in rows if r["en_file"] and not r["ja_file"]]}
+
+
 def _corpus_source(out_dir: str | Path, doc: dict) -> str:
     return str(resolved(Path(out_dir).expanduser() / doc["alignment"]))
 

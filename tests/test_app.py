@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from align import export
+from align import export, projects
 from align.model import Alignment, Pair, Segment
 from align.store import Store
 
@@ -368,8 +368,30 @@ def test_the_corpus_view_lists_a_run_and_writes_its_memory_again(db, tmp_path):
     assert list(table["Japanese"]) == ["a.txt", "b.txt"] and list(table["reviewed"]) == ["not opened"] * 2
     at.button(key="corpus_export").click().run()
     assert "units written" in shown(ok(at).success[0])
+    at.segmented_control(key="view").set_value("Review").run()  # and back: the folder is still there
+    at.segmented_control(key="view").set_value("Corpus").run()
+    assert at.text_input(key="corpus_dir").value == str(out) and len(ok(at).dataframe) == 1
     at.text_input(key="corpus_dir").set_value(str(tmp_path / "nothing")).run()
     assert "not a corpus run" in shown(at.error[0])
+
+
+def test_the_corpus_view_puts_reviewed_documents_last_and_names_the_unpaired(db, tmp_path):
+    from test_projects import corpus_run
+
+    out = corpus_run(tmp_path)
+    with (out / "documents.tsv").open("a", encoding="utf-8") as f:
+        f.write("c.txt\t\t\t\n")  # a Japanese document without counterpart
+    with Store(db) as store:  # a.txt, first in need of review, reviewed to the end
+        pid = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+        project = store.open_project(pid)
+        for k in range(len(project.current.pairs)):
+            project.apply("confirm", k)
+    at = ok(app(new_doc_project(db)))
+    at.segmented_control(key="view").set_value("Corpus").run()
+    at.text_input(key="corpus_dir").set_value(str(out)).run()
+    table = ok(at).dataframe[0].value
+    assert list(table["Japanese"]) == ["b.txt", "a.txt"] and list(table["reviewed"]) == ["not opened", "2 / 2"]
+    assert any("No counterpart found for 1 Japanese document: c.txt" in shown(c) for c in at.caption)
 
 
 def test_hostile_file_names_are_shown_as_text(db):
