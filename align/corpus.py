@@ -586,10 +586,14 @@ def _kept(pair, confirmed_only: bool, min_confidence: float, doubtful: bool) -> 
     """A link goes into the memory when it passes the filters; from a pair of
     texts that look like no translation of each other (``doubtful``: the
     aligner's warning, a wrong pairing most likely) only once a reviewer has
-    confirmed it, whatever the filters: such units would pollute a memory."""
-    confirmed = pair.status == "confirmed"
-    return bool(pair.ja and pair.en) and (confirmed or not (confirmed_only or doubtful)) \
-        and pair.score >= min_confidence
+    confirmed it, whatever the filters: such units would pollute a memory. A
+    confirmed link passes ``min_confidence`` whatever its score: the reviewer's
+    word is surer than the aligner's (a headline's pick may score 0.01)."""
+    if not (pair.ja and pair.en):
+        return False
+    if pair.status == "confirmed":
+        return True
+    return not (confirmed_only or doubtful) and pair.score >= min_confidence
 
 
 def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_confidence: float = 0.0,

@@ -415,7 +415,11 @@ def test_a_given_pair_that_is_no_translation_stays_out_of_the_memory_until_confi
     report = write_exports(out)
     assert report["units"]["written"] == 1 and report["units"]["withheld_unconfirmed_from_doubtful_pairs"] == \
         len(links) - 1
-    assert write_exports(out, min_confidence=min(first["score"] + 0.01, 1.0))["units"]["written"] == 0
+    # the reviewer's word beats the aligner's score: a confirmed link passes any minimum
+    assert write_exports(out, min_confidence=1.0)["units"]["written"] == 1
+    first["status"] = "auto"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert write_exports(out, min_confidence=0.0)["units"]["written"] == 0
 
 
 def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
