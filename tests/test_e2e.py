@@ -539,6 +539,9 @@ def test_redo_after_taking_back_another_window_s_step_redoes_that_step(server, b
     assert [p.status for p in stored(db, pid).pairs] == ["confirmed"] + ["auto"] * 5
     expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
     expect(second.locator('[role="row"][data-pair="3"]')).to_have_attribute("data-status", "auto")
+    # a confirmed pair's score chip is grey, whatever the score: not a warning any more
+    expect(second.locator('[role="row"][data-pair="0"] .chip.score')).to_have_class(re.compile(r"\bvouched\b"))
+    expect(second.locator('[role="row"][data-pair="3"] .chip.score')).not_to_have_class(re.compile(r"\bvouched\b"))
 
 
 def test_z_after_coming_back_from_another_project_asks_if_another_window_wrote_meanwhile(server, browser, db):

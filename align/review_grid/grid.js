@@ -1215,8 +1215,11 @@ class Grid {
     const kind = `${p.ja.length}-${p.en.length}`;
     const chips = p.reasons.map((r) => el("span", { class: `chip r-${r}`, title: this.reasonNames[r] || r, text: r === "orphan" ? kind : r }));
     const stale = p.status === "edited" && !p.rescored;
-    const score = el("span", { class: `chip score ${level}` + (stale ? " stale" : ""),
-      title: stale ? "the aligner's confidence, from before the edit" : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
+    // a confirmed pair's score is the aligner's guess, not a warning: the reviewer has vouched for it
+    const vouched = p.status === "confirmed";
+    const score = el("span", { class: `chip score ${vouched ? "vouched" : level}` + (stale ? " stale" : ""),
+      title: vouched ? `the aligner's confidence (${level}); you confirmed the pair`
+        : stale ? "the aligner's confidence, from before the edit" : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
       text: scoreText(p.score) });
     const status = el("span", { class: `chip status s-${p.status}`, text: p.status === "confirmed" ? "✓ confirmed" : p.status });
     return el("div", {
