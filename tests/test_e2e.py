@@ -679,6 +679,13 @@ def test_escape_in_the_search_box_gives_the_keys_back_to_the_list(server, browse
     expect(page.locator('[role="row"]')).to_have_count(1)
     search.fill("第１１文")
     expect(page.locator('[role="row"]')).to_have_count(1)
+    search.fill("")
+    page.keyboard.press("Enter")  # back to the list
+    page.keyboard.press("#")  # to the pair-number box, from the keyboard
+    expect(page.locator("input.f-goto")).to_be_focused()
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    expect(current(page)).to_have_attribute("data-pair", "8")
 
 
 def test_typing_in_a_confirmed_pair_is_kept_and_unconfirms_it(server, browser, db):

@@ -31,6 +31,7 @@ KEYS = [
     ("L", "link the picked segments as one pair (may cross others)"),
     ("Delete (Mac: delete)", "unlink the pair, or the one picked segment"),
     ("/", "search both languages (Enter or Esc: back to the list)"),
+    ("#", "go to a pair by its number (Enter: go; Esc: back to the list)"),
     ("1 … 5", "headlines: link the ranked candidate"),
     ("Z / Shift+Z", "undo / redo (another window's step: press twice)"),
 ]

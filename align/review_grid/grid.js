@@ -1628,6 +1628,10 @@ class Grid {
         box.select();
         return true;
       }
+      case "#": { // to the pair-number box
+        this.controls.goto.focus();
+        return true;
+      }
       case "Backspace": // a Mac's delete key
       case "Delete": {
         const picked = [...this.sel.ja].map((i) => ["ja", i]).concat([...this.sel.en].map((i) => ["en", i]));
