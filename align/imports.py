@@ -102,9 +102,9 @@ def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
     """An imported alignment (less the reader's ``meta["import_notes"]``) and what is
     plainly wrong with it, or None: the languages of its sides (swapped columns or
     labels, English on both sides, a wrong encoding declared, Chinese or Korean where
-    English should be), and
-    what the reader had to leave out. A warning, not a refusal: what Taiyaku exported
-    it reads back, and a side of names or figures is neither language."""
+    English should be), and what the reader had to leave out. A warning, not a
+    refusal: what Taiyaku exported it reads back, and a side of names or figures is
+    neither language."""
     from .sources import detect_language
 
     ja_text, en_text = (" ".join(s.text for s in side) for side in (al.ja, al.en))

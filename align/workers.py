@@ -176,6 +176,7 @@ def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dic
 RESUME = "what was done is kept: run the same command again to go on"
 TASK_KILLED = "the Dask workers that took it died, each in turn (out of memory?)"
 
+
 class LocalWorkers:
     """A process pool; each process loads the model once, when it starts."""
 
@@ -207,7 +208,7 @@ class LocalWorkers:
     def result(future):
         try:
             return future.result()
-        except cf.process.BrokenProcessPool:  # the system's OOM killer, a kill -9
+        except cf.BrokenExecutor:  # a process killed: the system's OOM killer, a kill -9
             raise WorkerError("a worker process died (killed, or out of memory?); "
                               + RESUME) from None
 
