@@ -195,9 +195,12 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     try:
         with writing(out):
-            return _run(workers, ja_docs, en_docs, given, out, opts, skipped, log)
-    finally:
-        workers.close()
+            report = _run(workers, ja_docs, en_docs, given, out, opts, skipped, log)
+    except BaseException:  # an error, Ctrl-C, SIGTERM: the tasks in flight are of no use
+        workers.close(abort=True)
+        raise
+    workers.close()
+    return report
 
 
 def _run(workers, ja_docs, en_docs, given, out: Path, opts: Options, skipped: list[dict], log) -> dict:

@@ -212,9 +212,25 @@ class LocalWorkers:
             raise WorkerError("a worker process died (killed, or out of memory?); "
                               + RESUME) from None
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """Stop the pool: once its tasks are done, or (``abort``: the run failed or was
+        interrupted) at once, its processes killed. A second Ctrl-C while it waited
+        broke the pool's shutdown, and the exit then waited for it forever."""
+        if self.pool is None:
+            return
+        if not abort:
+            try:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                return
+            except BaseException:  # Ctrl-C while it waits: stop at once
+                self._kill()
+                raise
+        self._kill()
+
+    def _kill(self) -> None:
+        for process in list((self.pool._processes or {}).values()):  # no public way before Python 3.14
+            process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskWorkers:
@@ -293,7 +309,7 @@ class DaskWorkers:
     def _lost(self, what: str) -> WorkerError:
         return WorkerError(f"{what} ({self.address}); {RESUME}")
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.client.close()
         self._restore_log()
 

@@ -5,6 +5,7 @@ real Dask cluster (a scheduler and two workers on 127.0.0.1)."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from align.pairing import (CONTENT, THRESHOLD, TITLE, DocPair, content_pairs, ma
                            pair_documents, title_key, title_keys, translation_share,
                            translation_shares)
 from conftest import REPO, SAMPLE
-from test_cli import assert_clean_error, cli
+from test_cli import _command, _env, assert_clean_error, cli
 
 pytestmark = pytest.mark.slow  # subprocesses, servers or whole page runs
 
@@ -711,3 +712,47 @@ def test_characters_a_memory_format_cannot_hold_are_counted_and_said(tmp_path):
     assert "\x01" not in (out / "corpus.tmx").read_text(encoding="utf-8")
     text = summary(report, out)
     assert "corpus.tmx: 3 character(s) that TMX cannot hold" in text and "corpus.tsv: 2 character(s)" in text
+
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_ctrl_c_or_kill_still_ends_a_corpus_run(corpus, tmp_path, signum):
+    # the second came while the pool waited for its workers: the exit then waited forever
+    _, ja, en, _, _ = corpus
+    run = subprocess.Popen(_command("corpus", ja, en, "-o", tmp_path / "o", "--workers", "2"), cwd=REPO, env=_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 300  # bounds, not paces
+    while len(workers := [p for p in _children(run.pid) if "spawn_main" in _cmdline(p)]) < 2:
+        assert run.poll() is None and time.monotonic() < deadline, "no worker started"
+        time.sleep(0.05)
+    run.send_signal(signum)  # the workers are loading the model: the run cannot be over
+    time.sleep(0.2)
+    if run.poll() is None:
+        run.send_signal(signum)
+    _, stderr = run.communicate(timeout=300)
+    assert run.returncode == 128 + signum and "Traceback" not in stderr.decode()
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers))
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
