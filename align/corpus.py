@@ -29,7 +29,7 @@ import os
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -37,6 +37,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import __version__
+from .encoders import check_model_path
 from .errors import InputError, printable, resolved
 from .export import TSV_BREAKS, atomic_file, dropped_note, unholdable, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
@@ -191,6 +192,7 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
                             if unusable else ""))
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
     check_outputs(out)
+    check_model_path(opts.model)  # before any work; a hub name the workers cannot have, each task says
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     try:
@@ -447,13 +449,17 @@ def _write_documents(out: Path, ja_docs: list[Doc], en_docs: list[Doc], pairs: l
 
 def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options,
                skipped: list[dict], log) -> None:
-    _follow_renames(out / "alignments", {ja_docs[p.ja].name: stems[ja_docs[p.ja].name] for p in pairs}, log)
+    metas = {}
+    for p in pairs:
+        ja, en = ja_docs[p.ja], en_docs[p.en]
+        metas[ja.name] = {"ja_file": ja.name, "en_file": en.name, "pairing_score": p.score,
+                          "pairing_method": p.method,
+                          "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
+    _follow_renames(out / "alignments", {name: (stems[name], meta["key"]) for name, meta in metas.items()}, log)
     todo = []
     for p in pairs:
         ja, en = ja_docs[p.ja], en_docs[p.en]
-        meta = {"ja_file": ja.name, "en_file": en.name, "pairing_score": p.score,
-                "pairing_method": p.method,
-                "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
+        meta = metas[ja.name]
         target = out / "alignments" / f"{stems[ja.name]}.json"
         kept = _existing(target, meta)
         if kept in ("same", "damaged"):  # a damaged one is named in the report, never replaced
@@ -494,32 +500,43 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
             write_bytes(target, result["json"].encode("utf-8"))
 
 
-def _follow_renames(folder: Path, stems: dict[str, str], log) -> None:
-    """Move each Japanese file's alignment to its stem's name when that changed: a
-    file added (or removed) elsewhere with the same stem renames it (``unique_stems``),
-    and an alignment left under the old name, reviewed or not, would be read by no
-    run and no export again. Only files no document's name claims are moved."""
-    targets = {name: folder / f"{stem}.json" for name, stem in stems.items()}
+def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> None:
+    """Move each Japanese file's alignment to the name it should have now (``wanted``:
+    its stem and its run key), when that changed: a file added or removed elsewhere
+    with the same stem renames it (``unique_stems``), and a file renamed by hand keeps
+    its text (the key's hashes). Left under the old name, an alignment, reviewed or
+    not, would be read by no run and no export again. Only files no document's name
+    claims are moved."""
+    targets = {name: folder / f"{stem}.json" for name, (stem, _) in wanted.items()}
     missing = {name for name, target in targets.items() if not target.exists()}
+    if not missing:
+        return
     claimed = set(targets.values())
-    for path in sorted(folder.glob("*.json")) if missing else ():
-        owner = _owner(path) if path not in claimed else None
-        if owner in missing:
-            missing.discard(owner)
-            os.replace(path, targets[owner])
-            print(f"alignments/{printable(path.name)}: moved to alignments/{printable(targets[owner].name)}, "
-                  f"the name of ja/{printable(owner)} now that another Japanese file shares its stem "
-                  "(or no longer does)", file=log)
+    loose = {path: _corpus_meta(path) for path in sorted(folder.glob("*.json")) if path not in claimed}
+    by_key = {json.dumps(key, sort_keys=True): name for name, (_, key) in wanted.items() if name in missing}
+    for by_name in (True, False):  # the same file name first; else, the same texts under another name
+        for path, meta in list(loose.items()):
+            owner = meta.get("ja_file")
+            name = owner if by_name else \
+                by_key.get(json.dumps(meta.get("key"), sort_keys=True)) if owner not in wanted else None
+            if name not in missing:
+                continue
+            missing.discard(name)
+            del loose[path]
+            os.replace(path, targets[name])
+            why = ("another Japanese file now shares its stem (or no longer does)" if by_name else
+                   f"ja/{printable(owner)} is now ja/{printable(name)}, the same text")
+            print(f"alignments/{printable(path.name)}: moved to alignments/{printable(targets[name].name)}: "
+                  f"{why}", file=log)
 
 
-def _owner(path: Path) -> str | None:
-    """The Japanese file a corpus alignment file was made for, if it says."""
+def _corpus_meta(path: Path) -> dict:
+    """What a corpus alignment file says of its run (``meta.corpus``), if it says."""
     try:
-        meta = json.loads(path.read_bytes().decode("utf-8")).get("meta", {})
-        owner = meta.get("corpus", {}).get("ja_file")
+        meta = json.loads(path.read_bytes().decode("utf-8")).get("meta", {}).get("corpus", {})
     except (OSError, ValueError, AttributeError, RecursionError):
-        return None
-    return owner if isinstance(owner, str) else None
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
@@ -530,10 +547,12 @@ def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
 
 def _existing(target: Path, meta: dict) -> str | None:
     """What the alignment file already in OUT_DIR is to this run: None (there is
-    none), "same" (for the same files, pairing and parameters: kept, with a
-    reviewer's edits in it), "damaged" (cannot be read: a hand edit gone wrong,
-    left for the reviewer to mend), "reviewed" (for other files or parameters,
-    with pairs a reviewer touched) or "stale"."""
+    none), "same" (for the same texts and parameters, the run key: kept, with a
+    reviewer's edits in it; its file names and pairing brought up to date, a file
+    renamed or a pair now given by ``--pairs``), "damaged" (cannot be read: a hand
+    edit gone wrong, left for the reviewer to mend), "reviewed" (for other texts or
+    parameters, with pairs a reviewer touched) or "stale"."""
+    from .export import to_json
     from .imports import load_alignment
 
     if not target.exists():
@@ -544,12 +563,16 @@ def _existing(target: Path, meta: dict) -> str | None:
     except (OSError, ValueError):
         return "damaged"
     corpus = old.get("meta", {}).get("corpus") if isinstance(old, dict) and isinstance(old.get("meta"), dict) else None
-    if isinstance(corpus, dict) and {k: corpus.get(k) for k in meta} == meta:
+    same = isinstance(corpus, dict) and corpus.get("key") == meta["key"]
+    if same and {k: corpus.get(k) for k in meta} == meta:
         return "same"
     try:
         al = load_alignment(data, target.name)  # read once
     except InputError:
         return "damaged"
+    if same:
+        write_bytes(target, to_json(replace(al, meta={**al.meta, "corpus": meta})).encode("utf-8"))
+        return "same"
     return "reviewed" if any(p.status != "auto" for p in al.pairs) else "stale"
 
 

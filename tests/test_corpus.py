@@ -92,6 +92,12 @@ def test_a_wrong_title_gives_way_to_a_translation_but_a_headlines_document_keeps
     assert translation_share(ja[5], en[5]) < THRESHOLD
 
 
+def test_the_share_stays_within_0_and_1_when_every_sentence_ties():
+    ja, en = _corpus(1, 6)
+    twice = np.vstack([ja[0], ja[0]])  # the same article twice in one file: every sentence ties
+    assert translation_share(twice, en[0]) == 1.0  # capped: the ties counted made it 1.06
+
+
 def test_competitive_linking_takes_the_best_candidate_first():
     e = np.eye(8, dtype=np.float32)  # sentences: identical (a translation) or unrelated
     ja = [e[[0, 1, 2]], e[[0, 1, 6]]]
@@ -341,6 +347,32 @@ def test_a_review_follows_its_document_when_another_file_takes_the_same_stem(cor
         ["a__news.txt.json", "b__news.txt.json", "ukraine.json"]
 
 
+def test_a_review_follows_a_renamed_file_and_survives_the_same_pairs_given_by_hand(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    text = (out / "alignments/ukraine.json").read_text(encoding="utf-8").replace('"status": "auto"',
+                                                                                 '"status": "confirmed"')
+    (out / "alignments/ukraine.json").write_text(text, encoding="utf-8")
+    (ja / "ukraine.txt").rename(ja / "ukraine_final.txt")  # the same text under a new name
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1", "--confirmed-only")
+    assert code == 0, stderr
+    assert "alignments/ukraine.json: moved to alignments/ukraine_final.json: ja/ukraine.txt is now " \
+           "ja/ukraine_final.txt" in stderr
+    moved = Alignment.loads((out / "alignments/ukraine_final.json").read_text(encoding="utf-8"))
+    assert {p.status for p in moved.pairs} == {"confirmed"} and moved.meta["corpus"]["ja_file"] == "ukraine_final.txt"
+    assert not (out / "alignments/ukraine.json").exists() and not (out / "alignments/previous").exists()
+    assert (out / "corpus.tsv").read_text(encoding="utf-8").count("\n") == len(moved.pairs)  # in the memory
+    # the same pairs, now given by hand: the pairing's method changes, the texts do not
+    _, table = rows(out)
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"{r[0]}\t{r[1]}\n" for r in table if r[0] and r[1]), encoding="utf-8")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1", "--pairs", pairs)
+    assert code == 0, stderr
+    kept = Alignment.loads((out / "alignments/ukraine_final.json").read_text(encoding="utf-8"))
+    assert kept.pairs == moved.pairs and kept.meta["corpus"]["pairing_method"] == "given"
+    assert "reviewed, but" not in stderr and not (out / "alignments/previous").exists()
+
+
 def test_a_file_that_changes_during_the_run_is_skipped_not_read_under_its_old_hash(tmp_path):
     # its hash, taken first, names its cached embeddings and keys its alignment: other
     # bytes read under it later would be kept as up to date by every later run
@@ -441,7 +473,14 @@ def test_bad_arguments_give_one_line_and_exit_2(corpus, tmp_path):
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", ""), "an empty address")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:1",
                             "--workers", "2"), "a Dask cluster has its own workers")
+    assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--model", tmp_path / "nowhere"),
+                       "no such folder")
     assert not (tmp_path / "o").exists()  # refused before anything is made
+    # a hub name this machine cannot have: found by the workers, said in one line (not their traceback)
+    run = subprocess.run(_command("corpus", ja, en, "-o", tmp_path / "o", "--model", "nobody/no-such-model",
+                                  "--workers", "1"), cwd=REPO, capture_output=True, timeout=300,
+                         env={**_env(), "HF_HUB_OFFLINE": "1"})
+    assert_clean_error(run.returncode, run.stdout.decode(), run.stderr.decode(), "nobody/no-such-model")
     assert_clean_error(*cli("corpus", ja, en, "-o", tmp_path / "o", "--scheduler",
                             f"tcp://127.0.0.1:{free_port()}"), "cannot reach the Dask scheduler")
     for address in ("localhost", "garbage://:x"):  # refused before a Dask client exists
@@ -756,3 +795,13 @@ def _cmdline(pid: int) -> str:
             return f.read().decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_document_too_long_to_align_is_skipped_before_pairing():
+    # paired, it took a partner it could never be aligned with
+    from align.pipeline import MAX_SEGMENTS_A_SIDE
+    from align.workers import embed_task
+    long = ("A line.\n" * (MAX_SEGMENTS_A_SIDE + 1)).encode()
+    [result] = embed_task([("en", "long.txt", long)], True, None)
+    assert result == {"error": f"long.txt: {MAX_SEGMENTS_A_SIDE + 1:,} segments; Taiyaku aligns at most "
+                               f"{MAX_SEGMENTS_A_SIDE:,} a side: split the text into parts"}
