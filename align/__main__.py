@@ -239,12 +239,13 @@ def _format(args, inputs: list[str]) -> str:
                          "use .tsv, .json, .tmx or .xlsx, or give --format")
     fmt = args.format or (known.name if known else "tsv")
     if args.output:
+        from .export import check_writable
         folder = resolved(args.output).parent
         if not folder.is_dir():
             raise InputError(f"{args.output}: the folder {folder} does not exist")
         if Path(args.output).is_dir() or args.output.endswith(("/", os.sep)):  # newdir/: meant a folder
             raise InputError(f"{args.output}: is a folder; give a file name")
-        _check_writable(args.output)
+        check_writable(args.output)
         for source in inputs:
             if _same_file(args.output, source):
                 raise InputError(f"{args.output}: is the input {source}; give another output file")
@@ -253,24 +254,6 @@ def _format(args, inputs: list[str]) -> str:
     elif sys.stdout is None:  # started with >&-
         raise InputError("standard output is closed: give an output file with -o")
     return fmt
-
-
-def _check_writable(output: str) -> None:
-    """Refuse, before the slow part, an output that ``export.write_bytes`` could not
-    write: a FIFO or device is written to, any other file is replaced through a
-    temporary file in its (resolved) folder."""
-    import stat
-    try:
-        mode = os.stat(output).st_mode
-    except OSError:  # not there yet
-        mode = stat.S_IFREG | 0o200
-    special = not stat.S_ISREG(mode)
-    if not special and not mode & 0o222:  # made read-only to keep it (root's access() says yes)
-        raise InputError(f"{output}: is read-only; not replaced (make it writable, or give another name)")
-    where = output if special else resolved(output).parent
-    if not os.access(where, os.W_OK):
-        raise InputError(f"{output}: cannot write there (no permission"
-                         f"{'' if special else f' in the folder {where}'})")
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -431,6 +431,9 @@ def view_corpus() -> None:
         report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
         units = report["units"]
         withheld = units["withheld_unconfirmed_from_doubtful_pairs"]
+        if units.get("files_left_as_they_were"):
+            st.warning("No pair passes these filters: corpus.tmx and corpus.tsv are left as they were.")
+            return
         st.success(f"{units['written']} units written to {plain(folder)} ({units['merged']} identical ones merged)."
                    + (f" {withheld} unconfirmed links from documents that look like no translation pair are"
                       " left out: confirm them in review to write them." if withheld else ""))

@@ -39,7 +39,7 @@ import numpy as np
 from . import __version__
 from .encoders import check_model_path
 from .errors import InputError, printable, resolved
-from .export import TSV_BREAKS, atomic_file, dropped_note, unholdable, write_bytes
+from .export import TSV_BREAKS, check_writable, dropped_note, replacing, unholdable, write_bytes
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
@@ -242,8 +242,13 @@ def check_outputs(out: Path) -> None:
     for name in OUTPUTS:
         if (out / name).is_dir():
             raise InputError(f"{out / name}: is a folder, where the run writes a file; move it away")
-    if (out / "alignments").exists() and not (out / "alignments").is_dir():
-        raise InputError(f"{out / 'alignments'}: is a file, where the run keeps its alignments; move it away")
+        if out.is_dir():  # read-only, or in a folder that is: as for `align -o`
+            check_writable(out / name)
+    folder = out / "alignments"
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file, where the run keeps its alignments; move it away")
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise InputError(f"{folder}: cannot write there (no permission)")
 
 
 @contextmanager
@@ -627,8 +632,6 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
     """``corpus.tmx``, ``corpus.tsv`` and ``report.json`` from ``documents.tsv``
     and ``alignments/``. Identical units are merged (the first document
     named, with a count). Returns the report."""
-    from lxml import etree
-    from .export import _tsv_field, _xml_text
     from .imports import load_alignment
     from .model import Alignment
 
@@ -666,6 +669,8 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             if _kept(p, confirmed_only, min_confidence, doubtful):
                 key = _unit_key(al.ja_text(p), al.en_text(p))
                 counts[key] = counts.get(key, 0) + 1
+            else:
+                withheld += doubtful and _kept(p, confirmed_only, min_confidence, False)
         review = sum(p.score < REVIEW_BELOW and p.status != "confirmed" for p in links)
         documents.append({**row, "alignment": f"alignments/{stems[row['ja_file']]}.json",
                           "mode": al.mode, "links": len(links), "bands": doc_bands,
@@ -674,10 +679,46 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                           "review_share": round(review / len(links), 4) if links else 1.0,
                           "warning": al.meta.get("warning", "")})
 
-    # pass 2: the units, each identical one once, in document order
+    # pass 2: the units, each identical one once, in document order; none to write, and
+    # the files of an earlier run are left as they were (empty, they would replace a memory)
+    kept_old = not counts and (out / "corpus.tmx").exists()
+    tuid, dropped = (0, {}) if kept_old else \
+        _write_units(out, alignments(), counts, lambda p, doubtful: _kept(p, confirmed_only, min_confidence, doubtful))
+
+    methods: dict[str, int] = {}
+    for r in rows:
+        if r["ja_file"] and r["en_file"]:
+            methods[r["method"]] = methods.get(r["method"], 0) + 1
+    old = _old_report(out)
+    extra = extra or {k: old[k] for k in ("documents_read", "skipped", "options") if k in old}
+    report = {**extra,
+              "paired": methods,
+              "unpaired": {"ja": sum(1 for r in rows if r["ja_file"] and not r["en_file"]),
+                           "en": sum(1 for r in rows if r["en_file"] and not r["ja_file"])},
+              "aligned": len(documents),
+              "links_by_confidence": bands, "unaligned_sentences": unaligned,
+              "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
+                        "files_left_as_they_were": kept_old,
+                        "withheld_unconfirmed_from_doubtful_pairs": withheld,
+                        "characters_left_out": dropped,
+                        "confirmed_only": confirmed_only, "min_confidence": min_confidence},
+              "left_out": [{"file": f, "reason": r} for f, r in left_out.items()],
+              "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
+                               if d["needs_review"] or d["warning"]][:REVIEW_LIST],
+              "documents": documents}
+    write_bytes(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
+    return report
+
+
+def _write_units(out: Path, alignments: Iterable, counts: dict[bytes, int], kept) -> tuple[int, dict]:
+    """``corpus.tmx`` and ``corpus.tsv``: each unit ``kept`` once, with its count (``counts``,
+    turned negative as written). The units written and the characters each format left out."""
+    from lxml import etree
+    from .export import _tsv_field, _xml_text
+
     tuid = 0
-    dropped = {"tmx": 0, "tsv": 0}  # characters the format cannot hold, left out
-    with atomic_file(out / "corpus.tmx") as tmx_file, atomic_file(out / "corpus.tsv") as tsv_file, \
+    dropped = {"tmx": 0, "tsv": 0}  # characters the format cannot hold
+    with replacing(out / "corpus.tmx") as tmx_file, replacing(out / "corpus.tsv") as tsv_file, \
             etree.xmlfile(tmx_file, encoding="UTF-8") as xf:
         xf.write_declaration()
         with xf.element("tmx", version="1.4"):
@@ -686,11 +727,10 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                 "segtype": "sentence", "o-tmf": "Taiyaku", "adminlang": "en-US",
                 "srclang": "ja-JP", "datatype": "plaintext"}), pretty_print=True)
             with xf.element("body"):
-                for row, al in alignments():
+                for row, al in alignments:
                     doubtful = bool(al.meta.get("warning"))
                     for p in al.pairs:
-                        if not _kept(p, confirmed_only, min_confidence, doubtful):
-                            withheld += doubtful and _kept(p, confirmed_only, min_confidence, False)
+                        if not kept(p, doubtful):
                             continue
                         ja, en = al.ja_text(p), al.en_text(p)
                         key = _unit_key(ja, en)
@@ -706,29 +746,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                                         + "\n").encode("utf-8"))
                         for fmt in dropped:
                             dropped[fmt] += unholdable(fmt, (ja, en))
-
-    methods: dict[str, int] = {}
-    for r in rows:
-        if r["ja_file"] and r["en_file"]:
-            methods[r["method"]] = methods.get(r["method"], 0) + 1
-    old = _old_report(out)
-    extra = extra or {k: old[k] for k in ("documents_read", "skipped", "options") if k in old}
-    report = {**extra,
-              "paired": methods,
-              "unpaired": {"ja": sum(1 for r in rows if r["ja_file"] and not r["en_file"]),
-                           "en": sum(1 for r in rows if r["en_file"] and not r["ja_file"])},
-              "aligned": len(documents),
-              "links_by_confidence": bands, "unaligned_sentences": unaligned,
-              "units": {"written": tuid, "merged": -sum(counts.values()) - tuid,
-                        "withheld_unconfirmed_from_doubtful_pairs": withheld,
-                        "characters_left_out": dropped,
-                        "confirmed_only": confirmed_only, "min_confidence": min_confidence},
-              "left_out": [{"file": f, "reason": r} for f, r in left_out.items()],
-              "review_first": [d["ja_file"] for d in sorted(documents, key=_need)
-                               if d["needs_review"] or d["warning"]][:REVIEW_LIST],
-              "documents": documents}
-    write_bytes(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8"))
-    return report
+    return tuid, dropped
 
 
 def _old_report(out: Path) -> dict:
@@ -786,7 +804,12 @@ def summary(report: dict, out: Path) -> str:
             d = docs[name]
             lines.append(f"    {name}: {d['needs_review']} of {d['links']} links under {REVIEW_BELOW}"
                          + (f"; {d['warning']}" if d["warning"] else ""))
-    lines.append(f"  {report['units']['written']} units written to {out / 'corpus.tmx'} and corpus.tsv")
+    if report["units"].get("files_left_as_they_were"):
+        lines.append(f"  no link passes the filters (confirmed only: {report['units']['confirmed_only']}, minimum "
+                     f"confidence: {report['units']['min_confidence']}): {out / 'corpus.tmx'} and corpus.tsv "
+                     "are left as they were")
+    else:
+        lines.append(f"  {report['units']['written']} units written to {out / 'corpus.tmx'} and corpus.tsv")
     for fmt, count in report["units"].get("characters_left_out", {}).items():
         if count:
             lines.append(f"  corpus.{fmt}: {dropped_note(count, fmt)}")

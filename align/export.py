@@ -29,7 +29,7 @@ import stat
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from . import __version__
 from .errors import InputError, resolved
@@ -294,11 +294,19 @@ def write(al: Alignment, path: str | os.PathLike, fmt: str, **opts) -> None:
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write a temporary file beside ``path`` and rename it over ``path``: readers see
-    the old file or the new one, never a partial one. A symlink is written through (its
-    target is replaced, the link stays); a FIFO, a device or ``/dev/stdout`` is written
-    to as it is; an existing file keeps its permissions. An OSError names ``path``,
-    never the temporary file."""
+    """``data`` as ``path``, by ``replacing``'s rules."""
+    with replacing(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A file to write ``path``'s new content to (streamed, as it is made): a temporary
+    file beside ``path``, renamed over it once complete, so that readers see the old
+    file or the new one, never a partial one. A symlink is written through (its target
+    is replaced, the link stays); a FIFO, a device or ``/dev/stdout`` is written to as
+    it is; an existing file keeps its permissions. An OSError names ``path``, never the
+    temporary file."""
     path = Path(path)
     try:
         info = os.stat(path)  # follows symlinks
@@ -309,17 +317,30 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     try:
         if info is not None and not stat.S_ISREG(info.st_mode):
             with open(path, "wb") as f:
-                f.write(data)
+                yield f
             return
         target = resolved(path) if path.is_symlink() else path
-        _replace(target, data, None if info is None else stat.S_IMODE(info.st_mode))
+        with atomic_file(target, None if info is None else stat.S_IMODE(info.st_mode)) as f:
+            yield f
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None
 
 
-def _replace(target: Path, data: bytes, mode: int | None) -> None:
-    with atomic_file(target, mode) as f:
-        f.write(data)
+def check_writable(output: str | os.PathLike) -> None:
+    """Refuse, before the slow part, an output that ``write_bytes`` could not
+    write: a FIFO or device is written to, any other file is replaced through a
+    temporary file in its (resolved) folder."""
+    try:
+        mode = os.stat(output).st_mode
+    except OSError:  # not there yet
+        mode = stat.S_IFREG | 0o200
+    special = not stat.S_ISREG(mode)
+    if not special and not mode & 0o222:  # made read-only to keep it (root's access() says yes)
+        raise InputError(f"{output}: is read-only; not replaced (make it writable, or give another name)")
+    where = output if special else resolved(output).parent
+    if not os.access(where, os.W_OK):
+        raise InputError(f"{output}: cannot write there (no permission"
+                         f"{'' if special else f' in the folder {where}'})")
 
 
 @contextlib.contextmanager

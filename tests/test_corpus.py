@@ -510,6 +510,30 @@ def test_an_output_name_taken_by_a_folder_is_refused_before_any_work(corpus, tmp
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == outputs
 
 
+def test_the_memory_files_follow_the_rules_of_any_output(corpus, tmp_path):
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    memory = (out / "corpus.tsv").read_bytes()
+    # nothing passes the filters: the memory of the last run is left, not emptied
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--confirmed-only")
+    assert code == 0 and "no link passes the filters" in stderr and "left as they were" in stderr
+    assert (out / "corpus.tsv").read_bytes() == memory
+    # a read-only memory is refused before any work, as `align -o` refuses one
+    (out / "corpus.tmx").chmod(0o444)
+    assert_clean_error(*cli("corpus", ja, en, "-o", out), "corpus.tmx: is read-only")
+    (out / "corpus.tmx").chmod(0o644)
+    # an owner-only file stays so; a link is written through
+    (out / "corpus.tsv").chmod(0o600)
+    (tmp_path / "tm").mkdir()
+    (out / "corpus.tmx").rename(tmp_path / "tm/corpus.tmx")
+    (out / "corpus.tmx").symlink_to(tmp_path / "tm/corpus.tmx")
+    before = (tmp_path / "tm/corpus.tmx").stat().st_ino
+    code, _, stderr = cli("corpus", ja, en, "-o", out)
+    assert code == 0, stderr
+    assert (out / "corpus.tsv").stat().st_mode & 0o777 == 0o600
+    assert (out / "corpus.tmx").is_symlink() and (tmp_path / "tm/corpus.tmx").stat().st_ino != before
+
+
 def test_one_run_at_a_time_writes_into_an_out_dir(corpus, tmp_path):
     from align.corpus import writing
     root = shutil.copytree(corpus[0], tmp_path / "copy")
