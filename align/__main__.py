@@ -55,6 +55,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         if getattr(args, "output", None) == "":  # not standard output, not the current folder
             raise InputError("-o '': an empty name; give a file or folder name")
+        if getattr(args, "output", None) == "-":  # the usual name of standard output
+            if args.run is _run_corpus:
+                raise InputError("-o -: a corpus run writes a folder; give its name")
+            args.output = None
         if getattr(args, "hyp_out", None) == "":
             raise InputError("--hyp-out '': an empty name; give a folder name")
         return args.run(args)
@@ -197,6 +201,12 @@ def _run_app(args) -> int:
     from pathlib import Path
     if not 1 <= args.port <= 65535:  # Streamlit would fail with a traceback
         raise InputError(f"--port {args.port}: give a port from 1 to 65535")
+    import socket
+    with socket.socket() as probe:  # Streamlit would say it in its own log format, exit 1
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError:
+            raise InputError(f"--port {args.port}: in use (the app already running?); give another port") from None
     page = Path(__file__).resolve().parent / "app.py"
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(page),
                               "--server.address", "127.0.0.1", "--server.port", str(args.port),

@@ -73,9 +73,13 @@ def assert_clean_error(code, stdout, stderr, *words):
 def sample_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
     json_path, tmx_path = out / "out.json", out / "out.tmx"
-    tsv, js, tmx = cli_parallel(("align", SAMPLE), ("align", SAMPLE, "-o", json_path),
-                                ("align", SAMPLE, "-o", tmx_path))
-    return {"tsv": tsv, "json": js, "tmx": tmx, "json_path": json_path, "tmx_path": tmx_path}
+    tsv, js, tmx, dash = cli_parallel(("align", SAMPLE), ("align", SAMPLE, "-o", json_path),
+                                      ("align", SAMPLE, "-o", tmx_path), ("align", SAMPLE, "-o", "-"))
+    return {"tsv": tsv, "json": js, "tmx": tmx, "dash": dash, "json_path": json_path, "tmx_path": tmx_path}
+
+
+def test_dash_is_standard_output(sample_runs):
+    assert sample_runs["dash"] == sample_runs["tsv"] and not (REPO / "-").exists()
 
 
 def test_align_the_sample_prints_tsv(sample_runs):

@@ -47,6 +47,17 @@ def test_taiyaku_app_runs_with_the_same_settings(monkeypatch):
             assert flags.get(f"--{section}.{key}") == expected, (section, key)
 
 
+def test_a_port_in_use_is_said_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "align", "app", "--port", str(port)], cwd=REPO,
+                             capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stderr == f"taiyaku: --port {port}: in use (the app already running?); " \
+        "give another port\n"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
