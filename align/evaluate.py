@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import BenchmarkError, InputError
-from .sources import read_file_bytes
+from .sources import detect_language, read_file_bytes
 
 Bead = tuple[tuple[int, ...], tuple[int, ...]]
 
@@ -151,6 +151,10 @@ class BenchDocument:
     joiner: str  # how merged source sentences are joined: none for Japanese
 
 
+_OTHER = {".ja": "en", ".en": "ja"}  # what a file of each language must not look like
+_NAMES = {".ja": "Japanese", ".en": "English"}
+
+
 def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[BenchDocument]:
     """Every document of a benchmark folder, with ``noise`` of the sentences
     of each side deleted (one random generator for the folder, from ``seed``)."""
@@ -163,6 +167,12 @@ def load_bench(folder: str | Path, noise: float = 0.0, seed: int = 0) -> list[Be
         gold = read_beads(gold_path)
         if not gold and (any(src) or any(tgt)):  # scored as is, it would lower F1 without a word
             raise BenchmarkError(f"{gold_path}: no beads, but the document has text")
+        if not (any(src) or any(tgt)):
+            raise BenchmarkError(f"{gold_path}: its two texts are empty")
+        for path, lines in ((src_path, src), (tgt_path, tgt)):  # swapped files would score as well
+            if path.suffix in (".ja", ".en") and detect_language("\n".join(lines)) == _OTHER[path.suffix]:
+                raise BenchmarkError(f"{path}: does not look {_NAMES[path.suffix]}: swapped with "
+                                     f"{tgt_path.name if path == src_path else src_path.name}?")
         for side, ids, count in ((src_path, (i for s, _ in gold for i in s), len(src)),
                                  (tgt_path, (i for _, t in gold for i in t), len(tgt))):
             ids = list(ids)

@@ -208,6 +208,15 @@ def test_a_gold_bead_past_the_end_of_a_side_is_refused(tmp_path):
         load_bench(tmp_path)
     (tmp_path / "x.gold").write_text("\ufeff[0]:[0]\n[1]:[1]\n", encoding="utf-8")  # a Windows editor's BOM
     assert len(load_bench(tmp_path)[0].gold) == 2
+    ja, en = (tmp_path / "x.ja").read_bytes(), (tmp_path / "x.en").read_bytes()
+    (tmp_path / "x.ja").write_bytes(en)  # the two files swapped: they would score as well
+    (tmp_path / "x.en").write_bytes(ja)
+    with pytest.raises(BenchmarkError, match="x.ja: does not look Japanese: swapped with x.en"):
+        load_bench(tmp_path)
+    for name in ("x.ja", "x.en", "x.gold"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(BenchmarkError, match="x.gold: its two texts are empty"):
+        load_bench(tmp_path)
 
 
 def test_a_document_id_may_hold_glob_characters(tmp_path):
