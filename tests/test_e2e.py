@@ -492,14 +492,20 @@ def test_a_tab_back_in_view_shows_what_another_window_changed(server, browser, d
     expect(first.locator(".msg")).not_to_contain_text("Not applied")
 
 
-def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(server, browser, db):
+def confirmed_in_another_window(server, browser, db):
+    """(project, a window): the other window has confirmed pair 1, and this one shows it."""
     pid = project(db, document(6))
     url = server.start()
     first, second = open_grid(browser, url, pid), open_grid(browser, url, pid)
-    first.keyboard.press("a")  # the other window confirms pair 1
+    first.keyboard.press("a")
     saved(first)
     second.evaluate("() => window.dispatchEvent(new Event('focus'))")
     expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    return pid, second
+
+
+def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(server, browser, db):
+    pid, second = confirmed_in_another_window(server, browser, db)
     second.keyboard.press("z")
     expect(second.locator(".msg")).to_contain_text("Z again to undo the project's last change: this window did not make it")
     saved(second)
@@ -519,13 +525,7 @@ def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(
 
 def test_redo_after_taking_back_another_window_s_step_redoes_that_step(server, browser, db):
     # the window's own undone step lies under the other window's in the project's history now
-    pid = project(db, document(6))
-    url = server.start()
-    first, second = open_grid(browser, url, pid), open_grid(browser, url, pid)
-    first.keyboard.press("a")  # the other window confirms pair 1
-    saved(first)
-    second.evaluate("() => window.dispatchEvent(new Event('focus'))")
-    expect(second.locator('[role="row"][data-pair="0"]')).to_have_attribute("data-status", "confirmed")
+    pid, second = confirmed_in_another_window(server, browser, db)
     for key in ("ArrowDown", "ArrowDown", "ArrowDown", "a", "z", "z", "z"):  # confirm 4, undo it, undo pair 1's
         second.keyboard.press(key)
     saved(second)
