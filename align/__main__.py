@@ -203,7 +203,8 @@ def _run_app(args) -> int:
         raise InputError(f"--port {args.port}: give a port from 1 to 65535")
     import socket
     with socket.socket() as probe:  # Streamlit would say it in its own log format, exit 1
-        try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Streamlit binds: a closed app's
+        try:  # connections that linger (TIME_WAIT) do not hold the port
             probe.bind(("127.0.0.1", args.port))
         except OSError:
             raise InputError(f"--port {args.port}: in use (the app already running?); give another port") from None

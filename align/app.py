@@ -428,7 +428,11 @@ def view_corpus() -> None:
     confirmed = c[0].checkbox("Confirmed pairs only", key="corpus_confirmed")
     floor = c[1].number_input("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="corpus_min")
     if c[2].button("Write corpus.tmx and corpus.tsv with the reviewed text", key="corpus_export"):
-        report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
+        try:
+            report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
+        except (USER_ERRORS, OSError) as e:  # a corpus run writing there, a read-only memory, a full disk
+            st.error(plain(e) if isinstance(e, USER_ERRORS) else f"{plain(e.filename or '')}: {plain(e.strerror or e)}")
+            return
         units = report["units"]
         withheld = units["withheld_unconfirmed_from_doubtful_pairs"]
         if units.get("files_left_as_they_were"):

@@ -192,7 +192,8 @@ def run_corpus(ja_dir: str, en_dir: str, out_dir: str, opts: Options, log=sys.st
                             if unusable else ""))
     given = _read_pairs(opts.pairs, ja_docs, en_docs) if opts.pairs else None
     check_outputs(out)
-    check_model_path(opts.model)  # before any work; a hub name the workers cannot have, each task says
+    if not opts.scheduler:  # (a cluster's workers may hold a folder this machine has not)
+        check_model_path(opts.model)  # before any work; a hub name the workers cannot have, each task says
     workers = DaskWorkers(opts.scheduler, opts.model) if opts.scheduler else \
         LocalWorkers(opts.workers or os.cpu_count() or 1, opts.model)
     try:
@@ -517,13 +518,12 @@ def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> N
     if not missing:
         return
     claimed = set(targets.values())
-    loose = {path: _corpus_meta(path) for path in sorted(folder.glob("*.json")) if path not in claimed}
-    by_key = {json.dumps(key, sort_keys=True): name for name, (_, key) in wanted.items() if name in missing}
+    loose = {path: corpus_meta(path) for path in sorted(folder.glob("*.json")) if path not in claimed}
+    by_key = {run_key({"key": key}): name for name, (_, key) in wanted.items() if name in missing}
     for by_name in (True, False):  # the same file name first; else, the same texts under another name
         for path, meta in list(loose.items()):
             owner = meta.get("ja_file")
-            name = owner if by_name else \
-                by_key.get(json.dumps(meta.get("key"), sort_keys=True)) if owner not in wanted else None
+            name = owner if by_name else by_key.get(run_key(meta)) if owner not in wanted else None
             if name not in missing:
                 continue
             missing.discard(name)
@@ -535,13 +535,25 @@ def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> N
                   f"{why}", file=log)
 
 
-def _corpus_meta(path: Path) -> dict:
-    """What a corpus alignment file says of its run (``meta.corpus``), if it says."""
+def corpus_meta(path: Path) -> dict:
+    """What a corpus alignment file says of its run (``meta.corpus``), if it says: read
+    as any input is, bounded (a FIFO or a link to /dev/zero among them is no file)."""
+    from .imports import MAX_BYTES
+    from .sources import read_file_bytes
     try:
-        meta = json.loads(path.read_bytes().decode("utf-8")).get("meta", {}).get("corpus", {})
-    except (OSError, ValueError, AttributeError, RecursionError):
+        if not path.is_file():
+            return {}
+        meta = json.loads(read_file_bytes(path, MAX_BYTES).decode("utf-8")).get("meta", {}).get("corpus", {})
+    except (OSError, ValueError, AttributeError, RecursionError):  # InputError too
         return {}
     return meta if isinstance(meta, dict) else {}
+
+
+def run_key(meta: dict) -> str | None:
+    """An alignment's run key (``meta.corpus.key``: both texts' hashes, the parameters) as
+    one comparable string, or None."""
+    key = meta.get("key") if isinstance(meta, dict) else None
+    return json.dumps(key, sort_keys=True) if isinstance(key, dict) else None
 
 
 def _each(results: Iterable[tuple[list, list]]) -> Iterator[tuple[Any, Any]]:
@@ -575,8 +587,9 @@ def _existing(target: Path, meta: dict) -> str | None:
         al = load_alignment(data, target.name)  # read once
     except InputError:
         return "damaged"
-    if same:
-        write_bytes(target, to_json(replace(al, meta={**al.meta, "corpus": meta})).encode("utf-8"))
+    if same:  # a file renamed, the pair now given: the names and the pairing as they are now
+        al = replace(al, meta={**al.meta, "sources": [meta["ja_file"], meta["en_file"]], "corpus": meta})
+        write_bytes(target, to_json(al).encode("utf-8"))
         return "same"
     return "reviewed" if any(p.status != "auto" for p in al.pairs) else "stale"
 

@@ -314,6 +314,7 @@ def replacing(path: str | os.PathLike) -> Iterator[BinaryIO]:
         info = None
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None
+    target = path
     try:
         if info is not None and not stat.S_ISREG(info.st_mode):
             with open(path, "wb") as f:
@@ -323,6 +324,8 @@ def replacing(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with atomic_file(target, None if info is None else stat.S_IMODE(info.st_mode)) as f:
             yield f
     except OSError as e:
+        if e.filename not in (None, str(path), str(target)):  # another file's, written meanwhile
+            raise
         raise OSError(e.errno, e.strerror, str(path)) from None
 
 

@@ -98,6 +98,9 @@ def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") 
     return Alignment(tuple(ja), tuple(en), tuple(pairs))
 
 
+IMPORT_NOTES = "import_notes"  # what a reader left out, for import_warning (meta key)
+
+
 def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
     """An imported alignment (less the reader's ``meta["import_notes"]``) and what is
     plainly wrong with it, or None: the languages of its sides (swapped columns or
@@ -119,8 +122,8 @@ def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
         found.append("the English side holds Japanese text: both sides look Japanese")
     if en_is == "other" and (other := _chinese_or_korean(en_text)):  # (a Japanese side may be all kanji)
         found.append(f"the English side holds {other} text")
-    found += al.meta.get("import_notes", [])
-    meta = {k: v for k, v in al.meta.items() if k != "import_notes"}
+    found += al.meta.get(IMPORT_NOTES, [])
+    meta = {k: v for k, v in al.meta.items() if k != IMPORT_NOTES}
     return replace(al, meta=meta) if meta != al.meta else al, "; ".join(found) or None
 
 
@@ -160,7 +163,9 @@ def _load_json(data: bytes, name: str) -> Alignment:
         raise _fail(name, what) from None
     except RecursionError:
         raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
-    return Alignment.from_json(value)
+    al = Alignment.from_json(value)
+    # the TMX reader's word to import_warning, not a file's
+    return replace(al, meta={k: v for k, v in al.meta.items() if k != IMPORT_NOTES}) if IMPORT_NOTES in al.meta else al
 
 
 # -- TMX ----------------------------------------------------------------------
@@ -215,7 +220,7 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     al = _build(rows, name, f" (languages: {found})")
     notes = [f"{n} <tu> with a second {'Japanese' if lang == 'ja' else 'English'} <tuv> (languages: {found}): "
              "the first of each kept" for lang, n in sorted(doubled.items())]
-    return replace(al, meta={**al.meta, "import_notes": notes}) if notes else al
+    return replace(al, meta={**al.meta, IMPORT_NOTES: notes}) if notes else al
 
 
 # what defusedxml refuses, as the user reads it

@@ -6,6 +6,7 @@ function takes the ``Store`` and returns the new project's id.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -189,11 +190,13 @@ def _corpus_source(out_dir: str | Path, doc: dict) -> str:
 
 def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
     """The project of one corpus document: made from its alignment file the
-    first time, the same project (with its edits) afterwards."""
+    first time, the same project (with its edits) afterwards, found by the
+    document's run key even when a later run moved the file."""
     path = _corpus_source(out_dir, doc)
-    for info in store.list_projects():
-        if [s.filename for s in info.sources] == [path]:
-            return info.id
+    from .corpus import corpus_meta
+    pid = _corpus_projects(store, out_dir).get(_identity(corpus_meta(Path(path)), path))
+    if pid is not None:
+        return pid
     from .imports import MAX_BYTES as MAX_ALIGNMENT
     from .sources import read_file_bytes
     pid, _ = import_project(store, Upload(path, read_file_bytes(path, MAX_ALIGNMENT)))
@@ -201,17 +204,48 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
     return pid
 
 
+def _corpus_projects(store: Store, out_dir: str | Path) -> dict[str, int]:
+    """The app's projects of a corpus run's documents (made from a file of its
+    ``alignments/``), by run key (``meta.corpus.key``): a project follows its
+    document, not the file's name, which a later run may change (a file renamed,
+    a stem shared) and even give to another document. The most recently used
+    project of a key first."""
+    folder = str(resolved(Path(out_dir).expanduser() / "alignments")) + os.sep
+    found: dict[str, int] = {}
+    for info in store.list_projects():
+        names = [s.filename for s in info.sources]
+        if len(names) == 1 and names[0].startswith(folder):
+            meta = store.open_project(info.id).current.meta.get("corpus", {})
+            found.setdefault(_identity(meta, names[0]), info.id)
+    return found
+
+
+def _identity(meta: dict, path: str) -> str:
+    """A corpus document's run key; its file's path for a file without one (made by
+    hand, or by an older version)."""
+    from .corpus import run_key
+    return run_key(meta) or f"file:{path}"
+
+
 def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = False,
                   min_confidence: float = 0.0) -> dict:
-    """Write every reviewed document back into the corpus run (its alignment
-    file, atomically), then the corpus's TMX, TSV and report again."""
-    from .corpus import write_exports, writing
+    """Write every reviewed document back into the corpus run (into its alignment
+    file as the run names it now, found by run key; atomically), then the corpus's
+    TMX, TSV and report again."""
+    from .corpus import check_outputs, corpus_meta, write_exports, writing
     from .export import write
 
-    paths = {_corpus_source(out_dir, d) for d in corpus_documents(out_dir)}
-    with writing(Path(out_dir).expanduser()):  # not while a corpus run writes there
-        for info in store.list_projects():
-            names = [s.filename for s in info.sources]
-            if len(names) == 1 and names[0] in paths:
-                write(store.open_project(info.id).current, names[0], "json")
-        return write_exports(out_dir, confirmed_only=confirmed_only, min_confidence=min_confidence)
+    out = Path(out_dir).expanduser()
+    files = {}
+    for doc in corpus_documents(out):
+        path = _corpus_source(out, doc)
+        meta = corpus_meta(Path(path))
+        files[_identity(meta, path)] = (path, meta)
+    with writing(out):  # not while a corpus run writes there
+        check_outputs(out)  # before anything is written back
+        for key, pid in _corpus_projects(store, out).items():
+            if key in files:
+                path, meta = files[key]
+                al = store.open_project(pid).current
+                write(replace(al, meta={**al.meta, "corpus": meta}) if meta else al, path, "json")
+        return write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence)

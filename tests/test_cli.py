@@ -416,10 +416,11 @@ def test_write_errors_name_the_output(tmp_path, monkeypatch):
         export.write_bytes(tmp_path / "out.tsv", b"x")
     assert info.value.filename == str(tmp_path / "out.tsv")
     assert not list(tmp_path.iterdir())  # the temporary file is gone
-    with pytest.raises(OSError) as info:  # the corpus's outputs, written as they are made
-        with export.atomic_file(tmp_path / "corpus.tmx") as f:
-            f.write(b"x")
-    assert info.value.filename == str(tmp_path / "corpus.tmx") and not list(tmp_path.iterdir())
+    with pytest.raises(OSError) as info:  # the corpus's outputs, written as they are made, two at once
+        with export.replacing(tmp_path / "corpus.tmx") as tmx, export.replacing(tmp_path / "corpus.tsv") as tsv:
+            tmx.write(b"x")
+            tsv.write(b"x")
+    assert info.value.filename == str(tmp_path / "corpus.tsv") and not list(tmp_path.iterdir())  # the one that failed
 
 
 @pytest.mark.parametrize("bad", ["ja\x1b[31m", "", "x" * 100, "ja JP", "../x"])

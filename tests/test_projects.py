@@ -4,6 +4,9 @@ swapped files, imports, and the project list with progress."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 from align import export, projects
@@ -93,6 +96,12 @@ def test_an_import_that_left_a_variant_out_or_holds_chinese_or_korean_says_so(st
         assert al.meta["warning"] == f"tm.tsv: the English side holds {language} text"
     _, al = projects.import_project(store, projects.Upload("tm.tsv", "東京\t東京\n".encode()))  # a name: no word
     assert "warning" not in al.meta
+    # a JSON file cannot speak for the TMX reader (nor crash the warning with a number there)
+    data = json.loads(export.render(al, "json"))
+    for notes in (5, ["made up"]):
+        data["meta"]["import_notes"] = notes
+        _, al = projects.import_project(store, projects.Upload("x.json", json.dumps(data).encode()))
+        assert "warning" not in al.meta and "import_notes" not in al.meta
 
 
 # -- a corpus run as projects ---------------------------------------------------------------
@@ -138,6 +147,41 @@ def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp
     assert tsv.split("\t")[:2] == ["a.txtの文です。", "Reviewed sentence."]
     saved = Alignment.loads((out / "alignments" / "a.json").read_text(encoding="utf-8"))
     assert saved.pairs[0].status == "confirmed"
+
+
+def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, tmp_path):
+    # a later run moves a.json to a2.json (the file renamed by hand), and gives a.json to
+    # another document: the review goes to a2.json, and a.json is not written over
+    from align import corpus
+    out = tmp_path / "run"
+    (out / "alignments").mkdir(parents=True)
+
+    def alignment(name, sha):
+        al = Alignment((Segment(f"{name}の文です。"),), (Segment(f"Sentence of {name}."),), (Pair((0,), (0,), 0.9),))
+        meta = {"ja_file": f"{name}.txt", "en_file": f"{name}_en.txt", "pairing_score": 0.9,
+                "pairing_method": "content", "key": {"ja_sha256": sha, "en_sha256": sha}}
+        (out / "alignments" / f"{name}.json").write_text(replace(al, meta={"corpus": meta}).dumps(), encoding="utf-8")
+
+    def documents(*names):
+        (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\n" + "".join(
+            f"{n}.txt\t{n}_en.txt\t0.9\tcontent\n" for n in names), encoding="utf-8")
+        corpus.write_exports(out)
+
+    alignment("a", "1" * 64)
+    documents("a")
+    pid = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+    store.open_project(pid).apply("confirm", 0)  # reviewed in the app, not written back yet
+    (out / "alignments/a.json").rename(out / "alignments/a2.json")  # what the run did
+    text = (out / "alignments/a2.json").read_text(encoding="utf-8").replace('"a.txt"', '"a2.txt"')
+    (out / "alignments/a2.json").write_text(text, encoding="utf-8")
+    alignment("a", "2" * 64)  # another document now
+    documents("a", "a2")
+    assert projects.open_corpus_document(store, out, next(
+        d for d in projects.corpus_documents(out) if d["ja_file"] == "a2.txt")) == pid  # the same project
+    projects.export_corpus(store, out)
+    assert Alignment.loads((out / "alignments/a2.json").read_text(encoding="utf-8")).pairs[0].status == "confirmed"
+    other = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
+    assert other.pairs[0].status == "auto" and other.meta["corpus"]["key"]["ja_sha256"] == "2" * 64
 
 
 def test_a_folder_that_is_not_a_corpus_run_says_so(tmp_path):
