@@ -356,7 +356,10 @@ def atomic_file(target: Path, mode: int | None = None):
     short = target.name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
     tmp = target.with_name(f".{short}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:  # (the folder takes no new file)
+        raise OSError(e.errno, e.strerror, str(target)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
