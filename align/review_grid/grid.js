@@ -1355,8 +1355,10 @@ class Grid {
   freshMessage(action) {
     const before = this.msg.textContent, said = this.saidCount;
     const done = action();
-    // (while the server does not answer, that stays said, with the new count)
-    if (done && this.saidCount === said && before) this.stalled && this.pending.length ? this.sayStalled() : this.say("");
+    if (done && this.saidCount === said && before) {
+      if (this.stalled && this.pending.length) this.sayStalled(); // still so, with the new count
+      else this.say("");
+    }
     return done;
   }
 
