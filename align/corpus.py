@@ -543,10 +543,16 @@ def corpus_meta(path: Path) -> dict:
     try:
         if not path.is_file():
             return {}
-        meta = json.loads(read_file_bytes(path, MAX_BYTES).decode("utf-8")).get("meta", {}).get("corpus", {})
-    except (OSError, ValueError, AttributeError, RecursionError):  # InputError too
+        return _corpus_part(json.loads(read_file_bytes(path, MAX_BYTES).decode("utf-8")))
+    except (OSError, ValueError, RecursionError):  # InputError too
         return {}
-    return meta if isinstance(meta, dict) else {}
+
+
+def _corpus_part(value: Any) -> dict:
+    """``meta.corpus`` of a parsed alignment file, or {}."""
+    meta = value.get("meta") if isinstance(value, dict) else None
+    corpus = meta.get("corpus") if isinstance(meta, dict) else None
+    return corpus if isinstance(corpus, dict) else {}
 
 
 def run_key(meta: dict) -> str | None:
@@ -579,8 +585,8 @@ def _existing(target: Path, meta: dict) -> str | None:
         old = json.loads(data.decode("utf-8"))
     except (OSError, ValueError):
         return "damaged"
-    corpus = old.get("meta", {}).get("corpus") if isinstance(old, dict) and isinstance(old.get("meta"), dict) else None
-    same = isinstance(corpus, dict) and corpus.get("key") == meta["key"]
+    corpus = _corpus_part(old)
+    same = corpus.get("key") == meta["key"]
     if same and {k: corpus.get(k) for k in meta} == meta:
         return "same"
     try:

@@ -123,8 +123,11 @@ def import_warning(al: Alignment) -> tuple[Alignment, str | None]:
     if en_is == "other" and (other := _chinese_or_korean(en_text)):  # (a Japanese side may be all kanji)
         found.append(f"the English side holds {other} text")
     found += al.meta.get(IMPORT_NOTES, [])
-    meta = {k: v for k, v in al.meta.items() if k != IMPORT_NOTES}
-    return replace(al, meta=meta) if meta != al.meta else al, "; ".join(found) or None
+    return _without_notes(al), "; ".join(found) or None
+
+
+def _without_notes(al: Alignment) -> Alignment:
+    return replace(al, meta={k: v for k, v in al.meta.items() if k != IMPORT_NOTES}) if IMPORT_NOTES in al.meta else al
 
 
 def _chinese_or_korean(text: str) -> str | None:
@@ -163,9 +166,7 @@ def _load_json(data: bytes, name: str) -> Alignment:
         raise _fail(name, what) from None
     except RecursionError:
         raise _fail(name, "not a Taiyaku alignment: nested too deeply") from None
-    al = Alignment.from_json(value)
-    # the TMX reader's word to import_warning, not a file's
-    return replace(al, meta={k: v for k, v in al.meta.items() if k != IMPORT_NOTES}) if IMPORT_NOTES in al.meta else al
+    return _without_notes(Alignment.from_json(value))  # the TMX reader's word to import_warning, not a file's
 
 
 # -- TMX ----------------------------------------------------------------------

@@ -183,6 +183,7 @@ def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dic
 
 RESUME = "what was done is kept: run the same command again to go on"
 TASK_KILLED = "the Dask workers that took it died, each in turn (out of memory?)"
+SCHEDULER_LOST = "the connection to the Dask scheduler was lost"
 
 
 class LocalWorkers:
@@ -293,11 +294,11 @@ class DaskWorkers:
             except TimeoutError:
                 pass
             except (cf.CancelledError, OSError):
-                raise self._lost("the connection to the Dask scheduler was lost") from None
+                raise self._lost(SCHEDULER_LOST) from None
             try:
                 workers = self.client.nthreads()
             except OSError:
-                raise self._lost("the connection to the Dask scheduler was lost") from None
+                raise self._lost(SCHEDULER_LOST) from None
             workerless = 0 if workers else workerless + self.POLL
             if workerless >= self.WORKERLESS:
                 raise self._lost(f"the Dask scheduler has had no worker for {self.WORKERLESS} s")
@@ -309,7 +310,7 @@ class DaskWorkers:
         except KilledWorker:  # this task alone, which killed every worker that took it
             return None
         except (cf.CancelledError, OSError):
-            raise self._lost("the connection to the Dask scheduler was lost") from None
+            raise self._lost(SCHEDULER_LOST) from None
         except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the cluster's
             first = (str(exc).strip().splitlines() or [""])[0]
             raise self._lost(f"a task failed on the Dask cluster ({type(exc).__name__}: {first})") from None
