@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 
 from . import __version__
 from .errors import InputError, resolved
-from .model import Alignment, Pair
+from .model import Alignment, Pair, joined
 
 from .formats import NAMES as FORMATS
 
@@ -153,10 +154,25 @@ def to_tmx(al: Alignment, *, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
             "headline" if al.mode == "headlines" else pair.kind)
         etree.SubElement(tu, "prop", type="x-taiyaku-score").text = _score(pair)
         etree.SubElement(tu, "prop", type="x-taiyaku-status").text = pair.status
+        for side, segments, space in (("ja", [al.ja[i] for i in pair.ja], ""), ("en", [al.en[i] for i in pair.en], " ")):
+            cuts = _cuts(segments, space) if len(segments) > 1 else None
+            if cuts:  # so that an import gets the m-n pair back, not a 1-1
+                etree.SubElement(tu, "prop", type=f"x-taiyaku-{side}-cuts").text = cuts
         for lang, text in ((src_lang, ja), (tgt_lang, en)):
             tuv = etree.SubElement(tu, "tuv", {_XML_LANG: lang})
             etree.SubElement(tuv, "seg").text = text
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _cuts(segments, space: str) -> str | None:
+    """Where each segment after the first starts in the unit's text, in characters,
+    space-separated; None where the import could not get the same segments and
+    text back (a segment XML cannot carry, a sentence cut inside a word)."""
+    texts = [_xml_text(s.text) for s in segments]
+    if not all(texts) or _xml_text(joined(segments, space)) != space.join(texts):
+        return None
+    starts = itertools.accumulate(len(t) + len(space) for t in texts[:-1])
+    return " ".join(map(str, starts))
 
 
 # -- JSON ---------------------------------------------------------------------

@@ -75,8 +75,10 @@ def _check_count(count: int, what: str, name: str) -> None:
         raise _fail(name, f"{count:,} {what}; an alignment holds at most {MAX_SEGMENTS:,}")
 
 
-def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") -> Alignment:
-    """One segment per non-empty side; rows with both sides empty carry nothing. A
+def _build(rows: list[tuple[str | tuple[str, ...], str | tuple[str, ...], float, str]], name: str,
+           found: str = "") -> Alignment:
+    """One segment per non-empty side (a side given as several texts: one segment
+    each, an m-n pair); rows with both sides empty carry nothing. A
     file with one language only is refused (``found``: what it holds instead), as
     the source reader refuses one side only."""
     ja: list[Segment] = []
@@ -85,10 +87,12 @@ def _build(rows: list[tuple[str, str, float, str]], name: str, found: str = "") 
     for ja_text, en_text, score, status in rows:
         if not (ja_text or en_text):
             continue
-        ja_ids = (len(ja),) if ja_text else ()
-        en_ids = (len(en),) if en_text else ()
-        ja += [Segment(ja_text)] if ja_text else []
-        en += [Segment(en_text)] if en_text else []
+        ja_parts = (ja_text,) if isinstance(ja_text, str) else ja_text
+        en_parts = (en_text,) if isinstance(en_text, str) else en_text
+        ja_ids = tuple(range(len(ja), len(ja) + len(ja_parts))) if ja_text else ()
+        en_ids = tuple(range(len(en), len(en) + len(en_parts))) if en_text else ()
+        ja += [Segment(t) for t in ja_parts] if ja_text else []
+        en += [Segment(t) for t in en_parts] if en_text else []
         pairs.append(Pair(ja_ids, en_ids, score, status))
     if not pairs:
         raise _fail(name, "no pairs: every row is empty")
@@ -212,7 +216,8 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
                 sides.setdefault(primary, text)
         if "ja" in sides or "en" in sides:
             props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
-            rows.append((sides.get("ja", ""), sides.get("en", ""),
+            rows.append((_cut(sides.get("ja", ""), props.get("x-taiyaku-ja-cuts"), ""),
+                         _cut(sides.get("en", ""), props.get("x-taiyaku-en-cuts"), " "),
                          _prop_score(props.get("x-taiyaku-score")),
                          _prop_status(props.get("x-taiyaku-status"))))
     found = ", ".join(sorted(langs)) or "none"
@@ -278,6 +283,21 @@ def _seg_text(elem, depth: int = 0) -> str:
             parts.append(_seg_text(child, depth + 1))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _cut(text: str, cuts: str | None, space: str) -> str | tuple[str, ...]:
+    """A unit's text as the segments Taiyaku's TMX export joined in it
+    (``x-taiyaku-*-cuts``: where each one after the first starts), or whole where
+    the cuts do not give the text back (edited in another tool)."""
+    try:
+        at = [int(c) for c in (cuts or "").split()]
+    except ValueError:
+        return text
+    if not at or at != sorted(set(at)) or at[0] <= 0 or at[-1] >= len(text):
+        return text
+    parts = [text[a:b] for a, b in zip([0] + at, at + [len(text)])]
+    parts = tuple([part.removesuffix(space) for part in parts[:-1]] + parts[-1:])
+    return parts if all(parts) and space.join(parts) == text else text
 
 
 def _prop_score(value: str | None) -> float:

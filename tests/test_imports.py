@@ -205,11 +205,22 @@ def test_tmx_under_a_declaration_its_bytes_contradict(head, codec):
     assert pairs_of(load_alignment((head + body).encode(codec), "a.tmx")) == [("東京", "Tokyo", 0.0, "auto")]
 
 
-def test_tmx_props_read_back_and_merged_segments_become_one():
+def test_tmx_props_and_merged_segments_read_back():
     al = load_alignment(export.to_tmx(SAMPLE, include_empty=True), "ours.tmx")
     assert pairs_of(al) == pairs_of(SAMPLE)
-    assert [p.kind for p in al.pairs] == ["1-1", "1-1", "1-0", "0-1"]
-    assert len(al.ja) == 3 and len(al.en) == 3
+    assert [p.kind for p in al.pairs] == [p.kind for p in SAMPLE.pairs] == ["2-1", "1-2", "1-0", "0-1"]
+    assert al.ja == tuple(Segment(s.text) for s in SAMPLE.ja) and al.en == tuple(Segment(s.text) for s in SAMPLE.en)
+
+
+@pytest.mark.parametrize("cuts", ["7", "0", "12", "3 3", "x", "4 2", ""])
+def test_tmx_cuts_that_do_not_fit_the_text_leave_it_whole(cuts):
+    """A unit edited in another tool keeps its text as one segment, never a wrong split."""
+    tmx = ('<tmx version="1.4"><header/><body><tu><prop type="x-taiyaku-en-cuts">%s</prop>'
+           '<tuv xml:lang="ja"><seg>一。二。</seg></tuv><tuv xml:lang="en"><seg>One. Two.</seg></tuv>'
+           '</tu></body></tmx>') % cuts
+    al = load_alignment(tmx.encode(), "edited.tmx")
+    assert [al.en_text(p) for p in al.pairs] == ["One. Two."] and al.pairs[0].kind == "1-1"
+    assert load_alignment(tmx.replace(">%s<" % cuts, ">5<").encode(), "ok.tmx").pairs[0].kind == "1-2"
 
 
 # -- TSV ----------------------------------------------------------------------
