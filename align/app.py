@@ -400,8 +400,9 @@ def view_corpus() -> None:
     except USER_ERRORS as e:
         st.error(plain(e))
         return
-    counts = {tuple(s.filename for s in i.sources): (i.confirmed, i.total) for i in store.list_projects()}
-    progress = [counts.get((projects._corpus_source(folder, d),)) for d in docs]
+    opened = projects.corpus_projects(store, folder)  # by run key: a project follows its document
+    progress = [(i.confirmed, i.total) if (i := opened.get(projects.document_key(folder, d))) else None
+                for d in docs]
     # every pair confirmed: the review is done, whatever the run said of it
     order = sorted(range(len(docs)), key=lambda k: bool(progress[k]) and progress[k][0] == progress[k][1])
     docs = [docs[k] for k in order]

@@ -696,7 +696,9 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
                           "confirmed": sum(p.status == "confirmed" for p in al.pairs),
                           "needs_review": review,
                           "review_share": round(review / len(links), 4) if links else 1.0,
-                          "warning": al.meta.get("warning", "")})
+                          "warning": al.meta.get("warning", ""),
+                          # the app finds a document's project by it, without opening the file
+                          "key": _corpus_part({"meta": al.meta}).get("key")})
 
     # pass 2: the units, each identical one once, in document order; none to write, and
     # the files of an earlier run are left as they were (empty, they would replace a memory)

@@ -16,7 +16,7 @@ from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import MAX_BYTES, detect_language, read_bytes_source, read_pasted
-from .store import Store
+from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
     """A bundled file: ``align/data`` when installed (package data), ``data/``
@@ -192,32 +192,39 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
     """The project of one corpus document: made from its alignment file the
     first time, the same project (with its edits) afterwards, found by the
     document's run key even when a later run moved the file."""
-    path = _corpus_source(out_dir, doc)
-    from .corpus import corpus_meta
-    pid = _corpus_projects(store, out_dir).get(_identity(corpus_meta(Path(path)), path))
-    if pid is not None:
-        return pid
+    known = corpus_projects(store, out_dir).get(document_key(out_dir, doc))
+    if known is not None:
+        return known.id
     from .imports import MAX_BYTES as MAX_ALIGNMENT
     from .sources import read_file_bytes
+    path = _corpus_source(out_dir, doc)
     pid, _ = import_project(store, Upload(path, read_file_bytes(path, MAX_ALIGNMENT)))
     store.rename_project(pid, f"{doc['ja_file']} ↔ {doc['en_file']}")
     return pid
 
 
-def _corpus_projects(store: Store, out_dir: str | Path) -> dict[str, int]:
+def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]:
     """The app's projects of a corpus run's documents (made from a file of its
     ``alignments/``), by run key (``meta.corpus.key``): a project follows its
     document, not the file's name, which a later run may change (a file renamed,
     a stem shared) and even give to another document. The most recently used
     project of a key first."""
     folder = str(resolved(Path(out_dir).expanduser() / "alignments")) + os.sep
-    found: dict[str, int] = {}
+    found: dict[str, ProjectInfo] = {}
     for info in store.list_projects():
         names = [s.filename for s in info.sources]
         if len(names) == 1 and names[0].startswith(folder):
-            meta = store.open_project(info.id).current.meta.get("corpus", {})
-            found.setdefault(_identity(meta, names[0]), info.id)
+            meta = store.project_meta(info.id).get("corpus", {})
+            found.setdefault(_identity(meta, names[0]), info)
     return found
+
+
+def document_key(out_dir: str | Path, doc: dict) -> str:
+    """A report document's run key: as the report gives it (a run by this version),
+    else as its alignment file does."""
+    from .corpus import corpus_meta, run_key
+    path = _corpus_source(out_dir, doc)
+    return run_key({"key": doc.get("key")}) or _identity(corpus_meta(Path(path)), path)
 
 
 def _identity(meta: dict, path: str) -> str:
@@ -243,9 +250,9 @@ def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = F
         files[_identity(meta, path)] = (path, meta)
     with writing(out):  # not while a corpus run writes there
         check_outputs(out)  # before anything is written back
-        for key, pid in _corpus_projects(store, out).items():
+        for key, info in corpus_projects(store, out).items():
             if key in files:
                 path, meta = files[key]
-                al = store.open_project(pid).current
+                al = store.open_project(info.id).current
                 write(replace(al, meta={**al.meta, "corpus": meta}) if meta else al, path, "json")
         return write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence)

@@ -306,6 +306,13 @@ class Store:
                            datetime.fromisoformat(row[5]), tuple(Source(*s) for s in srcs),
                            row[6], row[7], datetime.fromisoformat(row[8]) if row[8] else None)
 
+    def project_meta(self, project_id: int) -> dict:
+        """The project's ``meta`` (the same in every state), without reading its history."""
+        rows = self._read("SELECT meta FROM projects WHERE id = ?", (_pid(project_id),))
+        if not rows:
+            raise ProjectNotFound(f"no project {_pid(project_id)}")
+        return _unpack(rows[0][0]) if rows[0][0] else {}
+
     def open_project(self, project_id: int) -> "Project":
         return Project(self, _pid(project_id))
 

@@ -176,8 +176,11 @@ def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, 
     (out / "alignments/a2.json").write_text(text, encoding="utf-8")
     alignment("a", "2" * 64)  # another document now
     documents("a", "a2")
-    assert projects.open_corpus_document(store, out, next(
-        d for d in projects.corpus_documents(out) if d["ja_file"] == "a2.txt")) == pid  # the same project
+    moved = next(d for d in projects.corpus_documents(out) if d["ja_file"] == "a2.txt")
+    assert moved["key"]["ja_sha256"] == "1" * 64  # the report names the key: the view needs no file read
+    opened = projects.corpus_projects(store, out)[projects.document_key(out, moved)]  # the view's "reviewed"
+    assert (opened.id, opened.confirmed, opened.total) == (pid, 1, 1)
+    assert projects.open_corpus_document(store, out, moved) == pid  # the same project
     projects.export_corpus(store, out)
     assert Alignment.loads((out / "alignments/a2.json").read_text(encoding="utf-8")).pairs[0].status == "confirmed"
     other = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
