@@ -805,7 +805,8 @@ def summary(report: dict, out: Path) -> str:
     lines = [f"taiyaku: corpus: {read.get('ja', 0)} Japanese and {read.get('en', 0)} English documents read,"
              f" {len(skipped)} skipped",
              "  paired: " + (", ".join(f"{n} by {m}" for m, n in sorted(report["paired"].items())) or "none")
-             + f"; unpaired: {report['unpaired']['ja']} Japanese, {report['unpaired']['en']} English",
+             + f"; unpaired: {report['unpaired']['ja']} Japanese, {report['unpaired']['en']} English"
+             + f"; aligned: {report['aligned']}",  # a pair that failed to align is among the skipped
              "  links by confidence: " + ", ".join(f"{k}: {v}" for k, v in report["links_by_confidence"].items())
              + f"; {report['unaligned_sentences']} sentences without counterpart"]
     for s in skipped[:10]:

@@ -435,6 +435,7 @@ def test_a_given_pair_that_is_no_translation_stays_out_of_the_memory_until_confi
     header, table = rows(out)
     assert ["rates.txt", "football.txt", "1.0000", "given"] in table
     assert "most pairs are unlikely translations" in stderr  # named as a document to review
+    assert "paired: 1 by given; unpaired: 4 Japanese, 3 English; aligned: 1" in stderr
     path = out / "alignments/rates.json"
     links = [p for p in json.loads(path.read_text(encoding="utf-8"))["pairs"] if p["ja"] and p["en"]]
     assert links and f"{len(links)} links left out of them" in stderr
