@@ -536,16 +536,22 @@ def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> N
 
 
 def corpus_meta(path: Path) -> dict:
-    """What a corpus alignment file says of its run (``meta.corpus``), if it says: read
-    as any input is, bounded (a FIFO or a link to /dev/zero among them is no file)."""
+    """What a corpus alignment file says of its run (``meta.corpus``), if it says."""
+    return _corpus_part({"meta": file_meta(path)})
+
+
+def file_meta(path: Path) -> dict:
+    """An alignment file's ``meta``, or {}: read as any input is, bounded (a FIFO or a
+    link to /dev/zero among them is no file)."""
     from .imports import MAX_BYTES
     from .sources import read_file_bytes
     try:
         if not path.is_file():
             return {}
-        return _corpus_part(json.loads(read_file_bytes(path, MAX_BYTES).decode("utf-8")))
-    except (OSError, ValueError, RecursionError):  # InputError too
+        meta = json.loads(read_file_bytes(path, MAX_BYTES).decode("utf-8")).get("meta")
+    except (OSError, ValueError, RecursionError, AttributeError):  # InputError too; JSON not an object
         return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _corpus_part(value: Any) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
-from .sources import MAX_BYTES, detect_language, read_bytes_source, read_pasted
+from .sources import detect_language, read_bytes_source, read_pasted
 from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
@@ -102,8 +102,6 @@ def import_project(store: Store, upload: Upload) -> tuple[int, Alignment]:
     reader left something out."""
     from .imports import import_warning, load_alignment
 
-    if len(upload.data) > MAX_BYTES:
-        raise InputError(f"{upload.name}: too large (the limit is {MAX_BYTES // 2**20} MB)")
     al, warning = import_warning(load_alignment(upload.data, upload.name))
     if warning is not None:
         al = replace(al, meta={**al.meta, "warning": f"{upload.name}: {warning}"})
@@ -238,21 +236,20 @@ def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = F
                   min_confidence: float = 0.0) -> dict:
     """Write every reviewed document back into the corpus run (into its alignment
     file as the run names it now, found by run key; atomically), then the corpus's
-    TMX, TSV and report again."""
-    from .corpus import check_outputs, corpus_meta, write_exports, writing
+    TMX, TSV and report again. All is read under the run's lock, and a file is
+    written only while it still holds its project's document."""
+    from .corpus import check_outputs, file_meta, write_exports, writing
     from .export import write
 
     out = Path(out_dir).expanduser()
-    files = {}
-    for doc in corpus_documents(out):
-        path = _corpus_source(out, doc)
-        meta = corpus_meta(Path(path))
-        files[_identity(meta, path)] = (path, meta)
-    with writing(out):  # not while a corpus run writes there
+    corpus_documents(out)  # not a corpus run: said before the lock is made there
+    with writing(out):  # not while a corpus run writes there, nor between what is read and written
         check_outputs(out)  # before anything is written back
+        paths = {document_key(out, doc): _corpus_source(out, doc) for doc in corpus_documents(out)}
         for key, info in corpus_projects(store, out).items():
-            if key in files:
-                path, meta = files[key]
-                al = store.open_project(info.id).current
-                write(replace(al, meta={**al.meta, "corpus": meta}) if meta else al, path, "json")
+            path = paths.get(key)
+            meta = file_meta(Path(path)) if path else {}
+            if path and _identity(meta.get("corpus", {}), path) == key:
+                # the reviewer's segments and pairs; the meta the run gave the file (not the app's own notes)
+                write(replace(store.open_project(info.id).current, meta=meta), path, "json")
         return write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence)

@@ -73,6 +73,14 @@ def test_import_and_the_project_list(store):
     assert "warning" not in imported.meta
 
 
+def test_an_alignment_larger_than_a_source_text_may_be_opened(store):
+    """An alignment file is a few times its texts: the import's limit is the reader's, not a source's."""
+    rows = "".join(f"文{i}。" * 40 + "\t" + f"Sentence {i}. " * 40 + "\n" for i in range(22000)).encode()
+    assert len(rows) > 21 * 2**20
+    _, al = projects.import_project(store, projects.Upload("big.tsv", rows))
+    assert len(al.pairs) == 22000
+
+
 def test_an_import_whose_columns_look_swapped_opens_with_a_warning(store):
     tsv = "The rate was raised.\t金利が引き上げられた。\nIt was the first hike.\t初めての利上げだった。\n"
     pid, al = projects.import_project(store, projects.Upload("tm.tsv", tsv.encode()))
@@ -185,6 +193,39 @@ def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, 
     assert Alignment.loads((out / "alignments/a2.json").read_text(encoding="utf-8")).pairs[0].status == "confirmed"
     other = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
     assert other.pairs[0].status == "auto" and other.meta["corpus"]["key"]["ja_sha256"] == "2" * 64
+
+
+def test_write_back_keeps_the_files_meta_and_skips_a_file_that_holds_another_document_now(store, tmp_path,
+                                                                                            monkeypatch):
+    out = tmp_path / "run"
+    (out / "alignments").mkdir(parents=True)
+    for name, sha in (("a", "1"), ("b", "2")):
+        al = Alignment((Segment(f"{name}の文です。"),), (Segment(f"Sentence of {name}."),), (Pair((0,), (0,), 0.9),))
+        meta = {"corpus": {"ja_file": f"{name}.txt", "en_file": f"{name}_en.txt", "pairing_score": 0.9,
+                           "pairing_method": "content", "key": {"ja_sha256": sha * 64}}, "warning": ""}
+        (out / "alignments" / f"{name}.json").write_text(replace(al, meta=meta).dumps(), encoding="utf-8")
+    (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\n"
+                                       "a.txt\ta_en.txt\t0.9\tcontent\nb.txt\tb_en.txt\t0.9\tcontent\n", encoding="utf-8")
+    from align import corpus
+    corpus.write_exports(out)
+    docs = {d["ja_file"]: d for d in projects.corpus_documents(out)}
+    for name in docs:
+        pid = projects.open_corpus_document(store, out, docs[name])
+        store.open_project(pid).apply("confirm", 0)
+    b = out / "alignments/b.json"
+    other = b.read_text(encoding="utf-8").replace("2" * 64, "3" * 64)
+    found = projects.corpus_projects
+
+    def meanwhile(*args):  # after the report is read, b.json comes to hold another document
+        b.write_text(other, encoding="utf-8")
+        return found(*args)
+
+    monkeypatch.setattr(projects, "corpus_projects", meanwhile)
+    projects.export_corpus(store, out)
+    assert b.read_text(encoding="utf-8") == other  # not written over
+    written = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
+    assert written.pairs[0].status == "confirmed" and written.meta["warning"] == ""
+    assert written.meta["corpus"]["key"] == {"ja_sha256": "1" * 64}
 
 
 def test_a_folder_that_is_not_a_corpus_run_says_so(tmp_path):
