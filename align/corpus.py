@@ -39,7 +39,8 @@ import numpy as np
 from . import __version__
 from .encoders import check_model_path
 from .errors import InputError, printable, resolved
-from .export import TSV_BREAKS, check_writable, dropped_note, replacing, unholdable, write_bytes
+from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, replacing, score_text, tmx_header,
+                     tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
@@ -674,7 +675,7 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             if not path.exists():
                 continue  # a pair that failed to align (the run's report names it)
             try:  # read as `taiyaku export` reads it: a reviewer may have saved it elsewhere
-                yield row, load_alignment(path, path.name)
+                yield row, for_memory(load_alignment(path, path.name))  # as `export` writes a TM
             except InputError as e:  # damaged, or a hand edit gone wrong: say so
                 why = str(e).removeprefix(f"{path}: ").removeprefix(f"{path.name}: ")
                 left_out[f"alignments/{path.name}"] = why
@@ -692,8 +693,9 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             doc_bands[_band(p.score)] += 1
             bands[_band(p.score)] += 1
             if _kept(p, confirmed_only, min_confidence, doubtful):
-                key = _unit_key(al.ja_text(p), al.en_text(p))
-                counts[key] = counts.get(key, 0) + 1
+                texts = _unit_texts(al, p)
+                if texts:
+                    counts[_unit_key(*texts)] = counts.get(_unit_key(*texts), 0) + 1
             else:
                 withheld += doubtful and _kept(p, confirmed_only, min_confidence, False)
         review = sum(p.score < REVIEW_BELOW and p.status != "confirmed" for p in links)
@@ -741,7 +743,6 @@ def _write_units(out: Path, alignments: Iterable, counts: dict[bytes, int], kept
     """``corpus.tmx`` and ``corpus.tsv``: each unit ``kept`` once, with its count (``counts``,
     turned negative as written). The units written and the characters each format left out."""
     from lxml import etree
-    from .export import _tsv_field, _xml_text
 
     tuid = 0
     dropped = {"tmx": 0, "tsv": 0}  # characters the format cannot hold
@@ -749,31 +750,37 @@ def _write_units(out: Path, alignments: Iterable, counts: dict[bytes, int], kept
             etree.xmlfile(tmx_file, encoding="UTF-8") as xf:
         xf.write_declaration()
         with xf.element("tmx", version="1.4"):
-            xf.write(etree.Element("header", {
-                "creationtool": "Taiyaku", "creationtoolversion": __version__,
-                "segtype": "sentence", "o-tmf": "Taiyaku", "adminlang": "en-US",
-                "srclang": "ja-JP", "datatype": "plaintext"}), pretty_print=True)
+            xf.write(tmx_header(), pretty_print=True)
             with xf.element("body"):
                 for row, al in alignments:
                     doubtful = bool(al.meta.get("warning"))
                     for p in al.pairs:
-                        if not kept(p, doubtful):
+                        texts = _unit_texts(al, p) if kept(p, doubtful) else None
+                        if texts is None:
                             continue
-                        ja, en = al.ja_text(p), al.en_text(p)
-                        key = _unit_key(ja, en)
+                        key = _unit_key(*texts)
                         count = counts[key]
                         if count < 0:  # written already
                             continue
                         counts[key] = -count
                         tuid += 1
-                        xf.write(_tu(etree, tuid, ja, en, p, row["ja_file"], count, _xml_text),
-                                 pretty_print=True)
-                        tsv_file.write(("\t".join([_tsv_field(ja), _tsv_field(en), f"{p.score:g}",
-                                                   str(count), _tsv_field(row["ja_file"])])
+                        ja, en = texts
+                        xf.write(tmx_unit(al, p, xml_text(ja), xml_text(en), tuid=str(tuid), props=(
+                            ("x-taiyaku-document", row["ja_file"]), ("x-taiyaku-count", str(count)))),
+                            pretty_print=True)
+                        tsv_file.write(("\t".join([tsv_field(ja), tsv_field(en), score_text(p),
+                                                   str(count), tsv_field(row["ja_file"])])
                                         + "\n").encode("utf-8"))
                         for fmt in dropped:
-                            dropped[fmt] += unholdable(fmt, (ja, en))
+                            dropped[fmt] += unholdable(fmt, texts)
     return tuid, dropped
+
+
+def _unit_texts(al, pair) -> tuple[str, str] | None:
+    """A link's two texts for the memory; None when a side holds nothing that TMX or
+    TSV can carry (a unit with an empty side is useless to a TM, as ``export`` says)."""
+    texts = al.ja_text(pair), al.en_text(pair)
+    return texts if all(xml_text(t) and tsv_field(t) for t in texts) else None
 
 
 def _old_report(out: Path) -> dict:
@@ -792,17 +799,6 @@ def _need(doc: dict) -> tuple:
 
 def _unit_key(ja: str, en: str) -> bytes:
     return hashlib.blake2b(f"{ja}\t{en}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _tu(etree, tuid: int, ja: str, en: str, pair, document: str, count: int, clean):
-    tu = etree.Element("tu", tuid=str(tuid))
-    for kind, value in (("x-taiyaku-document", document), ("x-taiyaku-score", f"{pair.score:g}"),
-                        ("x-taiyaku-status", pair.status), ("x-taiyaku-count", str(count))):
-        etree.SubElement(tu, "prop", type=kind).text = clean(value)
-    for lang, text in (("ja-JP", ja), ("en-US", en)):
-        tuv = etree.SubElement(tu, "tuv", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
-        etree.SubElement(tuv, "seg").text = clean(text)
-    return tu
 
 
 def summary(report: dict, out: Path) -> str:

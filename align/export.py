@@ -90,7 +90,7 @@ def _confirmed_part(al: Alignment) -> Alignment:
                    pairs=tuple(pairs))
 
 
-def _score(pair: Pair) -> str:
+def score_text(pair: Pair) -> str:
     """The score as the JSON model stores it (4 decimals), without trailing zeros."""
     return f"{round(float(pair.score), 4):g}"
 
@@ -100,7 +100,8 @@ def _score(pair: Pair) -> str:
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _tsv_field(text: str, excel_safe: bool = False) -> str:
+def tsv_field(text: str, excel_safe: bool = False) -> str:
+    """A text as one TSV field holds it."""
     text = TSV_BREAKS.sub(" ", _TSV_ILLEGAL.sub("", text))
     if excel_safe and text.startswith(_FORMULA_START):
         return "'" + text  # Excel's own mark for "text, not a formula"
@@ -117,15 +118,16 @@ def to_tsv(al: Alignment, *, header: bool = False, score: bool = False,
     ``excel_safe`` puts an apostrophe before a text that starts with = + - or @,
     which Excel would otherwise run as a formula."""
     rows = [["ja", "en", "score", "status"]] if header else []
-    for pair, ja, en in _units(al, confirmed_only, include_empty, lambda text: _tsv_field(text, excel_safe)):
-        rows.append([ja, en, _score(pair), pair.status])
+    for pair, ja, en in _units(al, confirmed_only, include_empty, lambda text: tsv_field(text, excel_safe)):
+        rows.append([ja, en, score_text(pair), pair.status])
     width = 4 if score else 2
     lines = "".join("\t".join(row[:width]) + "\n" for row in rows)
     return ("\ufeff" if bom else "") + lines
 
 
 # -- TMX ----------------------------------------------------------------------
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
+    """A text as XML 1.0 can hold it."""
     return _XML_ILLEGAL.sub("", text)
 
 
@@ -137,39 +139,57 @@ def to_tmx(al: Alignment, *, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
     ``now`` (default: the current time; naive means UTC) is the creationdate."""
     from lxml import etree
 
+    root = etree.Element("tmx", version="1.4")
+    root.append(tmx_header(src_lang, now))
+    body = etree.SubElement(root, "body")
+    for pair, ja, en in _units(al, confirmed_only, include_empty, xml_text):
+        body.append(tmx_unit(al, pair, ja, en, src_lang, tgt_lang))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def tmx_header(src_lang: str = "ja-JP", now: datetime | None = None):
+    """The ``<header>`` of every TMX Taiyaku writes (``now``: naive means UTC)."""
+    from lxml import etree
+
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    root = etree.Element("tmx", version="1.4")
-    etree.SubElement(root, "header", {
+    return etree.Element("header", {
         "creationtool": "Taiyaku", "creationtoolversion": __version__,
         "segtype": "sentence", "o-tmf": "Taiyaku", "adminlang": "en-US",
         "srclang": src_lang, "datatype": "plaintext",
         "creationdate": now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")})
-    body = etree.SubElement(root, "body")
-    for pair, ja, en in _units(al, confirmed_only, include_empty, _xml_text):
-        tu = etree.SubElement(body, "tu")
-        # A headline pair is a summary, not a translation: TM tools can filter on this.
-        etree.SubElement(tu, "prop", type="x-taiyaku-kind").text = (
-            "headline" if al.mode == "headlines" else pair.kind)
-        etree.SubElement(tu, "prop", type="x-taiyaku-score").text = _score(pair)
-        etree.SubElement(tu, "prop", type="x-taiyaku-status").text = pair.status
-        for side, segments, space in (("ja", [al.ja[i] for i in pair.ja], ""), ("en", [al.en[i] for i in pair.en], " ")):
-            cuts = _cuts(segments, space) if len(segments) > 1 else None
-            if cuts:  # so that an import gets the m-n pair back, not a 1-1
-                etree.SubElement(tu, "prop", type=f"x-taiyaku-{side}-cuts").text = cuts
-        for lang, text in ((src_lang, ja), (tgt_lang, en)):
-            tuv = etree.SubElement(tu, "tuv", {_XML_LANG: lang})
-            etree.SubElement(tuv, "seg").text = text
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def tmx_unit(al: Alignment, pair: Pair, ja: str, en: str, src_lang: str = "ja-JP", tgt_lang: str = "en-US",
+             props: Iterable[tuple[str, str]] = (), **attrs: str):
+    """One ``<tu>`` of a pair whose texts are ``ja`` and ``en`` (``xml_text``'s): its
+    kind, score and status, ``props`` after them, and where the segments of an m-n
+    pair start (so that an import gets the pair back, not a 1-1)."""
+    from lxml import etree
+
+    tu = etree.Element("tu", attrs)
+    # A headline pair is a summary, not a translation: TM tools can filter on this.
+    kind = "headline" if al.mode == "headlines" else pair.kind
+    for name, value in (("x-taiyaku-kind", kind), ("x-taiyaku-score", score_text(pair)),
+                        ("x-taiyaku-status", pair.status), *props):
+        etree.SubElement(tu, "prop", type=name).text = xml_text(value)
+    for side, segments, space in (("ja", [al.ja[i] for i in pair.ja], ""), ("en", [al.en[i] for i in pair.en], " ")):
+        cuts = _cuts(segments, space) if len(segments) > 1 else None
+        if cuts:
+            etree.SubElement(tu, "prop", type=f"x-taiyaku-{side}-cuts").text = cuts
+    for lang, text in ((src_lang, ja), (tgt_lang, en)):
+        tuv = etree.SubElement(tu, "tuv", {_XML_LANG: lang})
+        etree.SubElement(tuv, "seg").text = text
+    return tu
 
 
 def _cuts(segments, space: str) -> str | None:
     """Where each segment after the first starts in the unit's text, in characters,
     space-separated; None where the import could not get the same segments and
     text back (a segment XML cannot carry, a sentence cut inside a word)."""
-    texts = [_xml_text(s.text) for s in segments]
-    if not all(texts) or _xml_text(joined(segments, space)) != space.join(texts):
+    texts = [xml_text(s.text) for s in segments]
+    if not all(texts) or xml_text(joined(segments, space)) != space.join(texts):
         return None
     starts = itertools.accumulate(len(t) + len(space) for t in texts[:-1])
     return " ".join(map(str, starts))
@@ -280,7 +300,7 @@ def for_memory(al: Alignment, *, headlines: bool = True, keep_marks: bool = Fals
     return replace(al, en=tuple(clean(s) for s in al.en))
 
 
-_CLEAN = {"tsv": _tsv_field, "tmx": _xml_text}  # what each TM format makes of a text
+_CLEAN = {"tsv": tsv_field, "tmx": xml_text}  # what each TM format makes of a text
 
 
 def _for_format(al: Alignment, fmt: str, headlines: bool, keep_marks: bool) -> Alignment:
