@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -183,7 +184,7 @@ def view_review(progress) -> None:
     data = grid.payload(project, ack=ack if pid == project.id else None,
                         view=None if have else get_store().load_view(project.id),  # the grid's first mount only
                         notice=ss.pop("grid_notice", None), have=have, sent=ss.setdefault("grid_sent", {}),
-                        hold=ss.pop("grid_hold", None))
+                        hold=ss.pop("grid_hold", None), goto=ss.pop("grid_goto", None))
     review_grid(data, key=grid_key(project), on_message=on_grid_message)
     # The grid's data is sent as soon as it is queued: what follows does not delay it.
     show_progress(progress, project)
@@ -237,6 +238,8 @@ def on_map_select() -> None:
     ks = [k for k in ks if 0 <= k < len(ss.project.current.pairs)]
     if ks:
         get_store().save_view(ss.project.id, {"pair": ks[0], "filter": {}})
+        # the grid opens where its tab was: told to go there, once (a token of its own each time)
+        ss.grid_goto = {"pair": ks[0], "n": secrets.token_hex(8)}
         ss.pending_view = "Review"
         notice("info", f"Pair {ks[0] + 1} of the {len(ks)} selected on the map.")
 

@@ -296,7 +296,7 @@ def pairs_change(old: list[dict], new: list[dict]) -> dict:
 
 def payload(project: Project, *, ack: Ack | None = None, view: dict | None = None,
             notice: str | None = None, have: dict | None = None, sent: dict | None = None,
-            hold: str | None = None) -> dict:
+            hold: str | None = None, goto: dict | None = None) -> dict:
     """Everything the grid shows: the segments (text, offsets into the source,
     cut offers; left out for a side whose fingerprint the grid says it
     ``have``s), the pairs (ids, score, status, why they need review, ranked
@@ -304,7 +304,8 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     view to open at (first mount only), ``hold``: a notice the grid shows,
     taking no key but Enter or Esc until one is pressed (first mount only: a
     project the page switched to on its own, keys meant for another may be
-    on their way), the ``epoch`` (how many changes
+    on their way), ``goto`` ({"pair": k, "n": a number of its own}: a pair to go to
+    now, whatever the tab was showing, as the map asks), the ``epoch`` (how many changes
     of other windows this session has taken: the ``base`` of the tab's next
     operations once it shows this state), and the saved ``version`` (the
     ``since`` of a queue the tab keeps across a reload).
@@ -331,5 +332,5 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
             "pairs_change": None if base is None else {"base": have["pairs"], **pairs_change(base, rows)},
             "can_undo": project.can_undo, "can_redo": project.can_redo, "epoch": project.reloads,
             "version": project.version,
-            "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice, "hold": hold,
+            "ack": ack.to_json() if ack else None, "view": view or {}, "notice": notice, "hold": hold, "goto": goto,
             "reasons": review.REASONS, "green": review.GREEN, "amber": review.AMBER}

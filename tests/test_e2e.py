@@ -372,6 +372,29 @@ def test_a_crossing_link_exports_in_japanese_order(server, browser, db, tmp_path
     assert stored(db, pid).pairs == al.pairs
 
 
+def test_pairs_picked_on_the_map_open_in_the_grid_wherever_the_tab_was(server, browser, db):
+    pid = project(db, document(40))
+    page = open_grid(browser, server.start(), pid)
+    for _ in range(3):
+        page.keyboard.press("j")  # the tab now remembers pair 4
+    expect(current(page)).to_have_attribute("data-pair", "3")
+    page.get_by_text("Map", exact=True).first.click()
+    plot = page.locator(".js-plotly-plot .nsewdrag").first
+    expect(plot).to_be_visible()
+    box = plot.bounding_box()
+    # a box over the path's last third (the path runs from the top left to the bottom right)
+    page.mouse.move(box["x"] + box["width"] * 0.70, box["y"] + box["height"] * 0.70)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] * 0.85, steps=8)
+    page.mouse.up()
+    expect(page.locator('[role="grid"] [role="row"]').first).to_be_visible()
+    said = page.get_by_text(re.compile(r"Pair \d+ of the \d+ selected on the map")).first
+    expect(said).to_be_visible()
+    k = int(re.search(r"Pair (\d+)", said.inner_text()).group(1)) - 1
+    assert k > 20
+    expect(current(page)).to_have_attribute("data-pair", str(k))
+
+
 def test_a_download_clicked_on_an_export_page_drawn_earlier_has_the_latest_edits(server, browser, db, tmp_path):
     pid = project(db, document(3))
     page = open_grid(browser, server.start(), pid)

@@ -497,6 +497,14 @@ class Grid {
     }
     if (heard) this.foreignStep(heard);
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
+    const goto = d.goto; // a pair the page asks for (picked on the map): once, whatever the tab showed
+    if (goto && Number.isInteger(goto.pair) && goto.n !== G.gotoSeen && goto.pair < this.state.pairs.length) {
+      G.gotoSeen = goto.n;
+      Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" });
+      this.syncControls();
+      if (first) this.cur = goto.pair; else this.go(goto.pair, true);
+      this.rememberView();
+    }
     if (this.retyped && !this.pending.length) this.retype();
     this.watchSaving();
     if (first) {
