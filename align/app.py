@@ -216,7 +216,10 @@ def save_grid_view() -> None:
 
 def view_map(project: Project) -> None:
     al = project.current
-    key = (project.info.model, project.id, project.cursor)
+    # the matrix is the segments' (a confirm changes none; an undo then another edit may change them
+    # at the same cursor); the fallback of headline mode reads the candidates
+    key = (project.info.model, grid.segments_rev(al, "ja"), grid.segments_rev(al, "en"),
+           al.mode == "headlines" and tuple(p.candidates for p in al.pairs))
     cached = st.session_state.get("map_cache")
     if not cached or cached[0] != key:
         with st.spinner(f"Embedding {len(al.ja) + len(al.en)} segments…"):

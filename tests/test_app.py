@@ -247,6 +247,30 @@ def test_map_view_draws_the_heatmap(db):
     assert len(ok(at).get("plotly_chart")) == 1
 
 
+def test_the_map_is_embedded_again_only_when_the_segments_change(db, monkeypatch):
+    import align.heatmap
+    made = []
+    real = align.heatmap.map_similarities
+    monkeypatch.setattr(align.heatmap, "map_similarities",
+                        lambda al, model: made.append([s.text for s in al.ja]) or real(al, model))
+    pid = new_doc_project(db)
+    at = ok(app(pid))
+    at.segmented_control(key="view").set_value("Map").run()
+
+    def then(*steps):
+        with Store(db) as store:
+            project = store.open_project(pid)
+            for step in steps:
+                project.undo() if step == "undo" else project.apply(*step)
+        ok(at.run())
+
+    then(("confirm", 0))  # no segment changes: the same matrix
+    then(("split_segment", "ja", 0, 3))
+    then("undo", ("split_segment", "ja", 1, 3))  # other segments at the same point of the history
+    original, cut_first, cut_second = made  # one matrix for each set of segments, none for the confirm
+    assert cut_first[0] != original[0] and cut_second[0] == original[0] and cut_second != cut_first
+
+
 # -- new alignments and bad input -------------------------------------------------------------------
 
 def test_the_new_alignment_view_is_clean_and_pasted_text_aligns(db):
