@@ -27,6 +27,7 @@ import io
 import json
 import os
 import sys
+import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -144,11 +145,15 @@ def unique_stems(names: list[str]) -> dict[str, str]:
     """``alignments/<stem>.json`` for each Japanese file: its stem, or, when
     several files share one, its relative path with ``__`` for ``/`` (and, if
     that too is shared — ``a/b/x`` and ``a__b/x`` — or too long for a file name,
-    a hash of the path)."""
-    count = Counter(Path(n).stem for n in names)
-    stems = {n: Path(n).stem if count[Path(n).stem] == 1 else n.replace("/", "__") for n in names}
-    taken = Counter(stems.values())
-    return {n: s if taken[s] == 1 and len(s.encode()) <= MAX_STEM else
+    a hash of the path). Names are shared as a Mac or Windows file system sees them:
+    case and Unicode normalisation aside (``Report`` and ``report`` are one file there)."""
+    def same(stem: str) -> str:
+        return unicodedata.normalize("NFC", stem).casefold()
+
+    count = Counter(same(Path(n).stem) for n in names)
+    stems = {n: Path(n).stem if count[same(Path(n).stem)] == 1 else n.replace("/", "__") for n in names}
+    taken = Counter(same(s) for s in stems.values())
+    return {n: s if taken[same(s)] == 1 and len(s.encode()) <= MAX_STEM else
             f"{s.encode()[:MAX_STEM - 10].decode('utf-8', 'ignore')}__{hashlib.sha256(n.encode()).hexdigest()[:8]}"
             for n, s in stems.items()}
 

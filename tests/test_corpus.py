@@ -244,6 +244,16 @@ def test_stems_stay_unique_when_a_path_with_slashes_meets_one_with_underscores()
     assert stems["c/y.txt"] == "c__y.txt" and stems["z.txt"] == "z"
 
 
+def test_stems_stay_unique_on_a_file_system_that_folds_case_and_normalises_unicode():
+    import unicodedata
+    ga = "ガイド"
+    names = ["a/Report.txt", "b/report.txt", f"c/{ga}.txt", f"d/{unicodedata.normalize('NFD', ga)}.txt",
+             "e/other.txt", "f/OTHER2.txt"]
+    stems = unique_stems(names)  # a Mac or Windows disk would see Report.json and report.json as one
+    folded = {unicodedata.normalize("NFC", s).casefold() for s in stems.values()}
+    assert len(folded) == 6 and stems["e/other.txt"] == "other" and stems["f/OTHER2.txt"] == "OTHER2"
+
+
 def test_a_stem_too_long_for_a_file_name_is_shortened_and_stays_unique(tmp_path):
     from align.corpus import MAX_STEM
     from align.export import write_bytes
