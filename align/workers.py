@@ -132,6 +132,9 @@ def embed_task(docs: list[tuple[str, str, bytes]], presegmented: bool, model: st
         except InputError as exc:
             results.append({"error": str(exc)})
             continue
+        except Exception as exc:  # noqa: BLE001 - one document that trips Taiyaku does not end a run
+            results.append({"error": f"{name}: {unexpected(exc)}"})
+            continue
         if not sentences:
             results.append({"error": f"{name}: no sentences"})
             continue
@@ -172,11 +175,25 @@ def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dic
         except InputError as exc:
             out.append({"error": str(exc)})
             continue
+        except Exception as exc:  # noqa: BLE001 - as in embed_task
+            out.append({"error": f"{ja_name}: {unexpected(exc)}"})
+            continue
         finally:
             _forget(encoder)
         al = replace(al, meta={**al.meta, "sources": [ja_name, en_name], "corpus": meta})
         out.append({"json": to_json(al)})
     return out
+
+
+def described(exc: BaseException) -> str:
+    """An exception in one line: its type and its message's first line."""
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def unexpected(exc: BaseException) -> str:
+    """What a document's skip says of an error Taiyaku did not foresee."""
+    return f"skipped on an unexpected error ({described(exc)}); please report it"
 
 
 # -- where tasks run --------------------------------------------------------------------
@@ -220,6 +237,8 @@ class LocalWorkers:
         except cf.BrokenExecutor:  # a process killed: the system's OOM killer, a kill -9
             raise WorkerError("a worker process died (killed, or out of memory?); "
                               + RESUME) from None
+        except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the pool's
+            raise WorkerError(f"a task failed ({described(exc)}); {RESUME}") from None
 
     def close(self, abort: bool = False) -> None:
         """Stop the pool: once its tasks are done, or (``abort``: the run failed or was
@@ -312,8 +331,7 @@ class DaskWorkers:
         except (cf.CancelledError, OSError):
             raise self._lost(SCHEDULER_LOST) from None
         except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the cluster's
-            first = (str(exc).strip().splitlines() or [""])[0]
-            raise self._lost(f"a task failed on the Dask cluster ({type(exc).__name__}: {first})") from None
+            raise self._lost(f"a task failed on the Dask cluster ({described(exc)})") from None
 
     def _lost(self, what: str) -> WorkerError:
         return WorkerError(f"{what} ({self.address}); {RESUME}")

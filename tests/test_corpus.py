@@ -238,6 +238,28 @@ def test_documents_are_paired_by_title_and_by_content_and_a_bad_file_is_skipped(
     assert "ja/broken.txt" in stderr and "Traceback" not in stderr
 
 
+def test_a_document_that_trips_an_unforeseen_error_is_skipped_with_the_reason(monkeypatch):
+    import align.pipeline
+    import align.workers
+    from align.workers import align_task, embed_task
+
+    def broken(name, *args):
+        if name == "bad.txt":
+            raise TypeError("a bug\nsecond line")
+        return real(name, *args)
+
+    real = align.workers.read_document
+    monkeypatch.setattr(align.workers, "read_document", broken)
+    docs = [("ja", "bad.txt", "一。".encode()), ("ja", "good.txt", "二つ目の文です。".encode())]
+    bad, good = embed_task(docs, False, None)
+    assert bad == {"error": "bad.txt: skipped on an unexpected error (TypeError: a bug); please report it"}
+    assert "mean" in good
+    monkeypatch.setattr(align.pipeline, "align_texts", lambda *a, **k: 1 / 0)
+    [failed] = align_task([("a.txt", "一。".encode(), "a_en.txt", b"One.", {}, [])],
+                          {"mode": "auto", "model": None, "presegmented": False})
+    assert failed["error"].startswith("a.txt: skipped on an unexpected error (ZeroDivisionError")
+
+
 def test_stems_stay_unique_when_a_path_with_slashes_meets_one_with_underscores():
     stems = unique_stems(["a/b/x.txt", "a__b/x.txt", "c/y.txt", "d/y.txt", "z.txt"])
     assert len(set(stems.values())) == 5
