@@ -44,12 +44,13 @@ from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, repla
                      tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
+from .review import GREEN
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
 STATE = ".taiyaku"
 BANDS = ((0.9, "0.9-1"), (0.8, "0.8-0.9"), (0.5, "0.5-0.8"), (0.0, "0-0.5"))
-REVIEW_BELOW = 0.8  # a link under this needs a look (the app's green threshold)
+REVIEW_BELOW = GREEN  # a link under this needs a look (the app's green threshold)
 REVIEW_LIST = 20
 # bytes of an alignment file's stem: with ``.json``, a number in previous/ and a
 # temporary file's marks, a name stays under the file systems' 255 bytes

@@ -447,12 +447,10 @@ def unconfirm(al: Alignment, k: int) -> Alignment:
 
 
 def confirm_through(al: Alignment, k: int) -> Alignment:
-    """Confirm every pair from the first through pair k."""
+    """Confirm every pair from the first through pair k (an operation of older
+    histories: the grid sends ``confirm_many``)."""
     k, _ = _pair(al, k)
-    head = al.pairs[:k + 1]
-    if all(p.status == "confirmed" for p in head):
-        raise EditError("every pair up to this one is already confirmed")
-    return _put(al, 0, k + 1, [replace(p, status="confirmed") for p in head])
+    return confirm_many(al, range(k + 1))
 
 
 def confirm_many(al: Alignment, ks: Iterable[int]) -> Alignment:
