@@ -519,7 +519,10 @@ def rename_project(pid: int) -> None:
 
 
 def delete_project(pid: int) -> None:
-    get_store().delete_project(pid)
+    try:
+        get_store().delete_project(pid)
+    except ProjectNotFound:  # another window deleted it first: the same outcome
+        pass
     st.session_state.pop("project", None)
     st.query_params.clear()
     notice("success", "Project deleted.")

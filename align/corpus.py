@@ -632,12 +632,23 @@ def _reason(error: str, doc: Doc) -> str:
 # -- outputs ----------------------------------------------------------------------------
 
 def read_documents_tsv(out: Path) -> list[dict]:
-    lines = (Path(out) / "documents.tsv").read_text(encoding="utf-8").split("\n")[1:]
+    """The run's ``documents.tsv``; InputError naming the file (and the line) when it
+    cannot be read: a hand edit gone wrong, a run's folder half copied."""
+    path = Path(out) / "documents.tsv"
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeError) as e:
+        raise InputError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
     rows = []
-    for line in filter(None, lines):
-        ja, en, score, method = line.split("\t")
-        rows.append({"ja_file": ja, "en_file": en, "score": float(score) if score else None,
-                     "method": method})
+    for n, line in enumerate(lines[1:], 2):
+        if not line:
+            continue
+        try:
+            ja, en, score, method = line.split("\t")
+            rows.append({"ja_file": ja, "en_file": en, "score": float(score) if score else None,
+                         "method": method})
+        except ValueError:
+            raise InputError(f"{path}: line {n} is not ja_file, en_file, score and method, tab-separated") from None
     return rows
 
 

@@ -176,7 +176,7 @@ def corpus_unpaired(out_dir: str | Path) -> dict[str, list[str]]:
     from .corpus import read_documents_tsv
     try:
         rows = read_documents_tsv(Path(out_dir).expanduser())
-    except (OSError, ValueError):
+    except InputError:
         rows = []
     return {"Japanese": [r["ja_file"] for r in rows if r["ja_file"] and not r["en_file"]],
             "English": [r["en_file"] for r in rows if r["en_file"] and not r["ja_file"]]}
