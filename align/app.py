@@ -433,7 +433,7 @@ def view_corpus() -> None:
         finish_new(projects.open_corpus_document(store, folder, docs[picked[0]]), "A corpus document.")
     c = st.columns([1, 1, 2], vertical_alignment="bottom")
     confirmed = c[0].checkbox("Confirmed pairs only", key="corpus_confirmed")
-    floor = c[1].number_input("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="corpus_min")
+    floor = c[1].number_input("Minimum confidence", min_value=0.0, max_value=1.0, step=0.05, key="corpus_min")
     if c[2].button("Write corpus.tmx and corpus.tsv with the reviewed text", key="corpus_export"):
         try:
             report = projects.export_corpus(store, folder, confirmed_only=confirmed, min_confidence=floor)
