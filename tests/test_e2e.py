@@ -173,6 +173,20 @@ def test_eight_j_presses_40_ms_apart_move_exactly_eight_pairs(server, browser, d
     expect(current(page).locator('[data-side="ja"]')).to_contain_text("第7文です")
 
 
+def test_a_held_down_a_confirms_every_pair_it_passes(server, browser, db):
+    # 30 confirms 15 ms apart: acknowledgements come back while keys still arrive, and
+    # Streamlit may run a superseded render's cleanup then (the grid must not end there)
+    pid = project(db, document(60))
+    page = open_grid(browser, server.start(), pid)
+    page.evaluate("() => { window.__taiyakuGrid.built = 0; }")
+    for _ in range(30):
+        page.keyboard.press("a")
+        page.wait_for_timeout(15)  # a key held down repeats about this fast
+    saved(page)
+    assert [p.status for p in stored(db, pid).pairs[:31]] == ["confirmed"] * 30 + ["auto"]
+    assert page.evaluate("() => window.__taiyakuGrid.built") == 0  # the same grid all along
+
+
 def test_every_key_operation_lands_in_the_store_as_shown(server, browser, db):
     start = document(12)
     pid = project(db, start)

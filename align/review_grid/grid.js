@@ -354,6 +354,7 @@ function makeOps(green) {
 // ------------------------------------------------------------ the grid
 class Grid {
   constructor(root, args) {
+    G.built = (G.built || 0) + 1; // grids made in this page (a test reads it)
     this.root = root;
     this.project = args.data.project;
     this.client = clientId();
@@ -1699,5 +1700,10 @@ export default function (args) {
   }
   G.current = grid;
   grid.update(args);
-  return () => { grid.destroy(); root._grid = null; };
+  // Streamlit calls this at unmount, but also when a render is overtaken by the next one
+  // (new data while this call was on its way: a burst of acknowledgements). Only a grid
+  // whose root has left the page ends; one that lives on keeps its queue and its keys.
+  return () => setTimeout(() => {
+    if (root._grid === grid && !root.isConnected) { grid.destroy(); root._grid = null; }
+  }, 0);
 }
