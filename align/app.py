@@ -407,8 +407,9 @@ def view_corpus() -> None:
         st.error(plain(e))
         return
     opened = projects.corpus_projects(store, folder)  # by run key: a project follows its document
-    progress = [(i.confirmed, i.total) if (i := opened.get(projects.document_key(folder, d))) else None
-                for d in docs]
+    keys = [projects.document_key(folder, d) for d in docs]
+    progress = [(i.confirmed, i.total) if (i := opened.get(key)) else None for key in keys]
+    earlier = [info.name for key, info in opened.items() if key not in set(keys)]  # documents that changed
     # every pair confirmed: the review is done, whatever the run said of it
     order = sorted(range(len(docs)), key=lambda k: bool(progress[k]) and progress[k][0] == progress[k][1])
     docs = [docs[k] for k in order]
@@ -421,6 +422,12 @@ def view_corpus() -> None:
         for d, k in zip(docs, order)])
     st.caption(f"{len(docs)} aligned documents, most in need of review first (fully confirmed ones last). "
                "Pick one to review it.")
+    if earlier:
+        st.caption(f"{len(earlier)} review{'s' * (len(earlier) > 1)} made here of an earlier version of a document "
+                   "(its texts or the parameters changed, and a run aligned it again): "
+                   + ", ".join(plain(n) for n in earlier[:10]) + (" …" if len(earlier) > 10 else "")
+                   + ". Opening the document carries their confirmations over to the pairs whose texts did not "
+                   "change; the earlier reviews stay in the project list.")
     unpaired = projects.corpus_unpaired(folder)
     for side, names in unpaired.items():
         if names:
@@ -430,7 +437,8 @@ def view_corpus() -> None:
     picked = st.dataframe(table, key="corpus_table", hide_index=True, on_select="rerun",
                           selection_mode="single-row").selection.rows
     if picked and st.button(f"Review {docs[picked[0]]['ja_file']}", key="corpus_open", type="primary"):
-        finish_new(projects.open_corpus_document(store, folder, docs[picked[0]]), "A corpus document.")
+        pid, carried = projects.open_corpus_document(store, folder, docs[picked[0]])
+        finish_new(pid, "A corpus document." + (f" {carried}." if carried else ""))
     c = st.columns([1, 1, 2], vertical_alignment="bottom")
     confirmed = c[0].checkbox("Confirmed pairs only", key="corpus_confirmed")
     floor = c[1].number_input("Minimum confidence", min_value=0.0, max_value=1.0, step=0.05, key="corpus_min")

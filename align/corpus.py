@@ -37,14 +37,14 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from . import __version__
+from . import __version__, edits
 from .encoders import check_model_path
 from .errors import InputError, printable, resolved
 from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, replacing, score_text, tmx_header,
                      tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
-from .review import GREEN
+from .review import GREEN, carry_over
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
@@ -469,7 +469,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                           "pairing_method": p.method,
                           "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
     _follow_renames(out / "alignments", {name: (stems[name], meta["key"]) for name, meta in metas.items()}, log)
-    todo = []
+    todo, asides = [], {}
     for p in pairs:
         ja, en = ja_docs[p.ja], en_docs[p.en]
         meta = metas[ja.name]
@@ -478,7 +478,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         if kept in ("same", "damaged"):  # a damaged one is named in the report, never replaced
             continue
         if kept == "reviewed":  # its files changed: aligned again, the reviewer's work kept beside
-            aside = _previous(target)
+            aside = asides[target] = _previous(target)
             os.replace(target, aside)
             print(f"alignments/{printable(target.name)}: reviewed, but its files or parameters changed: "
                   f"aligned again, the review kept as alignments/previous/{printable(aside.name)}", file=log)
@@ -510,7 +510,30 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                                 + f" (aligning with en/{en.name})"})
                 target.unlink(missing_ok=True)
                 continue
-            write_bytes(target, result["json"].encode("utf-8"))
+            data = result["json"]
+            if target in asides:
+                data = _carried_over(asides[target], target, data, log)
+            write_bytes(target, data.encode("utf-8"))
+
+
+def _carried_over(aside: Path, target: Path, new_json: str, log) -> str:
+    """A document aligned again because its texts changed: the new alignment with the
+    confirmations of its review (kept aside) on the pairs whose texts did not change."""
+    from .export import to_json
+    from .imports import load_alignment
+    from .model import Alignment
+
+    try:
+        old = load_alignment(aside, aside.name)
+    except InputError:
+        return new_json
+    new = Alignment.loads(new_json)
+    carried = carry_over(old, new)
+    if not carried:
+        return new_json
+    print(f"alignments/{printable(target.name)}: {len(carried)} confirmed pair(s) whose texts did not change "
+          f"carried over from alignments/previous/{printable(aside.name)}", file=log)
+    return to_json(edits.confirm_many(new, carried))
 
 
 def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> None:

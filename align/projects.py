@@ -16,6 +16,7 @@ from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import detect_language, read_bytes_source, read_pasted
+from .review import carry_over
 from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
@@ -186,19 +187,33 @@ def _corpus_source(out_dir: str | Path, doc: dict) -> str:
     return str(resolved(Path(out_dir).expanduser() / doc["alignment"]))
 
 
-def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> int:
-    """The project of one corpus document: made from its alignment file the
-    first time, the same project (with its edits) afterwards, found by the
-    document's run key even when a later run moved the file."""
-    known = corpus_projects(store, out_dir).get(document_key(out_dir, doc))
+def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[int, str | None]:
+    """The project of one corpus document, and what opening it did: made from its
+    alignment file the first time, the same project (with its edits) afterwards,
+    found by the document's run key even when a later run moved the file. A document
+    aligned again since the app reviewed it (its texts or the parameters changed)
+    gets a new project, with the earlier review's confirmations carried over to the
+    pairs whose texts did not change."""
+    key = document_key(out_dir, doc)
+    found = _folder_projects(store, out_dir)
+    known = next((info for info, meta in found if _identity(meta, info.sources[0].filename) == key), None)
     if known is not None:
-        return known.id
+        return known.id, None
     from .imports import MAX_BYTES as MAX_ALIGNMENT
     from .sources import read_file_bytes
     path = _corpus_source(out_dir, doc)
     pid, _ = import_project(store, Upload(path, read_file_bytes(path, MAX_ALIGNMENT)))
     store.rename_project(pid, f"{doc['ja_file']} ↔ {doc['en_file']}")
-    return pid
+    earlier = next((info for info, meta in found if meta.get("ja_file") == doc["ja_file"]), None)
+    if earlier is None:
+        return pid, None
+    project = store.open_project(pid)
+    carried = carry_over(store.open_project(earlier.id).current, project.current)
+    if not carried:
+        return pid, None
+    project.apply("confirm_many", carried)  # a step of its own: Z takes it back
+    return pid, (f"{len(carried)} confirmed pair(s) whose texts did not change carried over from the review "
+                 f"of an earlier version (project {earlier.id}, {earlier.name})")
 
 
 def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]:
@@ -207,13 +222,22 @@ def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]
     document, not the file's name, which a later run may change (a file renamed,
     a stem shared) and even give to another document. The most recently used
     project of a key first."""
-    folder = str(resolved(Path(out_dir).expanduser() / "alignments")) + os.sep
     found: dict[str, ProjectInfo] = {}
+    for info, meta in _folder_projects(store, out_dir):
+        found.setdefault(_identity(meta, info.sources[0].filename), info)
+    return found
+
+
+def _folder_projects(store: Store, out_dir: str | Path) -> list[tuple[ProjectInfo, dict]]:
+    """The projects made from a file of the run's ``alignments/``, the most recently
+    used first, each with its ``meta.corpus``."""
+    folder = str(resolved(Path(out_dir).expanduser() / "alignments")) + os.sep
+    found = []
     for info in store.list_projects():
         names = [s.filename for s in info.sources]
         if len(names) == 1 and names[0].startswith(folder):
             meta = store.project_meta(info.id).get("corpus", {})
-            found.setdefault(_identity(meta, names[0]), info)
+            found.append((info, meta if isinstance(meta, dict) else {}))
     return found
 
 

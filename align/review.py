@@ -104,6 +104,16 @@ def stats(al: Alignment) -> Stats:
     return Stats(len(al.pairs), by_status["confirmed"], by_status["edited"], by_status["auto"], review)
 
 
+def carry_over(old: Alignment, new: Alignment) -> list[int]:
+    """The pairs of ``new`` to confirm as ``old`` (a review of an earlier version of
+    the texts) confirmed them: each not yet confirmed whose two texts ``old`` has as
+    a confirmed pair. A word fixed in a source costs the review of that sentence,
+    not of the document."""
+    confirmed = {(old.ja_text(p), old.en_text(p)) for p in old.pairs if p.status == "confirmed" and p.ja and p.en}
+    return [k for k, p in enumerate(new.pairs) if p.status != "confirmed" and p.ja and p.en
+            and (new.ja_text(p), new.en_text(p)) in confirmed]
+
+
 def next_needing_review(al: Alignment, k: int) -> int | None:
     """The first pair after k that needs review, wrapping round; None if none."""
     n = len(al.pairs)

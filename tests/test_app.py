@@ -411,7 +411,7 @@ def test_the_corpus_view_puts_reviewed_documents_last_and_names_the_unpaired(db,
     with (out / "documents.tsv").open("a", encoding="utf-8") as f:
         f.write("c.txt\t\t\t\n")  # a Japanese document without counterpart
     with Store(db) as store:  # a.txt, first in need of review, reviewed to the end
-        pid = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+        pid, _ = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
         project = store.open_project(pid)
         for k in range(len(project.current.pairs)):
             project.apply("confirm", k)
@@ -421,6 +421,25 @@ def test_the_corpus_view_puts_reviewed_documents_last_and_names_the_unpaired(db,
     table = ok(at).dataframe[0].value
     assert list(table["Japanese"]) == ["b.txt", "a.txt"] and list(table["reviewed"]) == ["not opened", "2 / 2"]
     assert any("No counterpart found for 1 Japanese document: c.txt" in shown(c) for c in at.caption)
+
+
+def test_the_corpus_view_names_reviews_of_documents_that_changed_since(db, tmp_path):
+    from test_projects import corpus_run
+
+    out = corpus_run(tmp_path)
+    with Store(db) as store:
+        projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+    text = (out / "alignments/a.json").read_text(encoding="utf-8")  # a run aligned a.txt again: another key
+    (out / "alignments/a.json").write_text(text.replace('"meta": {}', '"meta": {"corpus": {"key": {"ja_sha256": "9"}}}'),
+                                           encoding="utf-8")
+    from align import corpus
+    corpus.write_exports(out)
+    at = ok(app(new_doc_project(db)))
+    at.segmented_control(key="view").set_value("Corpus").run()
+    at.text_input(key="corpus_dir").set_value(str(out)).run()
+    assert any("1 review made here of an earlier version of a document" in shown(c) and "a.txt" in shown(c)
+               for c in ok(at).caption)
+    assert list(at.dataframe[0].value["reviewed"]) == ["not opened"] * 2
 
 
 def test_hostile_file_names_are_shown_as_text(db):

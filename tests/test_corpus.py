@@ -351,8 +351,14 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     assert code == 0, stderr
     kept = Alignment.loads((out / "alignments/previous/a__news.txt.json").read_text(encoding="utf-8"))
     assert kept.pairs[0].status == "confirmed" and len(kept.en) == len(review.en) == 5
-    assert len(Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8")).en) == 4
+    realigned = Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8"))
+    assert len(realigned.en) == 4
     assert "the review kept as alignments/previous/a__news.txt.json" in stderr
+    # the confirmed pair's texts did not change: its confirmation is carried over, and only it
+    assert [p.status for p in realigned.pairs] == ["confirmed"] + ["auto"] * (len(realigned.pairs) - 1)
+    assert (realigned.ja_text(realigned.pairs[0]), realigned.en_text(realigned.pairs[0])) == \
+        (kept.ja_text(kept.pairs[0]), kept.en_text(kept.pairs[0]))
+    assert "1 confirmed pair(s) whose texts did not change carried over" in stderr
     # reviewed again, and its file changes again: the first review is not replaced
     again = out / "alignments/a__news.txt.json"
     again.write_text(again.read_text(encoding="utf-8").replace('"status": "auto"', '"status": "edited"', 1),
@@ -361,8 +367,8 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     assert cli("corpus", ja, en, "-o", out, "--workers", "1")[0] == 0
     assert Alignment.loads((out / "alignments/previous/a__news.txt.json").read_text(encoding="utf-8")) \
         .pairs[0].status == "confirmed"
-    assert Alignment.loads((out / "alignments/previous/a__news.txt.2.json").read_text(encoding="utf-8")) \
-        .pairs[0].status == "edited"
+    assert [p.status for p in Alignment.loads((out / "alignments/previous/a__news.txt.2.json").read_text(
+        encoding="utf-8")).pairs[:2]] == ["confirmed", "edited"]  # the carried confirmation, then the new edit
 
 
 def test_a_review_follows_its_document_when_another_file_takes_the_same_stem(corpus, tmp_path):

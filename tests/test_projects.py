@@ -139,8 +139,8 @@ def test_a_corpus_run_opens_as_projects_and_exports_the_reviewed_text(store, tmp
     out = corpus_run(tmp_path)
     docs = projects.corpus_documents(out)
     assert [d["ja_file"] for d in docs] == ["a.txt", "b.txt"]  # the one with a weak link first
-    pid = projects.open_corpus_document(store, out, docs[0])
-    assert projects.open_corpus_document(store, out, docs[0]) == pid  # the same project again
+    pid, _ = projects.open_corpus_document(store, out, docs[0])
+    assert projects.open_corpus_document(store, out, docs[0]) == (pid, None)  # the same project again
     assert store.project_info(pid).name == "a.txt ↔ a_en.txt"
     project = store.open_project(pid)
     project.apply("edit_text", "en", 0, "Reviewed sentence.")
@@ -177,7 +177,7 @@ def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, 
 
     alignment("a", "1" * 64)
     documents("a")
-    pid = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+    pid, _ = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
     store.open_project(pid).apply("confirm", 0)  # reviewed in the app, not written back yet
     (out / "alignments/a.json").rename(out / "alignments/a2.json")  # what the run did
     text = (out / "alignments/a2.json").read_text(encoding="utf-8").replace('"a.txt"', '"a2.txt"')
@@ -188,11 +188,39 @@ def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, 
     assert moved["key"]["ja_sha256"] == "1" * 64  # the report names the key: the view needs no file read
     opened = projects.corpus_projects(store, out)[projects.document_key(out, moved)]  # the view's "reviewed"
     assert (opened.id, opened.confirmed, opened.total) == (pid, 1, 1)
-    assert projects.open_corpus_document(store, out, moved) == pid  # the same project
+    assert projects.open_corpus_document(store, out, moved) == (pid, None)  # the same project
     projects.export_corpus(store, out)
     assert Alignment.loads((out / "alignments/a2.json").read_text(encoding="utf-8")).pairs[0].status == "confirmed"
     other = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
     assert other.pairs[0].status == "auto" and other.meta["corpus"]["key"]["ja_sha256"] == "2" * 64
+
+
+def test_a_document_aligned_again_gets_the_confirmations_of_its_unchanged_pairs(store, tmp_path):
+    from align import corpus
+    out = tmp_path / "run"
+    (out / "alignments").mkdir(parents=True)
+
+    def run(sha, second):  # what a run leaves: the alignment of the document's texts as they are
+        al = Alignment((Segment("一つ目。"), Segment("二つ目。")), (Segment("First."), Segment(second)),
+                       (Pair((0,), (0,), 0.9), Pair((1,), (1,), 0.9)))
+        meta = {"corpus": {"ja_file": "a.txt", "en_file": "a_en.txt", "pairing_score": 0.9,
+                           "pairing_method": "content", "key": {"ja_sha256": sha * 64}}}
+        (out / "alignments/a.json").write_text(replace(al, meta=meta).dumps(), encoding="utf-8")
+        (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\na.txt\ta_en.txt\t0.9\tcontent\n",
+                                           encoding="utf-8")
+        corpus.write_exports(out)
+        return projects.corpus_documents(out)[0]
+
+    first, note = projects.open_corpus_document(store, out, run("1", "Secnod."))
+    assert note is None
+    store.open_project(first).apply("confirm_many", [0, 1])  # reviewed in the app, never written back
+    second, note = projects.open_corpus_document(store, out, run("2", "Second."))  # a typo fixed in English
+    assert second != first and "1 confirmed pair(s) whose texts did not change carried over" in note
+    assert f"project {first}" in note
+    project = store.open_project(second)
+    assert [p.status for p in project.current.pairs] == ["confirmed", "auto"]
+    project.undo()  # the carrying over is a step of its own
+    assert [p.status for p in project.current.pairs] == ["auto", "auto"]
 
 
 def test_write_back_keeps_the_files_meta_and_skips_a_file_that_holds_another_document_now(store, tmp_path,
@@ -210,7 +238,7 @@ def test_write_back_keeps_the_files_meta_and_skips_a_file_that_holds_another_doc
     corpus.write_exports(out)
     docs = {d["ja_file"]: d for d in projects.corpus_documents(out)}
     for name in docs:
-        pid = projects.open_corpus_document(store, out, docs[name])
+        pid, _ = projects.open_corpus_document(store, out, docs[name])
         store.open_project(pid).apply("confirm", 0)
     b = out / "alignments/b.json"
     other = b.read_text(encoding="utf-8").replace("2" * 64, "3" * 64)
