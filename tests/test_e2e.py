@@ -433,6 +433,12 @@ def test_headline_candidates_by_number(server, browser, db):
     expect(current(page).locator('[data-side="ja"]')).to_have_text("実質的な進展があった。")
     saved(page)
     assert stored(db, pid).pairs[0].ja == (1,)
+    with Store(db) as store:  # linked by hand to sentences 2 and 3: no candidate is that link
+        store.open_project(pid).apply("relink", 0, [1, 2])
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    score = current(page).locator(".chip.score")
+    expect(score).to_have_class(re.compile("stale"))
+    assert score.get_attribute("title").startswith("linked by hand")  # not "from before the edit"
 
 
 

@@ -1228,7 +1228,10 @@ class Grid {
     const vouched = p.status === "confirmed";
     const score = el("span", { class: `chip score ${vouched ? "vouched" : level}` + (stale ? " stale" : ""),
       title: vouched ? `the aligner's confidence (${level}); you confirmed the pair`
-        : stale ? "the aligner's confidence, from before the edit" : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
+        : stale ? (this.state.mode === "headlines" // edits.relink: the best candidate the link holds, or 0
+          ? "linked by hand: the best score of a candidate it holds (the aligner ranked no such link)"
+          : "the aligner's confidence, from before the edit")
+        : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
       text: scoreText(p.score) });
     const status = el("span", { class: `chip status s-${p.status}`, text: p.status === "confirmed" ? "✓ confirmed" : p.status });
     return el("div", {
