@@ -1544,7 +1544,8 @@ class Grid {
     let any = false;
     for (const args of changes) any = this.retext(args) || any;
     // (not "saved": the counts say when the server has it)
-    if (any && wasConfirmed) this.say(`Edited. Pair ${k + 1} is no longer confirmed: A confirms it again, Z undoes the edit.`, "info");
+    // (no number: in a tab behind another window's merge, the pair's number is about to change)
+    if (any && wasConfirmed) this.say("Edited. This pair is no longer confirmed: A confirms it again, Z undoes the edit.", "info");
     if (!any) { this.savePending(); this.refresh(); }
   }
 
