@@ -153,7 +153,8 @@ def _ids(values: Any, side: str, al: Alignment) -> tuple[int, ...]:
 def _merge(al: Alignment, k: int) -> Alignment:
     a, b = al.pairs[k], al.pairs[k + 1]
     if "confirmed" in (a.status, b.status):
-        raise EditError("a confirmed pair cannot be merged; unconfirm it first")
+        raise EditError(f"pair {k + 1 if a.status == 'confirmed' else k + 2} is confirmed and cannot be merged; "
+                        "unconfirm it first")
     merged = Pair(tuple(sorted(a.ja + b.ja)), tuple(sorted(a.en + b.en)), min(a.score, b.score), "edited")
     return _put(al, k, 2, [merged])
 

@@ -79,10 +79,10 @@ def test_merge_refusals(fn, k, match):
 
 
 def test_merge_refuses_a_confirmed_pair_on_either_side():
-    al = E.confirm(three(), 1)
-    refuses(E.merge_next, al, 0, match="confirmed")
-    refuses(E.merge_prev, al, 2, match="confirmed")
-    refuses(E.merge_next, al, 1, match="confirmed")
+    al = E.confirm(three(), 1)  # the message names the confirmed one of the two
+    refuses(E.merge_next, al, 0, match="pair 2 is confirmed")
+    refuses(E.merge_prev, al, 2, match="pair 2 is confirmed")
+    refuses(E.merge_next, al, 1, match="pair 2 is confirmed")
 
 
 # -- split_pair --------------------------------------------------------------

@@ -345,7 +345,9 @@ function makeOps(green) {
 
   function merge(s, k) {
     const a = s.pairs[k], b = s.pairs[k + 1];
-    if (a.status === "confirmed" || b.status === "confirmed") refuse("a confirmed pair cannot be merged; unconfirm it first");
+    if (a.status === "confirmed" || b.status === "confirmed") {
+      refuse(`pair ${a.status === "confirmed" ? k + 1 : k + 2} is confirmed and cannot be merged; unconfirm it first`);
+    }
     return put(s, k, 2, [edited(a, { ja: sortNum(a.ja.concat(b.ja)), en: sortNum(a.en.concat(b.en)), score: Math.min(a.score, b.score) })]);
   }
   return ops;
