@@ -23,6 +23,7 @@ import streamlit as st
 from align import export, formats, grid, heatmap, projects, rescoring, review
 from align.encoders import DEFAULT_MODEL
 from align.errors import TaiyakuError
+from align.model import Alignment
 from align.pipeline import MODES
 from align.review_grid import KEYS, review_grid
 from align.store import Project, ProjectNotFound, Store, default_db_path
@@ -251,31 +252,31 @@ def view_export(project: Project) -> None:
     al = project.current
     s = review.stats(al)
     st.markdown("Download the current state: the edited text, as you see it in the review.")
-    c = st.columns(2)
-    written = export.count(al, "tsv", confirmed_only=True)  # a pair with a side empty is no TM unit
-    confirmed = c[0].checkbox(f"Confirmed pairs only ({s.confirmed} of {s.pairs}"
-                              + (f"; {written} with both sides go to TSV and TMX" if written != s.confirmed else "")
-                              + ")", key="exp_confirmed")
-    excel = c[1].checkbox("TSV for Excel (header, BOM, cells starting = + - @ kept as text)", key="exp_excel")
-    options = {"confirmed_only": confirmed}
+    options = {}
     if al.mode == "headlines":
         options["headlines"] = not st.checkbox(
             "Leave out headline pairs (a headline summarises its sentence; it is not a translation)",
             key="exp_no_headlines")
         options["keep_marks"] = st.checkbox("Keep Bloomberg's version marks (* and (2)) in headlines",
                                             key="exp_keep_marks")
+    c = st.columns(2)
+    written = export.count(al, "tsv", confirmed_only=True, **options)  # a pair with a side empty is no TM unit
+    options["confirmed_only"] = c[0].checkbox(
+        f"Confirmed pairs only ({s.confirmed} of {s.pairs}"
+        + (f"; {written} with both sides go to TSV and TMX" if written != s.confirmed else "") + ")",
+        key="exp_confirmed")
+    excel = c[1].checkbox("TSV for Excel (header, BOM, cells starting = + - @ kept as text)", key="exp_excel")
     base = re.sub(r"[^\w.-]+", "_", project.info.name).strip("_")[:60] or "alignment"
     for_excel = {"header": True, "bom": True, "excel_safe": True} if excel else {}
     tsv = export.render(al, "tsv", **options, **for_excel)  # the preview, as downloaded
     with st.container(horizontal=True, gap="small"):
         for fmt, mime in ((f.name, f.mime) for f in formats.FORMATS):
             extra = for_excel if fmt == "tsv" else {}
-            try:
-                body = tsv if fmt == "tsv" else export.render(al, fmt, **options, **extra)
-            except USER_ERRORS as e:
-                st.warning(f"{fmt.upper()}: {plain(e)}")
+            refused = export.refusal(al, fmt, **options)  # the others are rendered when clicked
+            if refused:
+                st.warning(f"{fmt.upper()}: {plain(refused)}")
                 continue
-            st.download_button(f"Download {fmt.upper()}", saved_export(project.id, fmt, {**options, **extra}, body),
+            st.download_button(f"Download {fmt.upper()}", saved_export(project.id, fmt, {**options, **extra}, al),
                                file_name=f"{base}.{fmt}", mime=mime, key=f"dl_{fmt}",
                                type="primary" if fmt == "tsv" else "secondary", on_click="ignore")
     preview = tsv.decode("utf-8").removeprefix("\ufeff")
@@ -538,17 +539,17 @@ def delete_project(pid: int) -> None:
 
 # -- the page --------------------------------------------------------------------------------
 
-def saved_export(pid: int, fmt: str, options: dict, shown: bytes):
+def saved_export(pid: int, fmt: str, options: dict, shown: Alignment):
     """The download, rendered when it is clicked from the saved state: this page may
-    have been drawn before another window's edits (``shown``, as drawn, if the
+    have been drawn before another window's edits (``shown``, the state drawn, if the
     project is gone or the export is no longer possible)."""
     store = get_store()  # the click runs on a thread of its own, outside the page's run
 
     def render() -> bytes:
         try:
             return export.render(store.open_project(pid).current, fmt, **options)
-        except USER_ERRORS:
-            return shown
+        except USER_ERRORS:  # the project deleted meanwhile, or its export refused now
+            return export.render(shown, fmt, **options)
     return render
 
 

@@ -223,15 +223,8 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment as CellStyle, Font
 
-    illegal = _xlsx_illegal()
-    rows = []  # checked before the workbook is begun
-    for k, pair in enumerate(_kept(al, confirmed_only)):
-        texts = [illegal.sub("", al.ja_text(pair)), illegal.sub("", al.en_text(pair))]
-        for side, text in zip(("Japanese", "English"), texts):
-            if len(text) > XLSX_MAX_CELL:
-                raise InputError(f"pair {k + 1}: the {side} text has {len(text):,} characters; "
-                                 f"an Excel cell holds {XLSX_MAX_CELL:,}: export TSV, TMX or JSON")
-        rows.append(texts + [round(float(pair.score), 4), pair.status])
+    rows = [texts + [round(float(pair.score), 4), pair.status]  # checked before the workbook is begun
+            for pair, texts in _xlsx_texts(al, confirmed_only)]
     # written row by row (openpyxl's write-only sheet): an ordinary sheet costs time and memory
     # that grow faster than its rows (16k pairs took 88 s)
     wb = Workbook(write_only=True)
@@ -258,6 +251,32 @@ def to_xlsx(al: Alignment, *, confirmed_only: bool = False) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _xlsx_texts(al: Alignment, confirmed_only: bool) -> Iterator[tuple[Pair, list[str]]]:
+    """Each pair XLSX writes, with its two texts as a cell holds them; InputError for a
+    text longer than a cell holds, rather than cut it."""
+    illegal = _xlsx_illegal()
+    for k, pair in enumerate(_kept(al, confirmed_only)):
+        texts = [illegal.sub("", al.ja_text(pair)), illegal.sub("", al.en_text(pair))]
+        for side, text in zip(("Japanese", "English"), texts):
+            if len(text) > XLSX_MAX_CELL:
+                raise InputError(f"pair {k + 1}: the {side} text has {len(text):,} characters; "
+                                 f"an Excel cell holds {XLSX_MAX_CELL:,}: export TSV, TMX or JSON")
+        yield pair, texts
+
+
+def refusal(al: Alignment, fmt: str, *, headlines: bool = True, keep_marks: bool = False,
+            confirmed_only: bool = False, **_) -> str | None:
+    """Why ``render(al, fmt, ...)`` would refuse, found without rendering it (an app
+    draws its download buttons so), or None."""
+    if fmt == "xlsx":
+        try:
+            for _ in _xlsx_texts(_for_format(al, fmt, headlines, keep_marks), confirmed_only):
+                pass
+        except InputError as e:
+            return str(e)
+    return None
 
 
 def notes(al: Alignment, fmt: str, confirmed_only: bool = False) -> list[str]:

@@ -241,6 +241,17 @@ def test_headline_export_offers_to_leave_headlines_out(db):
     assert "*MERZ" in ok(at).code[0].value
     at.checkbox(key="exp_no_headlines").check().run()
     assert ok(at).code[0].value == "(nothing to export)"
+    with Store(db) as store:  # a confirmed headline pair: none of it goes to a TM now
+        store.open_project(store.list_projects()[0].id).apply("confirm", 0)
+    assert "; 0 with both sides go to TSV and TMX" in ok(at.run()).checkbox(key="exp_confirmed").label
+
+
+def test_an_export_excel_cannot_hold_is_said_before_any_click(db):
+    al = Alignment((Segment("長" * 33_000),), (Segment("Long."),), (Pair((0,), (0,), 0.9),))
+    at = ok(app(new_doc_project(db, al)))
+    at.segmented_control(key="view").set_value("Export").run()
+    assert [b.label for b in at.download_button] == ["Download TSV", "Download JSON", "Download TMX"]
+    assert "XLSX: pair 1: the Japanese text has 33,000 characters" in shown(at.warning[0])
 
 
 def test_map_view_draws_the_heatmap(db):
