@@ -287,24 +287,30 @@ class Store:
         return pid
 
     def list_projects(self) -> list[ProjectInfo]:
-        """All projects, the most recently changed first, with their progress."""
-        rows = self._read("SELECT id FROM projects ORDER BY updated DESC, id DESC")
-        return [self.project_info(pid) for (pid,) in rows]
+        """All projects, the most recently changed first, with their progress (two
+        queries, however many projects)."""
+        return self._infos("ORDER BY updated DESC, id DESC")
 
     def project_info(self, project_id: int) -> ProjectInfo:
         pid = _pid(project_id)
-        with self._lock:
-            row = self._con.execute(
+        found = self._infos("WHERE id = ?", (pid,))
+        if not found:
+            raise ProjectNotFound(f"no project {pid}")
+        return found[0]
+
+    def _infos(self, where: str, args: Sequence[Any] = ()) -> list[ProjectInfo]:
+        with self._lock:  # one read: a project and its sources as they were together
+            rows = self._con.execute(
                 "SELECT id, name, mode, model, created, updated, confirmed, total, last_opened"
-                " FROM projects WHERE id = ?", (pid,)).fetchone()
-            if row is None:
-                raise ProjectNotFound(f"no project {pid}")
-            srcs = self._con.execute(
-                "SELECT filename, sha256 FROM sources WHERE project_id = ? ORDER BY position",
-                (pid,)).fetchall()
-        return ProjectInfo(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]),
-                           datetime.fromisoformat(row[5]), tuple(Source(*s) for s in srcs),
-                           row[6], row[7], datetime.fromisoformat(row[8]) if row[8] else None)
+                f" FROM projects {where}", args).fetchall()
+            sources: dict[int, list[Source]] = {}
+            for pid, filename, sha in self._con.execute(
+                    "SELECT project_id, filename, sha256 FROM sources"
+                    f" WHERE project_id IN (SELECT id FROM projects {where}) ORDER BY project_id, position", args):
+                sources.setdefault(pid, []).append(Source(filename, sha))
+        return [ProjectInfo(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]),
+                            datetime.fromisoformat(row[5]), tuple(sources.get(row[0], ())),
+                            row[6], row[7], datetime.fromisoformat(row[8]) if row[8] else None) for row in rows]
 
     def project_meta(self, project_id: int) -> dict:
         """The project's ``meta`` (the same in every state), without reading its history."""
