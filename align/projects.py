@@ -1,6 +1,7 @@
-"""Review projects made from inputs: uploaded or pasted texts, an exported
-alignment, the bundled sample. Shared by the app and the command line; every
-function takes the ``Store`` and returns the new project's id.
+"""Review projects, as plain functions over the ``Store`` the app calls: made
+from uploaded or pasted texts, an exported alignment or the bundled sample; and
+a corpus run's documents reviewed as projects (found by run key, written back
+into the run).
 """
 
 from __future__ import annotations
