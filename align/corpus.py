@@ -28,10 +28,9 @@ import json
 import os
 import sys
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -390,22 +389,29 @@ def _load_cached(doc: Doc) -> np.ndarray:
     return sentences
 
 
-@lru_cache(maxsize=4096)
-def _sentences(path: Path) -> np.ndarray:
-    with np.load(path) as z:
-        return z["sentences"].astype(np.float32)
-
-
 class _Lazy:
-    """Sentence embeddings of a side's documents, read from the cache when a
-    candidate needs them."""
+    """Sentence embeddings of a side's documents (float16, as kept), read from the
+    cache when a candidate needs them; the files read last kept up to ``budget``
+    bytes (a document is a candidate of several others)."""
 
-    def __init__(self, docs: list[Doc]):
-        self.docs = docs
+    def __init__(self, docs: list[Doc], budget: int = IN_MEMORY // 4):
+        self.docs, self.budget = docs, budget
+        self.read: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.size = 0
 
     def __getitem__(self, i: int) -> np.ndarray:
         doc = self.docs[i]
-        return doc.sentences.astype(np.float32) if doc.sentences is not None else _sentences(doc.cache)
+        if doc.sentences is not None:
+            return doc.sentences
+        if i in self.read:
+            self.read.move_to_end(i)
+            return self.read[i]
+        with np.load(doc.cache) as z:
+            vecs = self.read[i] = z["sentences"]
+        self.size += vecs.nbytes
+        while self.size > self.budget and len(self.read) > 1:
+            self.size -= self.read.popitem(last=False)[1].nbytes
+        return vecs
 
     def __len__(self) -> int:
         return len(self.docs)

@@ -99,6 +99,19 @@ def test_the_share_stays_within_0_and_1_when_every_sentence_ties():
     assert translation_share(twice, en[0]) <= 1.0  # capped
 
 
+def test_pairing_reads_cached_sentences_within_a_memory_budget(tmp_path):
+    from align.corpus import Doc, _Lazy
+    docs = []
+    for k in range(4):
+        path = tmp_path / f"{k}.npz"
+        np.savez(path, sentences=np.full((10, 8), k, np.float16))  # 160 bytes each
+        docs.append(Doc("ja", path, f"{k}.txt", cache=path))
+    lazy = _Lazy(docs, budget=400)
+    for k in (0, 1, 2, 0, 3, 1):
+        assert lazy[k][0, 0] == k and lazy.size <= 400  # right, and never more than two kept
+    assert list(lazy.read) == [3, 1]
+
+
 def test_a_text_scraped_twice_into_one_file_does_not_take_its_translation():
     ja, en = _corpus(3, 6)
     twice = np.vstack([ja[0], ja[0]])  # first, so that neither order nor the cap can favour it
