@@ -304,8 +304,8 @@ def view_new() -> None:
         ja, en = en, ja
     # What Align will read, said before it runs: an upload that did not arrive, or a
     # missing English text, is seen here rather than turned into headline mode.
-    line = inputs_line(ja and ja.name, en and en.name, ss.get("paste_ja") or "", ss.get("paste_en") or "")
-    (st.info if (ja or en) and not (ja and en) else st.caption)(plain(line))
+    chosen = projects.chosen_inputs(ja and ja.name, en and en.name, ss.get("paste_ja") or "", ss.get("paste_en") or "")
+    (st.info if (ja or en) and not (ja and en) else st.caption)(plain(chosen.plan))
     c = st.columns([1.7, 1.6, 2])
     mode = c[0].segmented_control("Mode", list(MODES), key="new_mode", required=True, default="auto",
                                   help="auto: headlines when the English is a few short lines, else document")
@@ -335,12 +335,8 @@ def view_new() -> None:
             bar.empty()
             st.error(f"Alignment failed: {plain(e)}")
             return
-        what = (f"{ja.name} with {en.name}" if ja and en
-                else f"{ja.name} with its 原題: headlines (no English file was given)" if ja
-                else "the pasted texts" if (ss.get("paste_en") or "").strip()
-                else "the pasted Japanese with its 原題: headlines (no English was given)")
         # No pair count: the grid's counts follow the edits, a banner would not.
-        finish_new(pid, f"Aligned {what}, in {al.mode} mode. Every edit is saved as you go.",
+        finish_new(pid, f"Aligned {chosen.read}, in {al.mode} mode. Every edit is saved as you go.",
                    al.meta.get("warning"))
     st.divider()
     st.markdown("**Open an exported alignment** (Taiyaku JSON, TMX or a ja/en TSV) as a new project")
@@ -359,25 +355,6 @@ def view_new() -> None:
     if st.button("Open the sample article", key="new_sample"):
         bar, report = progress_bar("Aligning the sample…")
         finish_new(projects.sample_project(get_store(), report), "The sample article.")
-
-
-NO_ENGLISH = "only an article with a 原題: line of English headlines can be aligned alone"
-
-
-def inputs_line(ja: str | None, en: str | None, pasted_ja: str, pasted_en: str) -> str:
-    """One line saying which texts Align will read (files come before pasted text,
-    as ``projects.create_project`` takes them); names are the uploads' file names."""
-    if ja and en:
-        return f"Align will read {ja} (Japanese) and {en} (English)."
-    if ja:
-        ignored = " (the pasted English is not used with a file)" if pasted_en.strip() else ""
-        return f"Align will read {ja} (Japanese) and no English file{ignored}: {NO_ENGLISH}."
-    if en:
-        return f"Only the English file {en} is chosen: add the Japanese file."
-    if pasted_ja.strip():
-        return ("Align will read the pasted Japanese and "
-                + ("the pasted English." if pasted_en.strip() else f"no English: {NO_ENGLISH}."))
-    return "Nothing to align yet: upload the Japanese file and the English one, or paste the texts."
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -66,28 +66,74 @@ def read_upload(upload: Upload) -> str:
     return read_bytes_source(upload.data, upload.name)
 
 
+NO_ENGLISH = "only an article with a 原題: line of English headlines can be aligned alone"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Which texts Align reads, by the one rule: uploaded files before pasted text,
+    a Japanese text first. ``source``: "files", "pasted", "english only" or "nothing"."""
+
+    source: str
+    ja: str = ""           # the Japanese file's name
+    en: str = ""           # the English file's name ("" for none)
+    pasted_en: bool = False
+
+    @property
+    def plan(self) -> str:
+        """One line saying, before Align runs, what it will read."""
+        if self.source == "files" and self.en:
+            return f"Align will read {self.ja} (Japanese) and {self.en} (English)."
+        if self.source == "files":
+            ignored = " (the pasted English is not used with a file)" if self.pasted_en else ""
+            return f"Align will read {self.ja} (Japanese) and no English file{ignored}: {NO_ENGLISH}."
+        if self.source == "english only":
+            return f"Only the English file {self.en} is chosen: add the Japanese file."
+        if self.source == "pasted":
+            return ("Align will read the pasted Japanese and "
+                    + ("the pasted English." if self.pasted_en else f"no English: {NO_ENGLISH}."))
+        return "Nothing to align yet: upload the Japanese file and the English one, or paste the texts."
+
+    @property
+    def read(self) -> str:
+        """What was aligned, said after it ran."""
+        if self.source == "files":
+            return f"{self.ja} with {self.en}" if self.en else f"{self.ja} with its 原題: headlines (no English file was given)"
+        return "the pasted texts" if self.pasted_en else "the pasted Japanese with its 原題: headlines (no English was given)"
+
+
+def chosen_inputs(ja: str | None, en: str | None, pasted_ja: str, pasted_en: str) -> Inputs:
+    """The inputs Align takes of these: the two uploads' names (None for none) and the
+    pasted texts."""
+    if ja:
+        return Inputs("files", ja, en or "", bool(pasted_en.strip()))
+    if en:
+        return Inputs("english only", en=en)
+    if pasted_ja.strip():
+        return Inputs("pasted", pasted_en=bool(pasted_en.strip()))
+    return Inputs("nothing")
+
+
 def create_project(store: Store, *, ja: Upload | None = None, en: Upload | None = None,
                    pasted_ja: str = "", pasted_en: str = "", name: str = "", mode: str = "auto",
                    model: str | None = None,
                    progress: Progress | None = None) -> tuple[int, Alignment]:
-    """Align uploaded files, or else pasted text, and save the result as a
-    project named ``name`` (or after the inputs)."""
-    if ja is not None:
-        ja_text = read_upload(ja)
-        sources = [(ja.name, ja.data)]
-        en_text = None
-        if en is not None:
-            en_text = read_upload(en)
-            sources.append((en.name, en.data))
-        default = " + ".join(Path(u.name).stem for u in (ja, en) if u)
-    elif en is not None:
+    """Align what ``chosen_inputs`` takes (uploaded files, or else pasted text) and
+    save the result as a project named ``name`` (or after the inputs)."""
+    chosen = chosen_inputs(ja and ja.name, en and en.name, pasted_ja, pasted_en)
+    if chosen.source == "english only":
         raise InputError("give the Japanese file too (the English alone has nothing to align to)")
+    if chosen.source == "nothing":
+        raise InputError("nothing to align: upload a Japanese file or paste its text")
+    if chosen.source == "files":
+        ja_text = read_upload(ja)
+        en_text = read_upload(en) if en is not None else None
+        sources = [(u.name, u.data) for u in (ja, en) if u is not None]
+        default = " + ".join(Path(u.name).stem for u in (ja, en) if u)
     else:
-        if not pasted_ja.strip():
-            raise InputError("nothing to align: upload a Japanese file or paste its text")
         # checked as a file would be: the size limit, NULs, line endings
         ja_text = read_pasted(pasted_ja, "the pasted Japanese")
-        en_text = read_pasted(pasted_en, "the pasted English") if pasted_en.strip() else None
+        en_text = read_pasted(pasted_en, "the pasted English") if chosen.pasted_en else None
         sources = [("pasted Japanese", ja_text.encode("utf-8"))]
         if en_text:
             sources.append(("pasted English", en_text.encode("utf-8")))

@@ -307,7 +307,8 @@ def test_the_new_alignment_view_is_clean_and_pasted_text_aligns(db):
 def test_the_new_view_says_which_texts_align_will_read(db):
     # A dropped upload (or a missing English file) is said before Align runs, never
     # turned silently into headline mode.
-    from align.app import inputs_line
+    def inputs_line(*args):
+        return projects.chosen_inputs(*args).plan
     assert inputs_line("a.txt", "b.txt", "", "") == "Align will read a.txt (Japanese) and b.txt (English)."
     assert "no English file" in inputs_line("a.txt", None, "", "") and "原題" in inputs_line("a.txt", None, "", "")
     assert "pasted English is not used" in inputs_line("a.txt", None, "", "Hello.")
