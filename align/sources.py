@@ -363,8 +363,9 @@ def _trafilatura_html(html: str) -> str | None:
 
 
 # Page furniture; a header or footer inside the article (its title) is kept.
-_DROP = ("//script | //style | //nav | //aside | //noscript | //template | //form | //iframe"
-         " | //svg | //head | //header[not(ancestor::article)] | //footer[not(ancestor::article)]")
+_FURNITURE = ("script", "style", "nav", "aside", "noscript", "template", "form", "iframe", "svg", "head")
+_DROP = " | ".join([f"//{tag}" for tag in _FURNITURE]
+                   + ["//header[not(ancestor::article)]", "//footer[not(ancestor::article)]"])
 _BLOCKS = set("p div h1 h2 h3 h4 h5 h6 ul ol li dl dt dd blockquote pre table tr td th br "
               "section article header footer figure figcaption caption".split())
 
@@ -388,7 +389,7 @@ def _flat_text(html: str) -> str:
     (no tree, so no depth): every block's text, furniture dropped."""
     from html.parser import HTMLParser
 
-    drop = {"script", "style", "nav", "aside", "noscript", "template", "form", "iframe", "svg", "head"}
+    drop = set(_FURNITURE)
     parts: list[str] = []
     hidden = [0]
 
