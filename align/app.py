@@ -384,10 +384,9 @@ def view_corpus() -> None:
     except USER_ERRORS as e:
         st.error(plain(e))
         return
-    opened = projects.corpus_projects(store, folder)  # by run key: a project follows its document
-    keys = [projects.document_key(folder, d) for d in docs]
-    progress = [(i.confirmed, i.total) if (i := opened.get(key)) else None for key in keys]
-    earlier = [info.name for key, info in opened.items() if key not in set(keys)]  # documents that changed
+    opened, earlier = projects.corpus_reviews(store, folder, docs)  # by run key: a project follows its document
+    progress = [(i.confirmed, i.total) if i else None for i in opened]
+    earlier = [info.name for info in earlier]
     # every pair confirmed: the review is done, whatever the run said of it
     order = sorted(range(len(docs)), key=lambda k: bool(progress[k]) and progress[k][0] == progress[k][1])
     docs = [docs[k] for k in order]
@@ -431,7 +430,8 @@ def view_corpus() -> None:
         if units.get("files_left_as_they_were"):
             st.warning("No pair passes these filters: corpus.tmx and corpus.tsv are left as they were.")
             return
-        st.success(f"{units['written']} units written to {plain(folder)} ({units['merged']} identical ones merged)."
+        st.success(f"{report['reviews_written']} review{'s' * (report['reviews_written'] != 1)} written back; "
+                   f"{units['written']} units written to {plain(folder)} ({units['merged']} identical ones merged)."
                    + (f" {withheld} unconfirmed links from documents that look like no translation pair are"
                       " left out: confirm them in review to write them." if withheld else ""))
 

@@ -237,21 +237,24 @@ def _corpus_source(out_dir: str | Path, doc: dict) -> str:
 def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[int, str | None]:
     """The project of one corpus document, and what opening it did: made from its
     alignment file the first time, the same project (with its edits) afterwards,
-    found by the document's run key even when a later run moved the file. A document
+    found by the file's run key even when a later run moved the file. A document
     aligned again since the app reviewed it (its texts or the parameters changed)
     gets a new project, with the earlier review's confirmations carried over to the
     pairs whose texts did not change."""
-    key = document_key(out_dir, doc)
+    from .corpus import corpus_meta
+    path = _corpus_source(out_dir, doc)
+    key = _identity(corpus_meta(Path(path)), path)  # the file's own: a report outlives a run killed midway
     found = _folder_projects(store, out_dir)
-    known = next((info for info, meta in found if _identity(meta, info.sources[0].filename) == key), None)
+    known = next((info for info, meta in found if _key_of(info, meta) == key), None)
     if known is not None:
         return known.id, None
     from .imports import MAX_BYTES as MAX_ALIGNMENT
     from .sources import read_file_bytes
-    path = _corpus_source(out_dir, doc)
     pid, _ = import_project(store, Upload(path, read_file_bytes(path, MAX_ALIGNMENT)))
     store.rename_project(pid, f"{doc['ja_file']} ↔ {doc['en_file']}")
-    earlier = next((info for info, meta in found if meta.get("ja_file") == doc["ja_file"]), None)
+    current = {_listed_key(out_dir, d) for d in corpus_documents(out_dir)} | {key}
+    earlier = next((info for info, meta in earlier_reviews(found, current) if meta.get("ja_file") == doc["ja_file"]),
+                   None)
     if earlier is None:
         return pid, None
     project = store.open_project(pid)
@@ -267,30 +270,59 @@ def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]
     """The app's projects of a corpus run's documents (made from a file of its
     ``alignments/``), by run key (``meta.corpus.key``): a project follows its
     document, not the file's name, which a later run may change (a file renamed,
-    a stem shared) and even give to another document. The most recently used
-    project of a key first."""
+    a stem shared) and even give to another document. For each key, its most
+    recently used project."""
     found: dict[str, ProjectInfo] = {}
     for info, meta in _folder_projects(store, out_dir):
-        found.setdefault(_identity(meta, info.sources[0].filename), info)
+        found.setdefault(_key_of(info, meta), info)
     return found
+
+
+def corpus_reviews(store: Store, out_dir: str | Path, docs: list[dict]) -> tuple[list[ProjectInfo | None],
+                                                                               list[ProjectInfo]]:
+    """What the Corpus view shows of the app's reviews: each of ``docs``' project (by
+    the key the report lists) or None, and the reviews of earlier versions of its
+    documents still to be carried over (``earlier_reviews``)."""
+    found = _folder_projects(store, out_dir)
+    by_key: dict[str, ProjectInfo] = {}
+    for info, meta in found:
+        by_key.setdefault(_key_of(info, meta), info)
+    keys = [_listed_key(out_dir, d) for d in docs]
+    return [by_key.get(key) for key in keys], [info for info, _ in earlier_reviews(found, set(keys))]
+
+
+def earlier_reviews(found: list[tuple[ProjectInfo, dict]], current: set[str]) -> list[tuple[ProjectInfo, dict]]:
+    """Of a run's projects (``_folder_projects``), the reviews of an earlier version of
+    a document, still to be carried over: a project whose key is no ``current``
+    document's, with a pair confirmed, made for a Japanese file that has no project
+    under a current key yet. The most recently used first."""
+    carried = {meta.get("ja_file") for info, meta in found if _key_of(info, meta) in current}
+    return [(info, meta) for info, meta in found
+            if info.confirmed and _key_of(info, meta) not in current and meta.get("ja_file") not in carried]
 
 
 def _folder_projects(store: Store, out_dir: str | Path) -> list[tuple[ProjectInfo, dict]]:
     """The projects made from a file of the run's ``alignments/``, the most recently
     used first, each with its ``meta.corpus``."""
     folder = str(resolved(Path(out_dir).expanduser() / "alignments")) + os.sep
+    metas = store.project_metas()
     found = []
     for info in store.list_projects():
         names = [s.filename for s in info.sources]
         if len(names) == 1 and names[0].startswith(folder):
-            meta = store.project_meta(info.id).get("corpus", {})
+            meta = metas.get(info.id, {}).get("corpus", {})
             found.append((info, meta if isinstance(meta, dict) else {}))
     return found
 
 
-def document_key(out_dir: str | Path, doc: dict) -> str:
-    """A report document's run key: as the report gives it (a run by this version),
-    else as its alignment file does."""
+def _key_of(info: ProjectInfo, meta: dict) -> str:
+    return _identity(meta, info.sources[0].filename)
+
+
+def _listed_key(out_dir: str | Path, doc: dict) -> str:
+    """A report document's run key as the report lists it (a run by this version),
+    else as its alignment file says: what the Corpus view shows progress by, without
+    reading every file on each run (opening and Write read the file itself)."""
     from .corpus import corpus_meta, run_key
     path = _corpus_source(out_dir, doc)
     return run_key({"key": doc.get("key")}) or _identity(corpus_meta(Path(path)), path)
@@ -306,9 +338,9 @@ def _identity(meta: dict, path: str) -> str:
 def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = False,
                   min_confidence: float = 0.0) -> dict:
     """Write every reviewed document back into the corpus run (into its alignment
-    file as the run names it now, found by run key; atomically), then the corpus's
-    TMX, TSV and report again. All is read under the run's lock, and a file is
-    written only while it still holds its project's document."""
+    file as the run names it now, found by the file's run key; atomically), then the
+    corpus's TMX, TSV and report again; the report returned says how many reviews
+    were written back (``reviews_written``). All is read under the run's lock."""
     from .corpus import check_outputs, file_meta, write_exports, writing
     from .export import write
 
@@ -316,11 +348,17 @@ def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = F
     corpus_documents(out)  # not a corpus run: said before the lock is made there
     with writing(out):  # not while a corpus run writes there, nor between what is read and written
         check_outputs(out)  # before anything is written back
-        paths = {document_key(out, doc): _corpus_source(out, doc) for doc in corpus_documents(out)}
+        files = {}
+        for doc in corpus_documents(out):
+            path = _corpus_source(out, doc)
+            meta = file_meta(Path(path))
+            files[_identity(meta.get("corpus", {}), path)] = (path, meta)
+        written = 0
         for key, info in corpus_projects(store, out).items():
-            path = paths.get(key)
-            meta = file_meta(Path(path)) if path else {}
-            if path and _identity(meta.get("corpus", {}), path) == key:
+            if key in files:
+                path, meta = files[key]
                 # the reviewer's segments and pairs; the meta the run gave the file (not the app's own notes)
                 write(replace(store.open_project(info.id).current, meta=meta), path, "json")
-        return write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence)
+                written += 1
+        return {**write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence),
+                "reviews_written": written}

@@ -299,7 +299,7 @@ class Store:
         return found[0]
 
     def _infos(self, where: str, args: Sequence[Any] = ()) -> list[ProjectInfo]:
-        with self._lock:  # one read: a project and its sources as they were together
+        with self._lock:  # the projects, then their sources
             rows = self._con.execute(
                 "SELECT id, name, mode, model, created, updated, confirmed, total, last_opened"
                 f" FROM projects {where}", args).fetchall()
@@ -312,12 +312,10 @@ class Store:
                             datetime.fromisoformat(row[5]), tuple(sources.get(row[0], ())),
                             row[6], row[7], datetime.fromisoformat(row[8]) if row[8] else None) for row in rows]
 
-    def project_meta(self, project_id: int) -> dict:
-        """The project's ``meta`` (the same in every state), without reading its history."""
-        rows = self._read("SELECT meta FROM projects WHERE id = ?", (_pid(project_id),))
-        if not rows:
-            raise ProjectNotFound(f"no project {_pid(project_id)}")
-        return _unpack(rows[0][0]) if rows[0][0] else {}
+    def project_metas(self) -> dict[int, dict]:
+        """Every project's ``meta`` (the same in every state), by id, in one query and
+        without reading any history."""
+        return {pid: _unpack(meta) if meta else {} for pid, meta in self._read("SELECT id, meta FROM projects")}
 
     def open_project(self, project_id: int) -> "Project":
         return Project(self, _pid(project_id))

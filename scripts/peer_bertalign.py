@@ -18,14 +18,19 @@ and dev sets, as a peer to compare with. Followed step by step
    tables do (ties then break the same way: the first bead kind listed wins).
 
     python scripts/peer_bertalign.py [--shared ../shared]
+    python scripts/peer_bertalign.py --blocks 0.1,0.3   # a missing block instead, both aligners
 
-The last line is a JSON object with every figure.
+``--blocks``: a contiguous run of that share of one side's sentences deleted from
+each document (the side alternating), as a missing paragraph or page; the gold
+keeps the sentences of a bead that lost its other side as one 0-n bead, for both
+aligners alike. The last line is a JSON object with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 from pathlib import Path
 
@@ -165,10 +170,50 @@ class _Exact:
         return np.stack([self.cache[t] for t in texts])
 
 
+def without_block(src: list[str], tgt: list[str], gold: list, share: float, side: int, rng: random.Random):
+    """The document with a contiguous run of ``share`` of one side's sentences deleted,
+    and its gold adjusted."""
+    n = (len(src), len(tgt))[side]
+    k = max(1, round(n * share))
+    start = rng.randrange(0, max(1, n - k))
+    keep = [[i for i in range(len(x)) if s != side or not start <= i < start + k] for s, x in enumerate((src, tgt))]
+    new = [{old: i for i, old in enumerate(ids)} for ids in keep]
+    beads = [b for b in ((tuple(new[0][i] for i in a if i in new[0]), tuple(new[1][i] for i in c if i in new[1]))
+                         for a, c in gold) if b[0] or b[1]]
+    return [src[i] for i in keep[0]], [tgt[i] for i in keep[1]], beads
+
+
+def blocks(shared: Path, shares: list[float]) -> dict:
+    from align.pipeline import embed_and_align
+    plain = load_encoder()
+    exact = _Exact(plain.inner)
+    report = {}
+    for folder in ("ntrex128_jaen_resplit", "textberg_defr_dev"):
+        docs = load_bench(shared / "data/bench" / folder)
+        for share in shares:
+            rng, golds, ours, theirs = random.Random(0), [], [], []
+            for rep in range(2 if len(docs) < 10 else 1):  # Text+Berg is one document: a block of each side
+                for k, d in enumerate(docs):
+                    src, tgt, gold = without_block(d.src, d.tgt, d.gold, share, (k + rep) % 2, rng)
+                    golds.append(gold)
+                    ours.append(embed_and_align(src, tgt, plain, joiner=d.joiner).beads)
+                    theirs.append(bertalign(exact, src, tgt))
+            row = {"taiyaku": round(score(golds, ours)["strict_f1"], 4),
+                   "bertalign": round(score(golds, theirs)["strict_f1"], 4)}
+            report[f"{folder}_block{share}"] = row
+            print(f"{folder}, {share:.0%} block: Taiyaku {row['taiyaku']:.4f}, Bertalign {row['bertalign']:.4f}",
+                  flush=True)
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--blocks", help="shares of a side deleted as one block, comma-separated (e.g. 0.1,0.3)")
     args = ap.parse_args()
+    if args.blocks:
+        print(json.dumps(blocks(Path(args.shared), [float(x) for x in args.blocks.split(",")])))
+        return
     encoder = _Exact(load_encoder().inner)
     report = {}
     for key, folder, noise in [("ntrex_resplit", "ntrex128_jaen_resplit", 0.0),

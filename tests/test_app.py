@@ -439,8 +439,9 @@ def test_the_corpus_view_names_reviews_of_documents_that_changed_since(db, tmp_p
     from test_projects import corpus_run
 
     out = corpus_run(tmp_path)
-    with Store(db) as store:
-        projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+    with Store(db) as store:  # a.txt reviewed here, in part
+        pid, _ = projects.open_corpus_document(store, out, projects.corpus_documents(out)[0])
+        store.open_project(pid).apply("confirm", 1)
     text = (out / "alignments/a.json").read_text(encoding="utf-8")  # a run aligned a.txt again: another key
     (out / "alignments/a.json").write_text(text.replace('"meta": {}', '"meta": {"corpus": {"key": {"ja_sha256": "9"}}}'),
                                            encoding="utf-8")

@@ -186,8 +186,8 @@ def test_a_corpus_project_follows_its_document_when_a_run_moves_the_file(store, 
     documents("a", "a2")
     moved = next(d for d in projects.corpus_documents(out) if d["ja_file"] == "a2.txt")
     assert moved["key"]["ja_sha256"] == "1" * 64  # the report names the key: the view needs no file read
-    opened = projects.corpus_projects(store, out)[projects.document_key(out, moved)]  # the view's "reviewed"
-    assert (opened.id, opened.confirmed, opened.total) == (pid, 1, 1)
+    opened, earlier = projects.corpus_reviews(store, out, [moved])  # the view's "reviewed"
+    assert (opened[0].id, opened[0].confirmed, opened[0].total) == (pid, 1, 1) and earlier == []
     assert projects.open_corpus_document(store, out, moved) == (pid, None)  # the same project
     projects.export_corpus(store, out)
     assert Alignment.loads((out / "alignments/a2.json").read_text(encoding="utf-8")).pairs[0].status == "confirmed"
@@ -223,37 +223,33 @@ def test_a_document_aligned_again_gets_the_confirmations_of_its_unchanged_pairs(
     assert [p.status for p in project.current.pairs] == ["auto", "auto"]
 
 
-def test_write_back_keeps_the_files_meta_and_skips_a_file_that_holds_another_document_now(store, tmp_path,
-                                                                                            monkeypatch):
+def test_a_report_older_than_its_files_neither_splits_a_review_nor_loses_its_write(store, tmp_path):
+    # a run killed after it wrote a.json (key 2) and before report.json (still key 1): the
+    # project and Write go by the file's own key; the file keeps the meta its run gave it
     out = tmp_path / "run"
     (out / "alignments").mkdir(parents=True)
-    for name, sha in (("a", "1"), ("b", "2")):
-        al = Alignment((Segment(f"{name}の文です。"),), (Segment(f"Sentence of {name}."),), (Pair((0,), (0,), 0.9),))
-        meta = {"corpus": {"ja_file": f"{name}.txt", "en_file": f"{name}_en.txt", "pairing_score": 0.9,
+
+    def alignment(sha):
+        al = Alignment((Segment("一。"), Segment("二。")), (Segment("One."), Segment("Two.")),
+                       (Pair((0,), (0,), 0.9), Pair((1,), (1,), 0.9)))
+        meta = {"corpus": {"ja_file": "a.txt", "en_file": "a_en.txt", "pairing_score": 0.9,
                            "pairing_method": "content", "key": {"ja_sha256": sha * 64}}, "warning": ""}
-        (out / "alignments" / f"{name}.json").write_text(replace(al, meta=meta).dumps(), encoding="utf-8")
-    (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\n"
-                                       "a.txt\ta_en.txt\t0.9\tcontent\nb.txt\tb_en.txt\t0.9\tcontent\n", encoding="utf-8")
+        (out / "alignments/a.json").write_text(replace(al, meta=meta).dumps(), encoding="utf-8")
+
+    alignment("1")
+    (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\na.txt\ta_en.txt\t0.9\tcontent\n",
+                                       encoding="utf-8")
     from align import corpus
     corpus.write_exports(out)
-    docs = {d["ja_file"]: d for d in projects.corpus_documents(out)}
-    for name in docs:
-        pid, _ = projects.open_corpus_document(store, out, docs[name])
-        store.open_project(pid).apply("confirm", 0)
-    b = out / "alignments/b.json"
-    other = b.read_text(encoding="utf-8").replace("2" * 64, "3" * 64)
-    found = projects.corpus_projects
-
-    def meanwhile(*args):  # after the report is read, b.json comes to hold another document
-        b.write_text(other, encoding="utf-8")
-        return found(*args)
-
-    monkeypatch.setattr(projects, "corpus_projects", meanwhile)
-    projects.export_corpus(store, out)
-    assert b.read_text(encoding="utf-8") == other  # not written over
+    alignment("2")  # the report still says key 1
+    doc = projects.corpus_documents(out)[0]
+    pid, _ = projects.open_corpus_document(store, out, doc)
+    store.open_project(pid).apply("confirm_many", [0, 1])
+    assert projects.open_corpus_document(store, out, doc) == (pid, None)  # the same project, not a second
+    assert projects.export_corpus(store, out)["reviews_written"] == 1
     written = Alignment.loads((out / "alignments/a.json").read_text(encoding="utf-8"))
-    assert written.pairs[0].status == "confirmed" and written.meta["warning"] == ""
-    assert written.meta["corpus"]["key"] == {"ja_sha256": "1" * 64}
+    assert [p.status for p in written.pairs] == ["confirmed", "confirmed"] and written.meta["warning"] == ""
+    assert written.meta["corpus"]["key"] == {"ja_sha256": "2" * 64}
 
 
 def test_a_folder_that_is_not_a_corpus_run_says_so(tmp_path):
