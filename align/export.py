@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import stat
+import zlib
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -186,13 +187,19 @@ def tmx_unit(al: Alignment, pair: Pair, ja: str, en: str, src_lang: str = "ja-JP
 
 def _cuts(segments, space: str) -> str | None:
     """Where each segment after the first starts in the unit's text, in characters,
-    space-separated; None where the import could not get the same segments and
-    text back (a segment XML cannot carry, a sentence cut inside a word)."""
+    space-separated, then ``#`` and the text's checksum (``cuts_checksum``: a text
+    edited in another tool is not cut); None where the import could not get the same
+    segments and text back (a segment XML cannot carry, a sentence cut inside a word)."""
     texts = [xml_text(s.text) for s in segments]
     if not all(texts) or xml_text(joined(segments, space)) != space.join(texts):
         return None
     starts = itertools.accumulate(len(t) + len(space) for t in texts[:-1])
-    return " ".join(map(str, starts))
+    return " ".join(map(str, starts)) + f" #{cuts_checksum(space.join(texts))}"
+
+
+def cuts_checksum(text: str) -> str:
+    """The checksum the TMX cuts carry of the text they cut (CRC-32 of its UTF-8, in hex)."""
+    return f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}"
 
 
 # -- JSON ---------------------------------------------------------------------

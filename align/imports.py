@@ -287,10 +287,15 @@ def _seg_text(elem, depth: int = 0) -> str:
 
 def _cut(text: str, cuts: str | None, space: str) -> str | tuple[str, ...]:
     """A unit's text as the segments Taiyaku's TMX export joined in it
-    (``x-taiyaku-*-cuts``: where each one after the first starts), or whole where
-    the cuts do not give the text back (edited in another tool)."""
+    (``x-taiyaku-*-cuts``: where each one after the first starts, and the text's
+    checksum), or whole where the text is not the one cut (edited in another tool)."""
+    from .export import cuts_checksum
+
+    *starts, checksum = (cuts or "").split() or [""]
+    if checksum != f"#{cuts_checksum(text)}":
+        return text
     try:
-        at = [int(c) for c in (cuts or "").split()]
+        at = [int(c) for c in starts]
     except ValueError:
         return text
     if not at or at != sorted(set(at)) or at[0] <= 0 or at[-1] >= len(text):

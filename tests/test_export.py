@@ -114,7 +114,7 @@ def test_tmx_units_props_languages_and_merged_joins():
     first = tus[0]
     assert [(p.get("type"), p.text) for p in first.findall("prop")] == [
         ("x-taiyaku-kind", "2-1"), ("x-taiyaku-score", "0.87"), ("x-taiyaku-status", "confirmed"),
-        ("x-taiyaku-ja-cuts", "6")]  # where 明日も晴れ。 starts: the import gets the 2-1 back
+        ("x-taiyaku-ja-cuts", "6 #29d68027")]  # where 明日も晴れ。 starts, the text's CRC-32: the import gets the 2-1 back
     assert [(t.get(XML_LANG), t.findtext("seg")) for t in first.findall("tuv")] == [
         ("ja-JP", "今日は晴れ。明日も晴れ。"), ("en-US", "It is sunny today, and tomorrow too.")]
     assert tus[1].findall("tuv")[1].findtext("seg") == 'He said "quote".'

@@ -212,15 +212,33 @@ def test_tmx_props_and_merged_segments_read_back():
     assert al.ja == tuple(Segment(s.text) for s in SAMPLE.ja) and al.en == tuple(Segment(s.text) for s in SAMPLE.en)
 
 
-@pytest.mark.parametrize("cuts", ["7", "0", "12", "3 3", "x", "4 2", ""])
-def test_tmx_cuts_that_do_not_fit_the_text_leave_it_whole(cuts):
+@pytest.mark.parametrize("side, cuts, edited", [
+    ("en", "7", None), ("en", "0", None), ("en", "12", None), ("en", "3 3", None), ("en", "x", None),
+    ("en", "4 2", None), ("en", "", None), ("en", "5", "Only one. Two."),  # a word added where a space was
+    ("ja", "2", "昨日と一。二。"),                                          # Japanese: any cut would "fit"
+])
+def test_tmx_cuts_that_do_not_fit_the_text_leave_it_whole(side, cuts, edited):
     """A unit edited in another tool keeps its text as one segment, never a wrong split."""
-    tmx = ('<tmx version="1.4"><header/><body><tu><prop type="x-taiyaku-en-cuts">%s</prop>'
-           '<tuv xml:lang="ja"><seg>一。二。</seg></tuv><tuv xml:lang="en"><seg>One. Two.</seg></tuv>'
-           '</tu></body></tmx>') % cuts
+    from align.export import cuts_checksum
+    texts = {"ja": "一。二。", "en": "One. Two."}
+    prop = f"{cuts} #{cuts_checksum(texts[side])}" if cuts else ""
+    texts[side] = edited or texts[side]  # edited after the export wrote its cuts
+    tmx = (f'<tmx version="1.4"><header/><body><tu><prop type="x-taiyaku-{side}-cuts">{prop}</prop>'
+           f'<tuv xml:lang="ja"><seg>{texts["ja"]}</seg></tuv><tuv xml:lang="en"><seg>{texts["en"]}</seg></tuv>'
+           '</tu></body></tmx>')
     al = load_alignment(tmx.encode(), "edited.tmx")
-    assert [al.en_text(p) for p in al.pairs] == ["One. Two."] and al.pairs[0].kind == "1-1"
-    assert load_alignment(tmx.replace(">%s<" % cuts, ">5<").encode(), "ok.tmx").pairs[0].kind == "1-2"
+    assert (al.ja_text(al.pairs[0]), al.en_text(al.pairs[0])) == (texts["ja"], texts["en"]) and al.pairs[0].kind == "1-1"
+
+
+def test_tmx_cuts_of_the_text_as_written_split_it():
+    from align.export import cuts_checksum
+    tmx = ('<tmx version="1.4"><header/><body><tu>'
+           f'<prop type="x-taiyaku-ja-cuts">2 #{cuts_checksum("一。二。")}</prop>'
+           f'<prop type="x-taiyaku-en-cuts">5 #{cuts_checksum("One. Two.")}</prop>'
+           '<tuv xml:lang="ja"><seg>一。二。</seg></tuv><tuv xml:lang="en"><seg>One. Two.</seg></tuv>'
+           '</tu></body></tmx>')
+    al = load_alignment(tmx.encode(), "ours.tmx")
+    assert [s.text for s in al.ja] == ["一。", "二。"] and [s.text for s in al.en] == ["One.", "Two."]
 
 
 # -- TSV ----------------------------------------------------------------------
