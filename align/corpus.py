@@ -475,7 +475,7 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
                           "pairing_method": p.method,
                           "key": {"ja_sha256": ja.sha, "en_sha256": en.sha, **opts.key()}}
     _follow_renames(out / "alignments", {name: (stems[name], meta["key"]) for name, meta in metas.items()}, log)
-    todo, asides = [], {}
+    todo, reviewed = [], set()
     for p in pairs:
         ja, en = ja_docs[p.ja], en_docs[p.en]
         meta = metas[ja.name]
@@ -483,11 +483,8 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
         kept = _existing(target, meta)
         if kept in ("same", "damaged"):  # a damaged one is named in the report, never replaced
             continue
-        if kept == "reviewed":  # its files changed: aligned again, the reviewer's work kept beside
-            aside = asides[target] = _previous(target)
-            os.replace(target, aside)
-            print(f"alignments/{printable(target.name)}: reviewed, but its files or parameters changed: "
-                  f"aligned again, the review kept as alignments/previous/{printable(aside.name)}", file=log)
+        if kept == "reviewed":  # its files changed: aligned again, the review put aside once that is done
+            reviewed.add(target)
         todo.append((ja, en, meta, target))
     # largest first, so that the phase ends on small tasks (a pair's result
     # does not depend on the order: workers.align_task)
@@ -514,31 +511,39 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
             if "error" in result:
                 skipped.append({"file": f"ja/{ja.name}", "reason": _reason(result["error"], ja)
                                 + f" (aligning with en/{en.name})"})
-                target.unlink(missing_ok=True)
+                if target not in reviewed:  # a review stays where it is, for the next run to carry over
+                    target.unlink(missing_ok=True)
                 continue
             data = result["json"]
-            if target in asides:
-                data = _carried_over(asides[target], target, data, log)
+            if target in reviewed:
+                data = _put_aside(target, data, log)
             write_bytes(target, data.encode("utf-8"))
 
 
-def _carried_over(aside: Path, target: Path, new_json: str, log) -> str:
-    """A document aligned again because its texts changed: the new alignment with the
-    confirmations of its review (kept aside) on the pairs whose texts did not change."""
+def _put_aside(target: Path, new_json: str, log) -> str:
+    """A reviewed document aligned again because its texts or parameters changed: its
+    review goes to ``alignments/previous/``, and the new alignment (returned) takes its
+    confirmations on the pairs whose texts did not change. Done once the new alignment
+    is there, so that a run killed before keeps the review in place for the next."""
     from .export import to_json
     from .imports import load_alignment
     from .model import Alignment
 
     try:
-        old = load_alignment(aside, aside.name)
+        old = load_alignment(target, target.name)
     except InputError:
-        return new_json
+        old = None
+    aside = _previous(target)
+    os.replace(target, aside)
+    name = printable(target.name)
+    print(f"alignments/{name}: reviewed, but its files or parameters changed: aligned again, "
+          f"the review kept as alignments/previous/{printable(aside.name)}", file=log)
     new = Alignment.loads(new_json)
-    carried = carry_over(old, new)
+    carried = carry_over(old, new) if old is not None else []
     if not carried:
         return new_json
-    print(f"alignments/{printable(target.name)}: {len(carried)} confirmed pair(s) whose texts did not change "
-          f"carried over from alignments/previous/{printable(aside.name)}", file=log)
+    print(f"alignments/{name}: {len(carried)} confirmed pair(s) whose texts did not change carried over "
+          "from that review", file=log)
     return to_json(edits.confirm_many(new, carried))
 
 

@@ -384,6 +384,22 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
         encoding="utf-8")).pairs[:2]] == ["confirmed", "edited"]  # the carried confirmation, then the new edit
 
 
+def test_a_reviewed_document_that_fails_to_align_again_keeps_its_review_in_place(corpus, tmp_path):
+    # put aside only once the new alignment is there: a failure (or a kill) before leaves the
+    # review where the next run finds it, to carry its confirmations over
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    target = out / "alignments/a__news.txt.json"
+    reviewed = target.read_text(encoding="utf-8").replace('"status": "auto"', '"status": "confirmed"', 1)
+    target.write_text(reviewed, encoding="utf-8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("a/news.txt\twarren.txt\n", encoding="utf-8")
+    (en / "warren.txt").write_text("\n", encoding="utf-8")  # its English now fails to align
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1", "--pairs", pairs)
+    assert "skipped ja/a/news.txt" in stderr and "Traceback" not in stderr
+    assert target.read_text(encoding="utf-8") == reviewed and not (out / "alignments/previous").exists()
+
+
 def test_a_review_follows_its_document_when_another_file_takes_the_same_stem(corpus, tmp_path):
     root = shutil.copytree(corpus[0], tmp_path / "copy")
     ja, en, out = root / "ja", root / "en", root / "out"
