@@ -439,6 +439,13 @@ def test_headline_candidates_by_number(server, browser, db):
     score = current(page).locator(".chip.score")
     expect(score).to_have_class(re.compile("stale"))
     assert score.get_attribute("title").startswith("linked by hand")  # not "from before the edit"
+    with Store(db) as store:  # back to the aligner's candidate, then a typo fixed in its sentence
+        heads = store.open_project(pid)
+        heads.apply("relink", 0, [0])
+        heads.apply("edit_text", "ja", 0, "協議が再開された。")
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    expect(current(page).locator('[data-side="ja"]')).to_contain_text("再開された")
+    assert current(page).locator(".chip.score").get_attribute("title") == "the aligner's confidence, from before the edit"
 
 
 

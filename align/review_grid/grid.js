@@ -1230,8 +1230,8 @@ class Grid {
     const vouched = p.status === "confirmed";
     const score = el("span", { class: `chip score ${vouched ? "vouched" : level}` + (stale ? " stale" : ""),
       title: vouched ? `the aligner's confidence (${level}); you confirmed the pair`
-        : stale ? (this.state.mode === "headlines" // edits.relink: the best candidate the link holds, or 0
-          ? "linked by hand: the best score of a candidate it holds (the aligner ranked no such link)"
+        : stale ? (this.state.mode === "headlines" && !(p.cands || []).some((c) => c[0].join() === p.ja.join())
+          ? "linked by hand: the best score of a candidate it holds (the aligner ranked no such link)" // edits.relink
           : "the aligner's confidence, from before the edit")
         : `confidence: ${level}` + (p.rescored ? " (recomputed after the edit)" : ""),
       text: scoreText(p.score) });
