@@ -243,7 +243,7 @@ def on_map_select() -> None:
     if ks:
         get_store().save_view(ss.project.id, {"pair": ks[0], "filter": {}})
         # the grid opens where its tab was: told to go there, once (a token of its own each time)
-        ss.grid_goto = {"pair": ks[0], "n": secrets.token_hex(8)}
+        ss.grid_goto = {"project": ss.project.id, "pair": ks[0], "n": secrets.token_hex(8)}
         ss.pending_view = "Review"
         notice("info", f"Pair {ks[0] + 1} of the {len(ks)} selected on the map.")
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from .errors import InputError, WorkerError
+from .errors import InputError, TaiyakuError, WorkerError
 from .pipeline import MAX_SEGMENTS_A_SIDE
 
 # -- worker side: the two tasks ---------------------------------------------------------
@@ -237,6 +237,8 @@ class LocalWorkers:
         except cf.BrokenExecutor:  # a process killed: the system's OOM killer, a kill -9
             raise WorkerError("a worker process died (killed, or out of memory?); "
                               + RESUME) from None
+        except TaiyakuError:  # a task's own refusal (a --model that cannot be had): said as it is
+            raise
         except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the pool's
             raise WorkerError(f"a task failed ({described(exc)}); {RESUME}") from None
 
@@ -330,6 +332,8 @@ class DaskWorkers:
             return None
         except (cf.CancelledError, OSError):
             raise self._lost(SCHEDULER_LOST) from None
+        except TaiyakuError:  # as in LocalWorkers.result
+            raise
         except Exception as exc:  # noqa: BLE001 - the tasks return their documents' errors: this is the cluster's
             raise self._lost(f"a task failed on the Dask cluster ({described(exc)})") from None
 

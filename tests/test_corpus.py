@@ -94,9 +94,12 @@ def test_a_wrong_title_gives_way_to_a_translation_but_a_headlines_document_keeps
 
 
 def test_the_share_stays_within_0_and_1_when_every_sentence_ties():
-    ja, en = _corpus(1, 6)
-    twice = np.vstack([ja[0], ja[0]])  # the same article twice in one file: every sentence ties
-    assert translation_share(twice, en[0]) <= 1.0  # capped
+    # one sentence, four distinct ones each as near to it: every one of them counts it as its
+    # best, and the uncapped share (1 + 4 mutual over 2·√4) would be 1.2 or so
+    e = np.eye(6, dtype=np.float32)
+    ja = e[:1]
+    en = np.stack([0.95 * e[0] + np.sqrt(1 - 0.95 ** 2) * e[k] for k in range(1, 5)]).astype(np.float32)
+    assert translation_share(ja, en) == 1.0
 
 
 def test_pairing_reads_cached_sentences_within_a_memory_budget(tmp_path):

@@ -501,7 +501,8 @@ class Grid {
     if (heard) this.foreignStep(heard);
     this.cur = Math.min(this.cur, Math.max(this.state.pairs.length - 1, 0));
     const goto = d.goto; // a pair the page asks for (picked on the map): once, whatever the tab showed
-    if (goto && Number.isInteger(goto.pair) && goto.n !== G.gotoSeen && goto.pair < this.state.pairs.length) {
+    if (goto && goto.project === this.project && Number.isInteger(goto.pair) && goto.n !== G.gotoSeen
+        && goto.pair < this.state.pairs.length) {
       G.gotoSeen = goto.n;
       Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" });
       this.syncControls();
@@ -1003,7 +1004,7 @@ class Grid {
    *  queued and no editor open, so that the saved state it may send replaces nothing
    *  (with work queued, its acknowledgement brings that state, or says why not). */
   sync() {
-    if (!this.server || this.pending.length || this.editing) return;
+    if (!this.server || this.pending.length || this.editing || !this.root.isConnected) return; // a grid left behind
     this.flush({ sync: true, at: Date.now() }); // "at": a message of its own, however alike
   }
 
