@@ -43,7 +43,7 @@ from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, repla
                      tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
-from .review import GREEN, carry_over
+from .review import GREEN, carried_note, carry_over
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
@@ -542,8 +542,7 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     carried = carry_over(old, new) if old is not None else []
     if not carried:
         return new_json
-    print(f"alignments/{name}: {len(carried)} confirmed pair(s) whose texts did not change carried over "
-          "from that review", file=log)
+    print(f"alignments/{name}: {carried_note(len(carried), 'that review')}", file=log)
     return to_json(edits.confirm_many(new, carried))
 
 

@@ -17,7 +17,7 @@ from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import detect_language, read_bytes_source, read_pasted
-from .review import carry_over
+from .review import carried_note, carry_over
 from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
@@ -262,8 +262,7 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[
     if not carried:
         return pid, None
     project.apply("confirm_many", carried)  # a step of its own: Z takes it back
-    return pid, (f"{len(carried)} confirmed pair(s) whose texts did not change carried over from the review "
-                 f"of an earlier version (project {earlier.id}, {earlier.name})")
+    return pid, carried_note(len(carried), f"the review of an earlier version (project {earlier.id}, {earlier.name})")
 
 
 def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]:

@@ -114,6 +114,11 @@ def carry_over(old: Alignment, new: Alignment) -> list[int]:
             and (new.ja_text(p), new.en_text(p)) in confirmed]
 
 
+def carried_note(count: int, source: str) -> str:
+    """What carrying ``count`` confirmations over from ``source`` says."""
+    return f"{count} confirmed pair(s) whose texts did not change carried over from {source}"
+
+
 def next_needing_review(al: Alignment, k: int) -> int | None:
     """The first pair after k that needs review, wrapping round; None if none."""
     n = len(al.pairs)
