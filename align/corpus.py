@@ -745,7 +745,8 @@ def write_exports(out_dir: str | Path, *, confirmed_only: bool = False, min_conf
             if _kept(p, confirmed_only, min_confidence, doubtful):
                 texts = _unit_texts(al, p)
                 if texts:
-                    counts[_unit_key(*texts)] = counts.get(_unit_key(*texts), 0) + 1
+                    key = _unit_key(*texts)
+                    counts[key] = counts.get(key, 0) + 1
             else:
                 withheld += doubtful and _kept(p, confirmed_only, min_confidence, False)
         review = sum(p.score < REVIEW_BELOW and p.status != "confirmed" for p in links)
