@@ -304,8 +304,8 @@ def payload(project: Project, *, ack: Ack | None = None, view: dict | None = Non
     view to open at (first mount only), ``hold``: a notice the grid shows,
     taking no key but Enter or Esc until one is pressed (first mount only: a
     project the page switched to on its own, keys meant for another may be
-    on their way), ``goto`` ({"pair": k, "n": a number of its own}: a pair to go to
-    now, whatever the tab was showing, as the map asks), the ``epoch`` (how many changes
+    on their way), ``goto`` ({"project", "pair": k, "n": a token of its own}: a pair of
+    that project to go to now, whatever the tab was showing, as the map asks), the ``epoch`` (how many changes
     of other windows this session has taken: the ``base`` of the tab's next
     operations once it shows this state), and the saved ``version`` (the
     ``since`` of a queue the tab keeps across a reload).
