@@ -245,7 +245,8 @@ def on_map_select() -> None:
         # the grid opens where its tab was: told to go there, once (a token of its own each time)
         ss.grid_goto = {"project": ss.project.id, "pair": ks[0], "n": secrets.token_hex(8)}
         ss.pending_view = "Review"
-        notice("info", f"Pair {ks[0] + 1} of the {len(ks)} selected on the map.")
+        notice("info", f"Pair {ks[0] + 1} selected on the map." if len(ks) == 1 else
+               f"{len(ks)} pairs selected on the map ({ks[0] + 1}–{ks[-1] + 1}): the first of them is shown.")
 
 
 def view_export(project: Project) -> None:
@@ -395,7 +396,8 @@ def view_corpus() -> None:
     table = pd.DataFrame([{
         "Japanese": d["ja_file"], "English": d["en_file"], "pairing": d["score"], "method": d["method"],
         "links": d["links"], "under 0.8": d["needs_review"],
-        "reviewed": "{} / {}".format(*progress[k]) if progress[k] else "not opened"}
+        "reviewed": "{} / {}".format(*progress[k]) if progress[k] else
+                    f"not opened ({d['confirmed']} confirmed in its file)" if d.get("confirmed") else "not opened"}
         for d, k in zip(docs, order)])
     st.caption(f"{len(docs)} aligned documents, most in need of review first (fully confirmed ones last). "
                "Pick one to review it.")
@@ -403,8 +405,9 @@ def view_corpus() -> None:
         st.caption(f"{len(earlier)} review{'s' * (len(earlier) > 1)} made here of an earlier version of a document "
                    "(its texts or the parameters changed, and a run aligned it again): "
                    + ", ".join(plain(n) for n in earlier[:10]) + (" …" if len(earlier) > 10 else "")
-                   + ". Opening the document carries their confirmations over to the pairs whose texts did not "
-                   "change; the earlier reviews stay in the project list.")
+                   + ". Opening the document carries over their confirmations of pairs whose texts did not "
+                   "change (those its file lacks) and names the ones it cannot; the earlier reviews stay in the "
+                   "project list.")
     unpaired = projects.corpus_unpaired(folder)
     for side, names in unpaired.items():
         if names:

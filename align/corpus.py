@@ -539,11 +539,10 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     print(f"alignments/{name}: reviewed, but its files or parameters changed: aligned again, "
           f"the review kept as alignments/previous/{printable(aside.name)}", file=log)
     new = Alignment.loads(new_json)
-    carried = carry_over(old, new) if old is not None else []
-    if not carried:
-        return new_json
-    print(f"alignments/{name}: {carried_note(len(carried), 'that review')}", file=log)
-    return to_json(edits.confirm_many(new, carried))
+    carried, left = carry_over(old, new) if old is not None else ([], [])
+    if carried or left:
+        print(f"alignments/{name}: {carried_note(old, carried, left, 'that review')}", file=log)
+    return to_json(edits.confirm_many(new, carried)) if carried else new_json
 
 
 def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> None:

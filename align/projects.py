@@ -257,12 +257,14 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[
                    None)
     if earlier is None:
         return pid, None
-    project = store.open_project(pid)
-    carried = carry_over(store.open_project(earlier.id).current, project.current)
-    if not carried:
+    project, before = store.open_project(pid), store.open_project(earlier.id).current
+    carried, left = carry_over(before, project.current)
+    if carried:
+        project.apply("confirm_many", carried)  # a step of its own: Z takes it back
+    if not (carried or left):
         return pid, None
-    project.apply("confirm_many", carried)  # a step of its own: Z takes it back
-    return pid, carried_note(len(carried), f"the review of an earlier version (project {earlier.id}, {earlier.name})")
+    return pid, carried_note(before, carried, left,
+                             f"the review of an earlier version (project {earlier.id}, {earlier.name})")
 
 
 def corpus_projects(store: Store, out_dir: str | Path) -> dict[str, ProjectInfo]:

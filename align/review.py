@@ -104,19 +104,32 @@ def stats(al: Alignment) -> Stats:
     return Stats(len(al.pairs), by_status["confirmed"], by_status["edited"], by_status["auto"], review)
 
 
-def carry_over(old: Alignment, new: Alignment) -> list[int]:
-    """The pairs of ``new`` to confirm as ``old`` (a review of an earlier version of
-    the texts) confirmed them: each not yet confirmed whose two texts ``old`` has as
-    a confirmed pair. A word fixed in a source costs the review of that sentence,
-    not of the document."""
+def carry_over(old: Alignment, new: Alignment) -> tuple[list[int], list[int]]:
+    """How ``new`` takes the review ``old`` made of an earlier version of the texts:
+    the pairs of ``new`` to confirm (each not yet confirmed whose two texts ``old`` has
+    as a confirmed pair: a word fixed in a source costs the review of that sentence,
+    not of the document), and the confirmed pairs of ``old`` left behind (their texts
+    changed, in the source or by the reviewer's hand), to be named."""
+    texts = {(new.ja_text(p), new.en_text(p)) for p in new.pairs}
     confirmed = {(old.ja_text(p), old.en_text(p)) for p in old.pairs if p.status == "confirmed" and p.ja and p.en}
-    return [k for k, p in enumerate(new.pairs) if p.status != "confirmed" and p.ja and p.en
+    take = [k for k, p in enumerate(new.pairs) if p.status != "confirmed" and p.ja and p.en
             and (new.ja_text(p), new.en_text(p)) in confirmed]
+    left = [k for k, p in enumerate(old.pairs) if p.status == "confirmed" and p.ja and p.en
+            and (old.ja_text(p), old.en_text(p)) not in texts]
+    return take, left
 
 
-def carried_note(count: int, source: str) -> str:
-    """What carrying ``count`` confirmations over from ``source`` says."""
-    return f"{count} confirmed pair(s) whose texts did not change carried over from {source}"
+def carried_note(old: Alignment, carried: list[int], left: list[int], source: str) -> str:
+    """What carrying a review over says: how many confirmations came from ``source``,
+    and which confirmed pairs of it did not (a hand edit among them is the reviewer's
+    work, still there: never dropped without a word)."""
+    note = f"{len(carried)} confirmed pair(s) whose texts did not change carried over from {source}"
+    if left:
+        edited = [k for k in left if old.pairs[k].edited]
+        note += (f"; {len(left)} confirmed pair(s) of it not, their texts having changed (pairs "
+                 + ", ".join(str(k + 1) for k in left[:10]) + (" …" if len(left) > 10 else "")
+                 + (f"; {len(edited)} of them edited by hand: copy your changes from there" if edited else "") + ")")
+    return note
 
 
 def next_needing_review(al: Alignment, k: int) -> int | None:

@@ -445,6 +445,8 @@ def test_the_corpus_view_names_reviews_of_documents_that_changed_since(db, tmp_p
     text = (out / "alignments/a.json").read_text(encoding="utf-8")  # a run aligned a.txt again: another key
     (out / "alignments/a.json").write_text(text.replace('"meta": {}', '"meta": {"corpus": {"key": {"ja_sha256": "9"}}}'),
                                            encoding="utf-8")
+    b = out / "alignments/b.json"  # and b.txt was reviewed elsewhere, its review written in its file
+    b.write_text(b.read_text(encoding="utf-8").replace('"auto"', '"confirmed"', 1), encoding="utf-8")
     from align import corpus
     corpus.write_exports(out)
     at = ok(app(new_doc_project(db)))
@@ -452,7 +454,9 @@ def test_the_corpus_view_names_reviews_of_documents_that_changed_since(db, tmp_p
     at.text_input(key="corpus_dir").set_value(str(out)).run()
     assert any("1 review made here of an earlier version of a document" in shown(c) and "a.txt" in shown(c)
                for c in ok(at).caption)
-    assert list(at.dataframe[0].value["reviewed"]) == ["not opened"] * 2
+    table = at.dataframe[0].value
+    assert dict(zip(table["Japanese"], table["reviewed"])) == {"a.txt": "not opened",
+                                                               "b.txt": "not opened (1 confirmed in its file)"}
 
 
 def test_hostile_file_names_are_shown_as_text(db):

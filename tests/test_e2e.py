@@ -402,9 +402,9 @@ def test_pairs_picked_on_the_map_open_in_the_grid_wherever_the_tab_was(server, b
     page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] * 0.85, steps=8)
     page.mouse.up()
     expect(page.locator('[role="grid"] [role="row"]').first).to_be_visible()
-    said = page.get_by_text(re.compile(r"Pair \d+ of the \d+ selected on the map")).first
+    said = page.get_by_text(re.compile(r"pairs selected on the map \(\d+–\d+\): the first of them is shown")).first
     expect(said).to_be_visible()
-    k = int(re.search(r"Pair (\d+)", said.inner_text()).group(1)) - 1
+    k = int(re.search(r"\((\d+)–", said.inner_text()).group(1)) - 1
     assert k > 20
     expect(current(page)).to_have_attribute("data-pair", str(k))
 

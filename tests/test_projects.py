@@ -201,8 +201,9 @@ def test_a_document_aligned_again_gets_the_confirmations_of_its_unchanged_pairs(
     (out / "alignments").mkdir(parents=True)
 
     def run(sha, second):  # what a run leaves: the alignment of the document's texts as they are
-        al = Alignment((Segment("一つ目。"), Segment("二つ目。")), (Segment("First."), Segment(second)),
-                       (Pair((0,), (0,), 0.9), Pair((1,), (1,), 0.9)))
+        al = Alignment((Segment("一つ目。"), Segment("二つ目。"), Segment("三つ目。")),
+                       (Segment("First."), Segment(second), Segment("Third.")),
+                       (Pair((0,), (0,), 0.9), Pair((1,), (1,), 0.9), Pair((2,), (2,), 0.9)))
         meta = {"corpus": {"ja_file": "a.txt", "en_file": "a_en.txt", "pairing_score": 0.9,
                            "pairing_method": "content", "key": {"ja_sha256": sha * 64}}}
         (out / "alignments/a.json").write_text(replace(al, meta=meta).dumps(), encoding="utf-8")
@@ -213,14 +214,18 @@ def test_a_document_aligned_again_gets_the_confirmations_of_its_unchanged_pairs(
 
     first, note = projects.open_corpus_document(store, out, run("1", "Secnod."))
     assert note is None
-    store.open_project(first).apply("confirm_many", [0, 1])  # reviewed in the app, never written back
+    review = store.open_project(first)  # reviewed in the app, never written back: a retranslation, all confirmed
+    review.apply("edit_text", "en", 0, "The first.")
+    review.apply("confirm_many", [0, 1, 2])
     second, note = projects.open_corpus_document(store, out, run("2", "Second."))  # a typo fixed in English
-    assert second != first and "1 confirmed pair(s) whose texts did not change carried over" in note
-    assert f"project {first}" in note
+    assert second != first and f"project {first}" in note
+    assert note.startswith("1 confirmed pair(s) whose texts did not change carried over")
+    # the retranslated pair and the one whose source changed are named, never dropped without a word
+    assert "2 confirmed pair(s) of it not, their texts having changed (pairs 1, 2; 1 of them edited by hand" in note
     project = store.open_project(second)
-    assert [p.status for p in project.current.pairs] == ["confirmed", "auto"]
+    assert [p.status for p in project.current.pairs] == ["auto", "auto", "confirmed"]
     project.undo()  # the carrying over is a step of its own
-    assert [p.status for p in project.current.pairs] == ["auto", "auto"]
+    assert [p.status for p in project.current.pairs] == ["auto", "auto", "auto"]
 
 
 def test_a_report_older_than_its_files_neither_splits_a_review_nor_loses_its_write(store, tmp_path):

@@ -65,7 +65,8 @@ const OP_NAMES = {
   split_segment: "cut a sentence", join_segments: "join sentences", shift: "move a sentence",
   insert_empty: "without counterpart (1-0 / 0-1)", delete_pair: "unlink the pair", link: "link",
   detach: "unlink a sentence", edit_text: "text edit", confirm: "confirm", unconfirm: "unconfirm",
-  confirm_through: "confirm up to here", confirm_many: "confirm up to here", relink: "link a candidate",
+  // confirm_many: Shift+A's pairs up to here, or the confirmations carried over from an earlier review
+  confirm_through: "confirm up to here", confirm_many: "confirm several pairs", relink: "link a candidate",
 };
 
 /** ": link (pair 5)", as the undo and redo messages name a step. */
