@@ -539,9 +539,9 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     print(f"alignments/{name}: reviewed, but its files or parameters changed: aligned again, "
           f"the review kept as alignments/previous/{printable(aside.name)}", file=log)
     new = Alignment.loads(new_json)
-    carried, left = carry_over(old, new) if old is not None else ([], [])
+    carried, _, left = carry_over(old, new) if old is not None else ([], [], [])  # a file keeps no typing history
     if carried or left:
-        print(f"alignments/{name}: {carried_note(old, carried, left, 'that review')}", file=log)
+        print(f"alignments/{name}: {carried_note(old, len(carried), 0, left, 'that review')}", file=log)
     return to_json(edits.confirm_many(new, carried)) if carried else new_json
 
 

@@ -17,7 +17,7 @@ from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import detect_language, read_bytes_source, read_pasted
-from .review import carried_note, carry_over
+from .review import carried_note, carry_over, hand_edits
 from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
@@ -257,13 +257,18 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[
                    None)
     if earlier is None:
         return pid, None
-    project, before = store.open_project(pid), store.open_project(earlier.id).current
-    carried, left = carry_over(before, project.current)
-    if carried:
-        project.apply("confirm_many", carried)  # a step of its own: Z takes it back
-    if not (carried or left):
+    project, review = store.open_project(pid), store.open_project(earlier.id)
+    before = review.current
+    carried, retyped, left = carry_over(before, project.current, hand_edits(review.steps[:review.cursor]))
+    for _, typed in retyped:  # the reviewer's own texts first, each a step (Z takes them back)
+        for side, seg, text, was in typed:
+            project.apply("edit_text", side, seg, text, was)
+    confirmed = sorted(carried + [k for k, _ in retyped])
+    if confirmed:
+        project.apply("confirm_many", confirmed)  # a step of its own
+    if not (confirmed or left):
         return pid, None
-    return pid, carried_note(before, carried, left,
+    return pid, carried_note(before, len(confirmed), len(retyped), left,
                              f"the review of an earlier version (project {earlier.id}, {earlier.name})")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
-from .model import Alignment, Pair
+from .model import Alignment, Pair, Segment, joined
 from .segment import sentence_ends
 
 # Calibrated confidence thresholds: >= 0.8 green, >= 0.5 amber, else red.
@@ -104,26 +104,61 @@ def stats(al: Alignment) -> Stats:
     return Stats(len(al.pairs), by_status["confirmed"], by_status["edited"], by_status["auto"], review)
 
 
-def carry_over(old: Alignment, new: Alignment) -> tuple[list[int], list[int]]:
+def carry_over(old: Alignment, new: Alignment, typed: dict[tuple[str, str], str] | None = None
+               ) -> tuple[list[int], list[tuple[int, list[tuple[str, int, str, str]]]], list[int]]:
     """How ``new`` takes the review ``old`` made of an earlier version of the texts:
     the pairs of ``new`` to confirm (each not yet confirmed whose two texts ``old`` has
     as a confirmed pair: a word fixed in a source costs the review of that sentence,
-    not of the document), and the confirmed pairs of ``old`` left behind (their texts
-    changed, in the source or by the reviewer's hand), to be named."""
-    texts = {(new.ja_text(p), new.en_text(p)) for p in new.pairs}
+    not of the document); those to retype first, with the edits (side, segment,
+    text, was) that make them a confirmed pair of ``old`` (``typed``: the reviewer's
+    texts, ``hand_edits``); and the confirmed pairs of ``old`` left behind (their texts
+    changed in the source), to be named."""
+    typed = typed or {}
     confirmed = {(old.ja_text(p), old.en_text(p)) for p in old.pairs if p.status == "confirmed" and p.ja and p.en}
-    take = [k for k, p in enumerate(new.pairs) if p.status != "confirmed" and p.ja and p.en
-            and (new.ja_text(p), new.en_text(p)) in confirmed]
+    take, retype, reached = [], [], set()
+    for k, p in enumerate(new.pairs):
+        texts = (new.ja_text(p), new.en_text(p))
+        if p.status == "confirmed" or not (p.ja and p.en):
+            reached.add(texts)
+            continue
+        edits = [(side, i, typed[(side, seg.text)], seg.text) for side in ("ja", "en") for i in getattr(p, side)
+                 if (side, (seg := getattr(new, side)[i]).text) in typed]
+        retyped = tuple(joined([Segment(typed[(side, s.text)]) if (side, s.text) in typed else s
+                                for s in (getattr(new, side)[i] for i in getattr(p, side))], space)
+                        for side, space in (("ja", ""), ("en", " "))) if edits else texts
+        if texts in confirmed:
+            take.append(k)
+        elif retyped in confirmed:
+            retype.append((k, edits))
+        reached.update((texts, retyped))
     left = [k for k, p in enumerate(old.pairs) if p.status == "confirmed" and p.ja and p.en
-            and (old.ja_text(p), old.en_text(p)) not in texts]
-    return take, left
+            and (old.ja_text(p), old.en_text(p)) not in reached]
+    return take, retype, left
 
 
-def carried_note(old: Alignment, carried: list[int], left: list[int], source: str) -> str:
-    """What carrying a review over says: how many confirmations came from ``source``,
-    and which confirmed pairs of it did not (a hand edit among them is the reviewer's
-    work, still there: never dropped without a word)."""
-    note = f"{len(carried)} confirmed pair(s) whose texts did not change carried over from {source}"
+def hand_edits(steps: Sequence[Any]) -> dict[tuple[str, str], str]:
+    """The texts a reviewer typed, as (side, the text before) -> the text after, from
+    the text edits among ``steps`` (a history's live steps) that say what they replaced;
+    a text edited twice keeps its first original."""
+    typed: dict[tuple[str, str], str] = {}
+    for step in steps:
+        if step.op != "edit_text" or len(step.args) < 4 or not isinstance(step.args[3], str):
+            continue
+        side, _, text, was = step.args[:4]
+        origin = next((key for key, now in typed.items() if key[0] == side and now == was.strip()),
+                      (side, was.strip()))
+        typed[origin] = str(text).strip()
+    return typed
+
+
+def carried_note(old: Alignment, carried: int, retyped: int, left: list[int], source: str) -> str:
+    """What carrying a review over says: how many confirmations came from ``source``
+    (``retyped`` of them with the reviewer's own texts), and which confirmed pairs of
+    it did not (a hand edit among them is the reviewer's work, still there: never
+    dropped without a word)."""
+    note = f"{carried} confirmed pair(s) carried over from {source}, where the texts had not changed"
+    if retyped:
+        note += f" but for your own edits ({retyped}, typed again)"
     if left:
         edited = [k for k in left if old.pairs[k].edited]
         note += (f"; {len(left)} confirmed pair(s) of it not, their texts having changed (pairs "

@@ -374,7 +374,7 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
     assert [p.status for p in realigned.pairs] == ["confirmed"] + ["auto"] * (len(realigned.pairs) - 1)
     assert (realigned.ja_text(realigned.pairs[0]), realigned.en_text(realigned.pairs[0])) == \
         (kept.ja_text(kept.pairs[0]), kept.en_text(kept.pairs[0]))
-    assert "1 confirmed pair(s) whose texts did not change carried over" in stderr
+    assert "1 confirmed pair(s) carried over from that review, where the texts had not changed" in stderr
     # reviewed again, and its file changes again: the first review is not replaced
     again = out / "alignments/a__news.txt.json"
     again.write_text(again.read_text(encoding="utf-8").replace('"status": "auto"', '"status": "edited"', 1),

@@ -215,17 +215,21 @@ def test_a_document_aligned_again_gets_the_confirmations_of_its_unchanged_pairs(
     first, note = projects.open_corpus_document(store, out, run("1", "Secnod."))
     assert note is None
     review = store.open_project(first)  # reviewed in the app, never written back: a retranslation, all confirmed
-    review.apply("edit_text", "en", 0, "The first.")
+    review.apply("edit_text", "en", 0, "The first.", "First.")  # as the grid sends it: with the text it replaced
     review.apply("confirm_many", [0, 1, 2])
     second, note = projects.open_corpus_document(store, out, run("2", "Second."))  # a typo fixed in English
     assert second != first and f"project {first}" in note
-    assert note.startswith("1 confirmed pair(s) whose texts did not change carried over")
-    # the retranslated pair and the one whose source changed are named, never dropped without a word
-    assert "2 confirmed pair(s) of it not, their texts having changed (pairs 1, 2; 1 of them edited by hand" in note
+    # the unchanged pair, and the retranslated one typed again; the one whose source changed named
+    assert note.startswith("2 confirmed pair(s) carried over from the review of an earlier version")
+    assert "but for your own edits (1, typed again); 1 confirmed pair(s) of it not, their texts having changed (pairs 2)" \
+        in note
     project = store.open_project(second)
-    assert [p.status for p in project.current.pairs] == ["auto", "auto", "confirmed"]
-    project.undo()  # the carrying over is a step of its own
-    assert [p.status for p in project.current.pairs] == ["auto", "auto", "auto"]
+    assert [p.status for p in project.current.pairs] == ["confirmed", "auto", "confirmed"]
+    assert project.current.en[0].text == "The first."
+    project.undo()  # the confirmations, then the typing, each a step
+    assert [p.status for p in project.current.pairs] == ["edited", "auto", "auto"]
+    project.undo()
+    assert project.current.en[0].text == "First." and project.current.pairs[0].status == "auto"
 
 
 def test_a_report_older_than_its_files_neither_splits_a_review_nor_loses_its_write(store, tmp_path):
