@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from .edits import EditError
 from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
@@ -260,15 +261,20 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[
     project, review = store.open_project(pid), store.open_project(earlier.id)
     before = review.current
     carried, retyped, left = carry_over(before, project.current, hand_edits(review.steps[:review.cursor]))
-    for _, typed in retyped:  # the reviewer's own texts first, each a step (Z takes them back)
-        for side, seg, text, was in typed:
-            project.apply("edit_text", side, seg, text, was)
-    confirmed = sorted(carried + [k for k, _ in retyped])
+    done = []
+    for k, typed in retyped:  # the reviewer's own texts first, each a step (Z takes them back)
+        try:
+            for side, seg, text, was in typed:
+                project.apply("edit_text", side, seg, text, was)
+            done.append(k)
+        except EditError:  # not typed again as a whole: not confirmed either
+            continue
+    confirmed = sorted(carried + done)
     if confirmed:
         project.apply("confirm_many", confirmed)  # a step of its own
     if not (confirmed or left):
         return pid, None
-    return pid, carried_note(before, len(confirmed), len(retyped), left,
+    return pid, carried_note(before, len(confirmed), len(done), left,
                              f"the review of an earlier version (project {earlier.id}, {earlier.name})")
 
 

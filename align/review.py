@@ -148,7 +148,7 @@ def hand_edits(steps: Sequence[Any]) -> dict[tuple[str, str], str]:
         origin = next((key for key, now in typed.items() if key[0] == side and now == was.strip()),
                       (side, was.strip()))
         typed[origin] = str(text).strip()
-    return typed
+    return {key: text for key, text in typed.items() if text != key[1]}  # typed back as it was: no edit
 
 
 def carried_note(old: Alignment, carried: int, retyped: int, left: list[int], source: str) -> str:

@@ -187,3 +187,15 @@ def test_map_ticks_fall_on_whole_segment_numbers():
     fig = heatmap.heatmap_figure(doc([0.9] * 30), heatmap.similarity_matrix(doc([0.9] * 30), fake_encode))
     assert (fig.layout.xaxis.tick0, fig.layout.xaxis.dtick) == (1, 5)
     assert [heatmap._tick_step(n) for n in (3, 12, 13, 100, 2000)] == [1, 1, 2, 10, 200]
+
+
+def test_hand_edits_keep_the_first_original_and_drop_an_edit_typed_back():
+    from align.edits import Step
+    from align.review import hand_edits
+    steps = [Step.make("edit_text", ["en", 0, "The first.", "First."]),
+             Step.make("edit_text", ["en", 0, "The very first.", "The first."]),  # edited again
+             Step.make("confirm", [0]),
+             Step.make("edit_text", ["ja", 1, "二つ目だ。", "二つ目。"]),
+             Step.make("edit_text", ["ja", 1, "二つ目。", "二つ目だ。"]),          # typed back as it was
+             Step.make("edit_text", ["en", 2, "No original given."])]             # nothing to match it by
+    assert hand_edits(steps) == {("en", "First."): "The very first."}
