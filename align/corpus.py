@@ -22,6 +22,7 @@ name and renamed: a killed run loses only the documents in flight.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -43,7 +44,7 @@ from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, repla
                      tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
-from .review import GREEN, carried_note, carry_over
+from .review import GREEN, carried_note, carry_over, typed_of
 from .workers import DaskWorkers, LocalWorkers, align_task, batch_size, batched, embed_task, stream
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx")
@@ -539,10 +540,19 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     print(f"alignments/{name}: reviewed, but its files or parameters changed: aligned again, "
           f"the review kept as alignments/previous/{printable(aside.name)}", file=log)
     new = Alignment.loads(new_json)
-    carried, _, left = carry_over(old, new) if old is not None else ([], [], [])  # a file keeps no typing history
-    if carried or left:
-        print(f"alignments/{name}: {carried_note(old, len(carried), 0, left, 'that review')}", file=log)
-    return to_json(edits.confirm_many(new, carried)) if carried else new_json
+    # what the reviewer typed, as the app wrote it back with the review (meta "typed")
+    carried, retyped, left = carry_over(old, new, typed_of(old.meta)) if old is not None else ([], [], [])
+    done = []
+    for k, typed in retyped:  # typed again where the sentence did not change, then confirmed
+        try:
+            new = functools.reduce(lambda al, e: edits.edit_text(al, *e), typed, new)
+            done.append(k)
+        except edits.EditError:
+            continue
+    if carried or done or left:
+        print(f"alignments/{name}: {carried_note(old, len(carried) + len(done), len(done), left, 'that review')}",
+              file=log)
+    return to_json(edits.confirm_many(new, sorted(carried + done))) if carried or done else new_json
 
 
 def _follow_renames(folder: Path, wanted: dict[str, tuple[str, dict]], log) -> None:

@@ -18,7 +18,7 @@ from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
 from .sources import detect_language, read_bytes_source, read_pasted
-from .review import carried_note, carry_over, hand_edits
+from .review import TYPED, carried_note, carry_over, hand_edits
 from .store import ProjectInfo, Store
 
 def data_file(name: str) -> Path:
@@ -369,8 +369,11 @@ def export_corpus(store: Store, out_dir: str | Path, *, confirmed_only: bool = F
         for key, info in corpus_projects(store, out).items():
             if key in files:
                 path, meta = files[key]
-                # the reviewer's segments and pairs; the meta the run gave the file (not the app's own notes)
-                write(replace(store.open_project(info.id).current, meta=meta), path, "json")
+                # the reviewer's segments and pairs; the meta the run gave the file (not the app's own notes),
+                # with what the reviewer typed, for a run that aligns the document again to type it again
+                project = store.open_project(info.id)
+                typed = [[side, was, text] for (side, was), text in hand_edits(project.steps[:project.cursor]).items()]
+                write(replace(project.current, meta={**meta, TYPED: typed} if typed else meta), path, "json")
                 written += 1
         return {**write_exports(out, confirmed_only=confirmed_only, min_confidence=min_confidence),
                 "reviews_written": written}

@@ -136,6 +136,19 @@ def carry_over(old: Alignment, new: Alignment, typed: dict[tuple[str, str], str]
     return take, retype, left
 
 
+TYPED = "typed"  # meta key: the reviewer's texts, [side, the text before, the text after] each
+
+
+def typed_of(meta: dict) -> dict[tuple[str, str], str]:
+    """``hand_edits`` as an alignment file keeps them (``meta["typed"]``; the app writes
+    them back with a review), for a run that aligns the document again; a hand-edited
+    file's malformed list is none."""
+    rows = meta.get(TYPED) if isinstance(meta, dict) else None
+    return {(side, was): text for side, was, text in rows
+            if side in ("ja", "en") and isinstance(was, str) and isinstance(text, str)} \
+        if isinstance(rows, list) and all(isinstance(r, list) and len(r) == 3 for r in rows) else {}
+
+
 def hand_edits(steps: Sequence[Any]) -> dict[tuple[str, str], str]:
     """The texts a reviewer typed, as (side, the text before) -> the text after, from
     the text edits among ``steps`` (a history's live steps) that say what they replaced;

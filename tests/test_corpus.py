@@ -387,6 +387,29 @@ def test_a_rerun_redoes_only_what_changed(corpus, tmp_path):
         encoding="utf-8")).pairs[:2]] == ["confirmed", "edited"]  # the carried confirmation, then the new edit
 
 
+def test_a_review_written_back_from_the_app_keeps_its_typed_texts_across_a_rerun(corpus, tmp_path):
+    from align import projects
+    from align.store import Store
+    root = shutil.copytree(corpus[0], tmp_path / "copy")
+    ja, en, out = root / "ja", root / "en", root / "out"
+    with Store(tmp_path / "projects.db") as store:  # a pair retranslated and confirmed in the app, then Write
+        doc = next(d for d in projects.corpus_documents(out) if d["ja_file"] == "a/news.txt")
+        pid, _ = projects.open_corpus_document(store, out, doc)
+        project = store.open_project(pid)
+        k = next(k for k, p in enumerate(project.current.pairs) if p.ja and p.en)
+        seg = project.current.pairs[k].en[0]
+        was = project.current.en[seg].text
+        project.apply("edit_text", "en", seg, was + " (checked)", was)  # as the grid sends it
+        project.apply("confirm", k)
+        projects.export_corpus(store, out)
+    (en / "warren.txt").write_text(DOCS["en/warren.txt"] + "She did not give a date.\n", encoding="utf-8")
+    code, _, stderr = cli("corpus", ja, en, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    now = Alignment.loads((out / "alignments/a__news.txt.json").read_text(encoding="utf-8"))
+    pair = next(p for p in now.pairs if p.en and now.en[p.en[0]].text == was + " (checked)")
+    assert pair.status == "confirmed" and "but for your own edits (1, typed again)" in stderr
+
+
 def test_a_reviewed_document_that_fails_to_align_again_keeps_its_review_in_place(corpus, tmp_path):
     # put aside only once the new alignment is there: a failure (or a kill) before leaves the
     # review where the next run finds it, to carry its confirmations over

@@ -199,3 +199,11 @@ def test_hand_edits_keep_the_first_original_and_drop_an_edit_typed_back():
              Step.make("edit_text", ["ja", 1, "二つ目。", "二つ目だ。"]),          # typed back as it was
              Step.make("edit_text", ["en", 2, "No original given."])]             # nothing to match it by
     assert hand_edits(steps) == {("en", "First."): "The very first."}
+
+
+def test_the_typed_texts_a_file_keeps_are_read_only_when_well_formed():
+    from align.review import typed_of
+    assert typed_of({"typed": [["en", "First.", "The first."]]}) == {("en", "First."): "The first."}
+    for bad in ({"typed": "x"}, {"typed": [["en", "a"]]}, {"typed": [["fr", "a", "b"]]}, {"typed": [["en", 1, "b"]]},
+                {}, None):
+        assert typed_of(bad) == {}
