@@ -524,8 +524,10 @@ def _align_all(workers, ja_docs, en_docs, pairs, stems, out: Path, opts: Options
 def _put_aside(target: Path, new_json: str, log) -> str:
     """A reviewed document aligned again because its texts or parameters changed: its
     review goes to ``alignments/previous/``, and the new alignment (returned) takes its
-    confirmations on the pairs whose texts did not change. Done once the new alignment
-    is there, so that a run killed before keeps the review in place for the next."""
+    confirmations on the pairs whose texts did not change, and the texts the reviewer
+    typed (``meta.typed``, as the app writes a review back) where their sentence did not
+    change. Done once the new alignment is there, so that a run killed before keeps the
+    review in place for the next."""
     from .export import to_json
     from .imports import load_alignment
     from .model import Alignment
