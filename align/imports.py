@@ -195,7 +195,7 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     tus = root.findall("body/tu")
     if not tus:
         raise _fail(name, "no <tu> in the TMX")
-    rows, langs, doubled = [], set(), Counter()
+    rows, langs, doubled, whole = [], set(), Counter(), 0
     for number, tu in enumerate(tus, 1):
         sides = {}
         for tuv in tu.findall("tuv"):
@@ -216,9 +216,12 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
                 sides.setdefault(primary, text)
         if "ja" in sides or "en" in sides:
             props = {p.get("type"): (p.text or "") for p in tu.findall("prop")}
-            rows.append((_cut(sides.get("ja", ""), props.get("x-taiyaku-ja-cuts"), ""),
-                         _cut(sides.get("en", ""), props.get("x-taiyaku-en-cuts"), " "),
-                         _prop_score(props.get("x-taiyaku-score")),
+            cut = [_cut(sides.get(side, ""), props.get(f"x-taiyaku-{side}-cuts"), space)
+                   for side, space in (("ja", ""), ("en", " "))]
+            # an m-n pair's unit whose text changed since Taiyaku wrote its cuts: read whole, and said
+            whole += any(props.get(f"x-taiyaku-{side}-cuts") and isinstance(c, str)
+                         for side, c in zip(("ja", "en"), cut))
+            rows.append((*cut, _prop_score(props.get("x-taiyaku-score")),
                          _prop_status(props.get("x-taiyaku-status"))))
     found = ", ".join(sorted(langs)) or "none"
     if not rows:
@@ -226,6 +229,9 @@ def _load_tmx(data: bytes, name: str) -> Alignment:
     al = _build(rows, name, f" (languages: {found})")
     notes = [f"{n} <tu> with a second {'Japanese' if lang == 'ja' else 'English'} <tuv> (languages: {found}): "
              "the first of each kept" for lang, n in sorted(doubled.items())]
+    if whole:
+        notes.append(f"{whole} <tu> of an m-n pair edited since Taiyaku wrote it (its text no longer the one its "
+                     "cuts were made for): read as one segment a side")
     return replace(al, meta={**al.meta, IMPORT_NOTES: notes}) if notes else al
 
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 from align import export
 from align.errors import InputError
-from align.imports import load_alignment
+from align.imports import import_warning, load_alignment
 from align.model import STATUSES, Alignment, Candidate, Pair, Segment
 
 from test_export import SAMPLE, make
@@ -228,6 +228,8 @@ def test_tmx_cuts_that_do_not_fit_the_text_leave_it_whole(side, cuts, edited):
            '</tu></body></tmx>')
     al = load_alignment(tmx.encode(), "edited.tmx")
     assert (al.ja_text(al.pairs[0]), al.en_text(al.pairs[0])) == (texts["ja"], texts["en"]) and al.pairs[0].kind == "1-1"
+    _, warning = import_warning(al)  # and said, so that the translator knows why the pair is 1-1 now
+    assert (warning is not None and "1 <tu> of an m-n pair edited since Taiyaku wrote it" in warning) == bool(cuts)
 
 
 def test_tmx_cuts_of_the_text_as_written_split_it():
@@ -239,6 +241,7 @@ def test_tmx_cuts_of_the_text_as_written_split_it():
            '</tu></body></tmx>')
     al = load_alignment(tmx.encode(), "ours.tmx")
     assert [s.text for s in al.ja] == ["一。", "二。"] and [s.text for s in al.en] == ["One.", "Two."]
+    assert import_warning(al)[1] is None
 
 
 # -- TSV ----------------------------------------------------------------------
