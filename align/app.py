@@ -380,6 +380,7 @@ def view_corpus() -> None:
     folder = st.text_input("Corpus run folder (the OUT_DIR of `taiyaku corpus`)", key="corpus_dir")
     if not folder.strip():
         return
+    st.query_params["corpus"] = folder  # a reload, or the address kept, finds it again (main)
     try:
         docs = projects.corpus_documents(folder)
     except USER_ERRORS as e:
@@ -541,6 +542,8 @@ def main() -> None:
     for key in KEPT_WIDGETS:  # Streamlit drops a widget's value in a run that does not draw it
         if key in ss:
             ss[key] = ss[key]
+    if "corpus_dir" not in ss and st.query_params.get("corpus"):  # a page loaded again: the folder typed before
+        ss.corpus_dir = st.query_params["corpus"]
     project = current_project()
     if "pending_view" in ss:
         ss.view = ss.pop("pending_view")

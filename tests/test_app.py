@@ -409,6 +409,11 @@ def test_the_corpus_view_lists_a_run_and_writes_its_memory_again(db, tmp_path):
     at.segmented_control(key="view").set_value("Review").run()  # and back: the folder is still there
     at.segmented_control(key="view").set_value("Corpus").run()
     assert at.text_input(key="corpus_dir").value == str(out) and len(ok(at).dataframe) == 1
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)  # the page loaded again, at the same address
+    again.query_params.update(at.query_params)
+    again.run()
+    again.segmented_control(key="view").set_value("Corpus").run()
+    assert again.text_input(key="corpus_dir").value == str(out) and len(ok(again).dataframe) == 1
     (out / "documents.tsv").write_text("ja_file\ten_file\tscore\tmethod\na.txt\ta_en.txt\n", encoding="utf-8")
     at.button(key="corpus_export").click().run()  # a hand edit gone wrong: the file and line, no traceback
     assert not at.exception and "documents.tsv: line 2 is not" in shown(at.error[0])
