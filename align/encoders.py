@@ -16,7 +16,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, first_line
 from .normalise import sentence_case
 
 DEFAULT_MODEL = "use-m3"
@@ -174,7 +174,7 @@ def _load_sentence_transformer(factory, model: str):
         try:
             return factory(model, device="cpu", **kwargs)
         except Exception as exc:  # a missing folder, not a model, a failed download
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc) or type(exc).__name__
             raise InputError(f"cannot load the model {model!r} ({reason}); without a network, "
                              "give the folder of a downloaded sentence-transformers model") from exc
 

@@ -40,6 +40,11 @@ class StoreError(TaiyakuError):
     """A projects file that cannot be used: newer than this version, not ours, unreadable."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line: its first, or "" when it has none."""
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
 def resolved(path: str | os.PathLike) -> Path:
     """``Path(path).resolve()``, with a symbolic link loop an OSError (ELOOP, as from
     Python 3.13 on) that names the path, not a RuntimeError and a traceback."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .errors import InputError
+from .errors import InputError, first_line
 from .model import Segment
 from .segment import split
 
@@ -267,7 +267,7 @@ def _docx_text(data: bytes, name: str) -> str:
         texts = list(paragraphs(docx.Document(io.BytesIO(data))))
     except lxml.etree.XMLSyntaxError as exc:  # depth past lxml's limit, broken XML
         raise InputError(f"{name}: a broken Word .docx file "
-                         f"({str(exc).splitlines()[0][:120]})") from None
+                         f"({first_line(exc)[:120]})") from None
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error,
             NotImplementedError, RuntimeError, TypeError, AttributeError, IndexError):
         raise InputError(f"{name}: not a Word .docx file") from None

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from .errors import InputError, TaiyakuError, WorkerError
+from .errors import InputError, TaiyakuError, WorkerError, first_line
 from .pipeline import MAX_SEGMENTS_A_SIDE
 
 # -- worker side: the two tasks ---------------------------------------------------------
@@ -187,7 +187,7 @@ def align_task(pairs: list[tuple[str, bytes, str, bytes, dict, list]], opts: dic
 
 def described(exc: BaseException) -> str:
     """An exception in one line: its type and its message's first line."""
-    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    first = first_line(exc)[:200]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
