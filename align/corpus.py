@@ -41,7 +41,7 @@ from . import __version__, edits
 from .encoders import check_model_path
 from .errors import InputError, printable, resolved
 from .export import (TSV_BREAKS, check_writable, dropped_note, for_memory, replacing, score_text, tmx_header,
-                     tmx_unit, tsv_field, unholdable, write_bytes, xml_text)
+                     tmx_unit, to_json, tsv_field, unholdable, write_bytes, xml_text)
 from .pairing import GIVEN, DocPair, pair_documents, title_keys
 from .progress import bar as progress_bar
 from .review import GREEN, carried_note, carry_over, typed_of
@@ -528,7 +528,6 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     typed (``meta.typed``, as the app writes a review back) where their sentence did not
     change. Done once the new alignment is there, so that a run killed before keeps the
     review in place for the next."""
-    from .export import to_json
     from .imports import load_alignment
     from .model import Alignment
 
@@ -632,7 +631,6 @@ def _existing(target: Path, meta: dict) -> str | None:
     renamed or a pair now given by ``--pairs``), "damaged" (cannot be read: a hand
     edit gone wrong, left for the reviewer to mend), "reviewed" (for other texts or
     parameters, with pairs a reviewer touched) or "stale"."""
-    from .export import to_json
     from .imports import load_alignment
 
     if not target.exists():
