@@ -22,7 +22,6 @@ name and renamed: a killed run loses only the documents in flight.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -543,13 +542,7 @@ def _put_aside(target: Path, new_json: str, log) -> str:
     new = Alignment.loads(new_json)
     # what the reviewer typed, as the app wrote it back with the review (meta "typed")
     carried, retyped, left = carry_over(old, new, typed_of(old.meta)) if old is not None else ([], [], [])
-    done = []
-    for k, typed in retyped:  # typed again where the sentence did not change, then confirmed
-        try:
-            new = functools.reduce(lambda al, e: edits.edit_text(al, *e), typed, new)
-            done.append(k)
-        except edits.EditError:
-            continue
+    new, done, _ = edits.retype(new, retyped)  # typed again where the sentence did not change, then confirmed
     if carried or done or left:
         print(f"alignments/{name}: {carried_note(old, len(carried) + len(done), len(done), left, 'that review')}",
               file=log)

@@ -454,6 +454,25 @@ def confirm_through(al: Alignment, k: int) -> Alignment:
     return confirm_many(al, range(k + 1))
 
 
+def retype(al: Alignment, retyped: Iterable[tuple[int, list[tuple[str, int, str, str]]]]
+           ) -> tuple[Alignment, list[int], list[tuple[str, int, str, str]]]:
+    """Each pair's edits (side, segment, text, was: ``review.carry_over``'s retyped)
+    applied whole or not at all: the alignment after them, the pairs retyped, and the
+    edits made, in order (for a history to take them as steps)."""
+    done, made = [], []
+    for k, typed in retyped:
+        try:
+            after = al
+            for edit in typed:
+                after = edit_text(after, *edit)
+        except EditError:  # a sentence no longer as it was: the pair is left as the aligner made it
+            continue
+        al = after
+        done.append(k)
+        made += typed
+    return al, done, made
+
+
 def confirm_many(al: Alignment, ks: Iterable[int]) -> Alignment:
     """Confirm the listed pairs (those the reviewer sees, up to the current
     one); the confirmed ones among them stay as they are."""

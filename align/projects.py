@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from .edits import EditError
+from .edits import retype
 from .errors import InputError, resolved
 from .model import Alignment
 from .pipeline import Progress, align_texts
@@ -261,14 +261,9 @@ def open_corpus_document(store: Store, out_dir: str | Path, doc: dict) -> tuple[
     project, review = store.open_project(pid), store.open_project(earlier.id)
     before = review.current
     carried, retyped, left = carry_over(before, project.current, hand_edits(review.steps[:review.cursor]))
-    done = []
-    for k, typed in retyped:  # the reviewer's own texts first, each a step (Z takes them back)
-        try:
-            for side, seg, text, was in typed:
-                project.apply("edit_text", side, seg, text, was)
-            done.append(k)
-        except EditError:  # not typed again as a whole: not confirmed either
-            continue
+    _, done, made = retype(project.current, retyped)
+    for edit in made:  # the reviewer's own texts first, each a step (Z takes them back)
+        project.apply("edit_text", *edit)
     confirmed = sorted(carried + done)
     if confirmed:
         project.apply("confirm_many", confirmed)  # a step of its own

@@ -765,3 +765,13 @@ def test_join_segments_refusals():
     refuses(E.join_segments, doc(P([0, 1, 2], [0])), "ja", [0, 2], match="neighbouring")
     refuses(E.join_segments, headlines(P([0], [0]), P([1], [1])), "en", [0, 1], match="headline")
     refuses(E.join_segments, E.confirm(al, 2), "ja", [2, 3], match="confirmed")
+
+
+def test_retype_applies_a_pair_s_edits_whole_or_not_at_all():
+    al = three()
+    texts = [s.text for s in al.en]
+    retyped = [(0, [("en", 0, "Changed.", texts[0])]),
+               (1, [("en", 1, "Also changed.", texts[1]), ("en", 2, "No.", "not its text")])]  # the second fails
+    after, done, made = E.retype(al, retyped)
+    assert done == [0] and made == retyped[0][1]
+    assert [s.text for s in after.en] == ["Changed.", *texts[1:]]  # pair 2's first edit not kept alone
