@@ -27,6 +27,7 @@ const LANG = { ja: "Japanese", en: "English" };
 const OVERSCAN = 600; // px of rows rendered above and below the viewport
 const SOURCE_BLOCK = 40; // paragraphs of the source pane laid out (or skipped off screen) together
 const STALL_MS = 10000; // an operation unanswered this long, with no answer meanwhile: the server is away
+const NO_FILTER = Object.freeze({ status: "all", kind: "all", review: false, query: "" }); // every pair shown
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -375,7 +376,7 @@ class Grid {
     this.memo = ((G.memo = G.memo || {})[this.project] = G.memo[this.project] || { undo: [], redo: [] });
     this.lost = this.loadLost(); // text another window's change kept from its sentence, this project's only
     this.cur = 0;             // index into this.state.pairs
-    this.filter = { status: "all", kind: "all", review: false, query: "" };
+    this.filter = { ...NO_FILTER };
     this.sel = { ja: new Set(), en: new Set() };
     this.editing = null;      // {k} while the current pair's text is edited
     this.heights = new Map(); // measured row heights by pair signature
@@ -505,8 +506,7 @@ class Grid {
     if (goto && goto.project === this.project && Number.isInteger(goto.pair) && goto.n !== G.gotoSeen
         && goto.pair < this.state.pairs.length) {
       G.gotoSeen = goto.n;
-      Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" });
-      this.syncControls();
+      this.showAll();
       if (first) this.cur = goto.pair; else this.go(goto.pair, true);
       this.rememberView();
     }
@@ -968,10 +968,7 @@ class Grid {
       e.preventDefault();
       const n = parseInt(goto.value, 10);
       if (!(n >= 1 && n <= this.state.pairs.length)) { this.say(`there is no pair ${goto.value}`, "warn"); return; }
-      if (this.position(n - 1) < 0) { // hidden by the filter: show everything
-        Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" });
-        this.syncControls();
-      }
+      if (this.position(n - 1) < 0) this.showAll(); // hidden by the filter: show everything
       goto.value = "";
       this.say(""); // what an earlier key said is about another pair
       this.go(n - 1, true);
@@ -1016,6 +1013,12 @@ class Grid {
     window.removeEventListener("focus", this.syncHandler);
     document.removeEventListener("visibilitychange", this.syncHandler);
     clearTimeout(this.viewTimer);
+  }
+
+  /** Every pair shown again: the filters and the search cleared. */
+  showAll() {
+    Object.assign(this.filter, NO_FILTER);
+    this.syncControls();
   }
 
   syncControls() {
@@ -1415,7 +1418,7 @@ class Grid {
     const k = this.state.pairs.findIndex((p) => p[side].includes(i));
     if (this.state.mode === "headlines" && side === "ja") { this.toggle(side, i); return; }
     if (k >= 0) {
-      if (this.position(k) < 0) { Object.assign(this.filter, { status: "all", kind: "all", review: false, query: "" }); this.syncControls(); }
+      if (this.position(k) < 0) this.showAll();
       this.go(k, true);
     }
   }
