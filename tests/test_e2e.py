@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -573,6 +574,24 @@ def test_z_in_a_window_that_made_no_change_asks_before_undoing_another_window_s(
     assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
 
 
+def test_z_held_down_goes_on_through_other_windows_steps_once_asked_twice(server, browser, db):
+    pid = project(db, document(6))
+    with Store(db) as store:  # three steps from before the page opened
+        for k in range(3):
+            store.open_project(pid).apply("confirm", k)
+    page = open_grid(browser, server.start(), pid)
+    page.keyboard.press("z")  # asked once
+    expect(page.locator(".msg")).to_contain_text("Z again to undo")
+    for _ in range(3):
+        page.keyboard.press("z")
+    saved(page)
+    assert [p.status for p in stored(db, pid).pairs] == ["auto"] * 6
+    expect(page.locator(".msg")).to_have_text("Undone: confirm (pair 1)")
+    page.keyboard.press("j")  # another key: the next such step asks again
+    page.keyboard.press("Shift+Z")
+    expect(page.locator(".msg")).to_contain_text("Shift+Z again to redo")
+
+
 def test_redo_after_taking_back_another_window_s_step_redoes_that_step(server, browser, db):
     # the window's own undone step lies under the other window's in the project's history now
     pid, second = confirmed_in_another_window(server, browser, db)
@@ -906,15 +925,23 @@ def test_after_a_reload_or_in_a_second_tab_the_current_pair_is_on_screen(server,
     expect(current(second)).to_have_attribute("data-pair", "28")
 
 
-def test_confirming_up_to_here_says_how_many_it_confirmed(server, browser, db):
-    pid = project(db, document(12))
+def test_confirming_up_to_here_says_how_many_it_confirmed_and_leaves_red_pairs_to_a(server, browser, db):
+    al = document(12)
+    al = al.with_pairs([replace(p, score=0.3) if k in (5, 11) else p for k, p in enumerate(al.pairs)])
+    pid = project(db, al)
     page = open_grid(browser, server.start(), pid)
     page.keyboard.press("a")  # pair 1 by hand
     page.keyboard.press("End")
     page.keyboard.press("Shift+a")
-    expect(page.locator(".msg")).to_have_text("Confirmed 11 pairs up to pair 12 (Z undoes it).")
+    expect(page.locator(".msg")).to_have_text(
+        "Confirmed 9 pairs up to pair 12 (Z undoes it); 2 red pairs left for A, one at a time.")
     saved(page)
-    assert all(p.status == "confirmed" for p in stored(db, pid).pairs)
+    assert [k for k, p in enumerate(stored(db, pid).pairs) if p.status != "confirmed"] == [5, 11]
+    page.keyboard.press("Shift+a")  # only red ones are left: nothing is sent
+    expect(page.locator(".msg")).to_have_text("Nothing confirmed: the 2 red pairs up to here are left for A, one at a time.")
+    page.keyboard.press("a")  # the reviewer's own look at the red pair
+    saved(page)
+    assert [k for k, p in enumerate(stored(db, pid).pairs) if p.status != "confirmed"] == [5]
 
 
 def test_the_confidence_legend_the_wrap_of_n_and_a_plain_refusal_in_headline_mode(server, browser, db):

@@ -16,7 +16,7 @@ KEYS = [
     ("J / K, ↓ / ↑", "next / previous pair (PgDn, PgUp, Home, End)"),
     ("N", "next pair needing review"),
     ("A", "confirm, go to the next pair"),
-    ("Shift+A", "confirm every shown pair up to here"),
+    ("Shift+A", "confirm every shown pair up to here (a red one: A, one at a time)"),
     ("U", "unconfirm"),
     ("E / Shift+E", "edit the English / Japanese in place (Tab: the other side; Esc or leaving saves; "
                     "Enter cuts at the caret; a confirmed pair's text edit unconfirms it)"),

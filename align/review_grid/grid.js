@@ -785,8 +785,9 @@ class Grid {
         + "this window did not make it (another window did, or it is from before this page opened).", "warn");
       return;
     }
-    this.armed = null;
     const own = from.length > 0;
+    // once asked twice, Z held down goes on through the project's earlier steps without asking again
+    this.armed = own ? null : which;
     let what = "…"; // a step this window did not make: the server names it (foreignStep)
     if (own) {
       const back = from.pop();
@@ -1677,12 +1678,22 @@ class Grid {
     }
   }
 
-  /** Shift+A: confirm every shown pair up to the current one, and say how many. */
+  /** Shift+A: confirm every shown pair up to the current one, and say how many. A red pair
+   *  the reviewer has not changed is left for A alone: a confirmed link goes into the memory
+   *  whatever its score, and one the aligner doubts must not get there in passing. */
   confirmUpTo() {
-    const upto = this.shown().filter((j) => j <= this.cur);
-    const n = upto.filter((j) => this.state.pairs[j].status !== "confirmed").length;
-    if (this.act("confirm_many", [upto])) {
-      this.say(`Confirmed ${n} pair${n === 1 ? "" : "s"} up to pair ${this.cur + 1} (Z undoes it).`, "done");
+    const open = this.shown().filter((j) => j <= this.cur && this.state.pairs[j].status !== "confirmed");
+    const doubted = (j) => this.state.pairs[j].status === "auto" && this.state.pairs[j].score < this.args.data.amber;
+    const take = open.filter((j) => !doubted(j)), red = open.length - take.length;
+    const reds = `${red} red pair${red === 1 ? "" : "s"}`;
+    const left = red ? `; ${reds} left for A, one at a time` : "";
+    if (!take.length && red) {
+      this.say(`Nothing confirmed: the ${reds} up to here ${red === 1 ? "is" : "are"} left for A, one at a time.`, "warn");
+      return;
+    }
+    if (this.act("confirm_many", [take])) {
+      const n = take.length;
+      this.say(`Confirmed ${n} pair${n === 1 ? "" : "s"} up to pair ${this.cur + 1} (Z undoes it)${left}.`, "done");
     }
   }
 
