@@ -32,6 +32,7 @@ the translator never saw.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -273,6 +274,7 @@ class Store:
         srcs = [_source(f, c) for f, c in sources]
         now = _now()
         with self._transaction() as con:
+            name = _distinct(name, {r[0] for r in con.execute("SELECT name FROM projects")})
             pid = con.execute(
                 "INSERT INTO projects (id, name, mode, model, created, updated, meta, confirmed, total)"
                 " VALUES ((SELECT max(coalesce((SELECT max(id) FROM projects), 0),"
@@ -476,6 +478,14 @@ def _name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise EditError("a project needs a name")
     return name.strip()
+
+
+def _distinct(name: str, taken: set[str]) -> str:
+    """``name``, else ``name (2)``, ``name (3)``…, the first no project has: two
+    imports of one file, or two alignments of the same files, are told apart in the
+    project list."""
+    tries = (name if n == 1 else f"{name} ({n})" for n in itertools.count(1))
+    return next(t for t in tries if t not in taken)
 
 
 def _confirmed(pairs: Iterable[Pair]) -> int:

@@ -115,6 +115,16 @@ def test_list_puts_the_most_recently_changed_first(store):
     assert [(p.id, p.name) for p in store.list_projects()][0] == (b, "b2")
 
 
+def test_a_new_project_gets_a_name_no_other_project_has(store):
+    # two imports of one file, or two alignments of the same files, are told apart in the list
+    ids = [store.create_project("article", sample()) for _ in range(3)]
+    assert [store.project_info(pid).name for pid in ids] == ["article", "article (2)", "article (3)"]
+    store.delete_project(ids[1])
+    assert store.project_info(store.create_project(" article ", sample())).name == "article (2)"
+    store.rename_project(ids[0], "article (3)")  # a name the reviewer types is theirs
+    assert store.project_info(ids[0]).name == "article (3)"
+
+
 def test_rename_and_delete(store):
     pid = store.create_project("x", sample(), [("a.txt", b"a")])
     project = store.open_project(pid)
