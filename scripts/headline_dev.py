@@ -44,9 +44,10 @@ L2 = 0.01
 SPLITS = 10   # random 10-fold splits averaged: one split's figure moves by a document or two
 
 
-def load_dev(shared: Path) -> list[tuple[str, str, list[str], set[int]]]:
+def load_dev(shared: Path, style=lambda h: h, key=headline_key) -> list[tuple[str, str, list[str], set[int]]]:
     """(id, headline, Japanese body, accepted body indices) of every document
-    with at least one accepted sentence."""
+    with at least one accepted sentence; the headline written in ``style``, then
+    made the key the matcher embeds."""
     folder = shared / "data/bench/ntrex128_jaen"
     docs = []
     for line in DEV.read_text(encoding="utf-8").splitlines():
@@ -57,7 +58,7 @@ def load_dev(shared: Path) -> list[tuple[str, str, list[str], set[int]]]:
             continue
         en = (folder / f"{doc_id}.en").read_text(encoding="utf-8").split("\n")
         ja = (folder / f"{doc_id}.ja").read_text(encoding="utf-8").rstrip("\n").split("\n")
-        docs.append((doc_id, headline_key(en[0]), ja[1:], {int(i) - 1 for i in ids.split(",")}))
+        docs.append((doc_id, key(style(en[0])), ja[1:], {int(i) - 1 for i in ids.split(",")}))
     return docs
 
 
@@ -425,13 +426,73 @@ def top_k(docs, scores, k: int) -> float:
 
 
 
+# -- headline styles: the dev set is in sentence case, a news agency's 原題 in Title Case -------
+
+_TITLE_SMALL = {"a", "an", "the", "and", "or", "nor", "of", "in", "to", "for", "on", "at", "by", "as",
+                "vs", "via", "with", "from"}
+
+
+def title_case(headline: str) -> str:
+    """The headline as Title Case writes it (every word capitalised but short
+    function words), as Bloomberg's 原題 lines are."""
+    words = headline.split(" ")
+    out = []
+    for i, word in enumerate(words):
+        core = word.lstrip("'\"‘“(")
+        lead = word[:len(word) - len(core)]
+        if core[:1].islower() and (i == 0 or out[-1].endswith(":") or core.lower() not in _TITLE_SMALL):
+            core = core[0].upper() + core[1:]
+        out.append(lead + core)
+    return " ".join(out)
+
+
+def styles(shared: Path, encoder) -> None:
+    """Top-1 / top-3 of the shipped ranker on the dev headlines as written, in
+    Title Case and in capitals: each made the matcher's key (``headline_key``),
+    and Title Case also taken as typed (only Bloomberg's marks off)."""
+    from align.normalise import without_marks
+    # the words Title Case writes capitalised (a line's first words aside), by how the dev set writes
+    # them: [lowercase, capitalised], and of each how many the key writes back so
+    seen, back = [0, 0], [0, 0]
+    for _, headline, _, _ in load_dev(shared, key=lambda h: h):
+        words = headline.split(" ")
+        for k, (word, titled, key) in enumerate(zip(words, title_case(headline).split(" "),
+                                                    headline_key(title_case(headline)).split(" "))):
+            if k and not words[k - 1].endswith(":") and re.search(r"\b[A-Z][a-z]", titled):
+                name = titled == word
+                seen[name] += 1
+                back[name] += key == word
+    print(f"of the words Title Case writes capitalised, the key writes {sum(back) / sum(seen):.0%} as the "
+          f"dev set does: {back[0]} of {seen[0]} lowercase words, {back[1]} of {seen[1]} capitalised ones (names)")
+    shipped = list(STEPS[-1])
+    weights = HeadlineParams().weights()
+    print(f"\n{'headlines written':62} top-1   top-3   top-1 over {SPLITS} splits   shipped weights top-1   "
+          "cosine of the right sentences")
+    for name, style, key in (("as the dev set has them (sentence case)", lambda h: h, headline_key),
+                             ("Title Case, taken as typed", title_case, without_marks),
+                             ("Title Case, each word in its usual case (shipped)", title_case, headline_key),
+                             ("in capitals, in sentence case (shipped)", str.upper, headline_key)):
+        docs = load_dev(shared, style, key)
+        feats = dev_features(docs, encoder)
+        cv = cross_validated(docs, feats, shipped)
+        fitted = [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
+        right_cos = np.mean([f["cos"][sorted(acc)].mean() for f, (_, _, _, acc) in zip(feats, docs)])
+        print(f"{name:62} {top_k(docs, cv, 1):.3f}   {top_k(docs, cv, 3):.3f}   "
+              f"{split_mean_top1(docs, feats, shipped):.3f}                  {top_k(docs, fitted, 1):.3f}"
+              f"                   {right_cos:.3f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--ideas", action="store_true", help="also measure the ideas not shipped (IDEAS)")
+    ap.add_argument("--styles", action="store_true",
+                    help="only the shipped ranker on the headlines in Title Case and in capitals")
     args = ap.parse_args()
-    docs = load_dev(Path(args.shared))
     encoder = load_encoder()
+    if args.styles:
+        return styles(Path(args.shared), encoder)
+    docs = load_dev(Path(args.shared))
     feats = dev_features(docs, encoder)
     print(f"{len(docs)} documents with a sentence that states the headline's claim")
     print(f"{'ranking':62} top-1   top-3   top-1 over {SPLITS} splits")

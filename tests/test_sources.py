@@ -282,13 +282,23 @@ def test_has_headline_block():
 
 
 @pytest.mark.parametrize("headline, key", [
+    # Title Case: each word but the first in its usual case, names kept
     ("US Offers Ukraine Security Guarantee But Territory Still Key (2)",
-     "US Offers Ukraine Security Guarantee But Territory Still Key"),
+     "US offers Ukraine security guarantee but territory still key"),
+    ("Trump: War in Ukraine’s End Closer Than Ever After Talks Today",
+     "Trump: War in Ukraine’s end closer than ever after talks today"),
+    ("Ukraine and US Make ‘Real Progress’ as European Leaders Meet (1)",
+     "Ukraine and US make ‘real progress’ as European leaders meet"),
+    # in capitals: acronyms kept, the rest in its usual case
     ("*MERZ: US OFFER ON UKRAINE GUARANTEES IS ‘REMARKABLE’",
-     "Merz: US offer on ukraine guarantees is ‘remarkable’"),
+     "Merz: US offer on Ukraine guarantees is ‘remarkable’"),
     ("*NATO, SBU SAY G7 U.S. TALKS END (1)", "NATO, SBU say G7 U.S. talks end"),
     ("ECB HOLDS RATES: 'REAL PROGRESS' SEEN", "ECB holds rates: 'Real progress' seen"),
-    ("Ukraine and US Make ‘Real Progress’", "Ukraine and US Make ‘Real Progress’"),
+    # sentence case, or a few capitalised words: as written
+    ("Warren plans to take a 'hard look' at running for president",
+     "Warren plans to take a 'hard look' at running for president"),
+    ("Kanye West: Rapper changes his name to Ye", "Kanye West: Rapper changes his name to Ye"),
+    ("Japan Says 日本 Talks Went Well", "Japan Says 日本 Talks Went Well"),
 ])
 def test_headline_key(headline, key):
     assert headline_key(headline) == key
