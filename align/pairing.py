@@ -39,7 +39,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .confidence import TRANSLATION
-from .normalise import headline_key
+from .normalise import without_marks
 
 TITLE, CONTENT, GIVEN = "title", "content", "given"
 THRESHOLD = 0.5
@@ -66,8 +66,9 @@ _SITE = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,40}$")  # "… - Bloomberg", 
 
 def title_key(text: str) -> str:
     """A headline or title as it is compared: no flash or version mark, case
-    and quote styles folded, dashes and spaces runs made one."""
-    key = headline_key(text).casefold().translate(_QUOTES)
+    and quote styles folded, dashes and spaces runs made one (not the matcher's
+    ``headline_key``: all it adds is work on case, folded here)."""
+    key = without_marks(text).casefold().translate(_QUOTES)
     key = _DASHES.sub("-", key)
     return " ".join(key.split()).strip(" .:;,!?")
 
