@@ -419,6 +419,13 @@ def lede_or_challenger(docs, feats, fold_of=None) -> list[int]:
     return picks
 
 
+def shipped_scores(feats) -> list[np.ndarray]:
+    """Each document's sentence scores under the weights align/headlines.py ships
+    (fitted on the whole set: not held out)."""
+    weights = HeadlineParams().weights()
+    return [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
+
+
 def top_k(docs, scores, k: int) -> float:
     hits = [bool(set(np.argsort(-s, kind="stable")[:k]) & acc) for (_, _, _, acc), s in zip(docs, scores)]
     return sum(hits) / len(hits)
@@ -465,7 +472,6 @@ def styles(shared: Path, encoder) -> None:
     print(f"of the words Title Case writes capitalised, the key writes {sum(back) / sum(seen):.0%} as the "
           f"dev set does: {back[0]} of {seen[0]} lowercase words, {back[1]} of {seen[1]} capitalised ones (names)")
     shipped = list(STEPS[-1])
-    weights = HeadlineParams().weights()
     print(f"\n{'headlines written':62} top-1   top-3   top-1 over {SPLITS} splits   shipped weights top-1   "
           "cosine of the right sentences")
     for name, style, key in (("as the dev set has them (sentence case)", lambda h: h, headline_key),
@@ -475,7 +481,7 @@ def styles(shared: Path, encoder) -> None:
         docs = load_dev(shared, style, key)
         feats = dev_features(docs, encoder)
         cv = cross_validated(docs, feats, shipped)
-        fitted = [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
+        fitted = shipped_scores(feats)
         right_cos = np.mean([f["cos"][sorted(acc)].mean() for f, (_, _, _, acc) in zip(feats, docs)])
         print(f"{name:62} {top_k(docs, cv, 1):.3f}   {top_k(docs, cv, 3):.3f}   "
               f"{split_mean_top1(docs, feats, shipped):.3f}                  {top_k(docs, fitted, 1):.3f}"
@@ -524,8 +530,7 @@ def main() -> None:
         hit = lambda picks: np.mean([j in acc for j, (_, _, _, acc) in zip(picks, docs)])
         print(f"{'pairwise: the lede or the best other sentence':62} {hit(lede_or_challenger(docs, feats)):.3f}   "
               f"  -     {np.mean([hit(p) for p in splits]):.3f}")
-    weights = HeadlineParams().weights()
-    fitted = [stack(f, list(weights)) @ np.array(list(weights.values())) for f in feats]
+    fitted = shipped_scores(feats)
     print(f"{'shipped weights (fitted on the whole set: not held out)':62} "
           f"{top_k(docs, fitted, 1):.3f}   {top_k(docs, fitted, 3):.3f}")
     misses = [s.argmax() for (_, _, _, accepted), s in zip(docs, cross_validated(docs, feats, shipped))
